@@ -1,0 +1,29 @@
+# Each target is a thin wrapper: the logic lives in scripts/, so CI and people run the same thing.
+# Extra arguments: make test ARGS='-run TestKey ./verify/...'
+.DEFAULT_GOAL := help
+.PHONY: help run test generate migrate bench db-stop clean
+
+help: ## list the targets
+	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: ## build, migrate, print the first admin key, serve on :8080 (private Postgres unless DATABASE_URL)
+	scripts/run.sh
+
+test: ## gofmt, vet, sqlc drift check, go test -race (private Postgres unless DATABASE_URL)
+	scripts/test.sh $(ARGS)
+
+generate: ## regenerate the sqlc code from queries/ and the migrations
+	go tool sqlc generate
+
+migrate: ## build and apply migrations (private Postgres unless DATABASE_URL)
+	scripts/run.sh migrate
+
+bench: ## run the benchmarks (scripts/bench.sh)
+	scripts/bench.sh $(ARGS)
+
+db-stop: ## stop the private Postgres
+	scripts/devdb.sh stop
+
+clean: ## stop and delete the private Postgres and everything under .data
+	scripts/devdb.sh destroy
+	rm -rf .data

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authgate/authgate/db/dbtest"
+)
+
+const testSecret = "test-secret-0123456789abcdef-0123456789"
+
+func testEnv(dbURL string, extra ...string) map[string]string {
+	env := map[string]string{"DATABASE_URL": dbURL, "AUTHGATE_SECRET": testSecret, "AUTHGATE_ADDR": "127.0.0.1:0"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
+	}
+	return env
+}
+
+// startMain runs an authgate instance until the test ends.
+func startMain(t *testing.T, env map[string]string) *Main {
+	t.Helper()
+	cfg, err := LoadConfig(env, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// bootstrap creates an admin key through the CLI, as make run does.
+func bootstrap(t *testing.T, env map[string]string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"keys", "create", "--name", "admin", "--scope", "authgate:admin", "--if-none"},
+		env, &out, &errOut); code != 0 {
+		t.Fatalf("keys create exited %d: %s", code, errOut.String())
+	}
+	key := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(key, "agk_") || strings.Contains(errOut.String(), key) {
+		t.Fatalf("keys create printed %q (stderr %q); want the key on stdout only", key, errOut.String())
+	}
+	return key
+}
+
+type client struct {
+	t    *testing.T
+	base string
+}
+
+func (c client) call(method, path, key, body string, headers ...string) (int, http.Header, []byte) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	if key != "" {
+		req.Header.Set("X-API-Key", key)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+// createKey makes a key over the API and returns its id and secret.
+func (c client) createKey(admin, body string) (id, secret string) {
+	c.t.Helper()
+	code, _, b := c.call("POST", "/v1/keys", admin, body)
+	var k struct{ ID, Key string }
+	if code != 201 || json.Unmarshal(b, &k) != nil {
+		c.t.Fatalf("create key: %d %s", code, b)
+	}
+	return k.ID, k.Key
+}
+
+// forwardAuth asks as Traefik would, and returns the status.
+func (c client) forwardAuth(key, scope string) int {
+	c.t.Helper()
+	code, _, _ := c.call("GET", "/forward-auth?scope="+scope, key, "",
+		"X-Forwarded-Method", "GET", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "app.example",
+		"X-Forwarded-Uri", "/events")
+	return code
+}
+
+// authRequest asks as nginx would, and returns the status.
+func (c client) authRequest(key, scope string) int {
+	c.t.Helper()
+	code, _, _ := c.call("GET", "/auth-request?scope="+scope, key, "", "X-Original-Method", "GET", "X-Original-URI", "/events")
+	return code
+}
+
+func TestMain_RevocationReachesEveryInstance(t *testing.T) {
+	env := testEnv(dbtest.URL(t))
+	admin := bootstrap(t, env)
+	a, b := client{t, startMain(t, env).URL()}, client{t, startMain(t, env).URL()}
+
+	id, key := a.createKey(admin, `{"name":"cam","scopes":["events:read"]}`)
+	for _, c := range []client{a, b} {
+		if code := c.forwardAuth(key, "events:read"); code != 200 {
+			t.Fatalf("forward-auth with a fresh key: %d; want 200", code)
+		}
+		if code := c.authRequest(key, "events:read"); code != 200 {
+			t.Fatalf("auth-request with a fresh key: %d; want 200", code)
+		}
+		if code := c.forwardAuth(key, "events:write"); code != 403 {
+			t.Fatalf("forward-auth without the scope: %d; want 403", code)
+		}
+	}
+	// Both instances now hold the key in their caches. Revoke it through A.
+	if code, _, body := a.call("POST", "/v1/keys/"+id+"/revoke", admin, ""); code != 200 {
+		t.Fatalf("revoke: %d %s", code, body)
+	}
+	start := time.Now()
+	bound := 10 * time.Second // AUTHGATE_CACHE_TTL: the documented bound
+	for b.forwardAuth(key, "events:read") != 401 {
+		if time.Since(start) > bound {
+			t.Fatalf("instance B still allowed the revoked key after %v", bound)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Logf("revocation reached the other instance after %v (bound %v)", time.Since(start), bound)
+	if code := a.authRequest(key, "events:read"); code != 401 {
+		t.Fatalf("instance A after revoke: %d; want 401", code)
+	}
+}
+
+func TestMain_RotationGrace(t *testing.T) {
+	env := testEnv(dbtest.URL(t))
+	admin := bootstrap(t, env)
+	c := client{t, startMain(t, env).URL()}
+	id, old := c.createKey(admin, `{"name":"ci","scopes":["deploy:write"]}`)
+	c.forwardAuth(old, "deploy:write") // cached before the rotation
+
+	code, _, body := c.call("POST", "/v1/keys/"+id+"/rotate", admin, `{"grace_seconds":1}`)
+	var nk struct{ Key string }
+	if code != 201 || json.Unmarshal(body, &nk) != nil {
+		t.Fatalf("rotate: %d %s", code, body)
+	}
+	if a, b := c.forwardAuth(old, "deploy:write"), c.forwardAuth(nk.Key, "deploy:write"); a != 200 || b != 200 {
+		t.Fatalf("during the grace period: old %d, new %d; want both 200", a, b)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if a, b := c.forwardAuth(old, "deploy:write"), c.forwardAuth(nk.Key, "deploy:write"); a != 401 || b != 200 {
+		t.Fatalf("after the grace period: old %d, new %d; want 401 and 200", a, b)
+	}
+}
+
+func TestMain_DatabaseDownFailsClosed(t *testing.T) {
+	dbURL := dbtest.URL(t)
+	proxy := startTCPProxy(t, dbURL)
+	env := testEnv(proxy.url, "AUTHGATE_CACHE_TTL", "1s")
+	admin := bootstrap(t, env)
+	c := client{t, startMain(t, env).URL()}
+	_, cached := c.createKey(admin, `{"name":"cached","scopes":["s"]}`)
+	_, cold := c.createKey(admin, `{"name":"cold","scopes":["s"]}`)
+	if code := c.forwardAuth(cached, "s"); code != 200 {
+		t.Fatalf("before the outage: %d", code)
+	}
+	cutAt := time.Now()
+	proxy.cut()
+
+	// Within the TTL the cached key keeps working; anything needing the database is a 5xx.
+	if code := c.forwardAuth(cached, "s"); code != 200 && time.Since(cutAt) < time.Second {
+		t.Fatalf("a cached key right after the outage began: %d; want 200 until its TTL", code)
+	}
+	if code := c.forwardAuth(cold, "s"); code != 500 {
+		t.Fatalf("an uncached key during the outage (forward-auth): %d; want 500", code)
+	}
+	if code := c.authRequest(cold, "s"); code != 500 {
+		t.Fatalf("an uncached key during the outage (auth-request): %d; want 500", code)
+	}
+	if code, _, _ := c.call("GET", "/readyz", "", ""); code != 503 {
+		t.Fatalf("/readyz during the outage: %d; want 503", code)
+	}
+	if code, _, _ := c.call("GET", "/healthz", "", ""); code != 200 {
+		t.Fatalf("/healthz during the outage: %d; want 200 (the process is alive)", code)
+	}
+	time.Sleep(time.Until(cutAt.Add(1100 * time.Millisecond)))
+	for _, code := range []int{c.forwardAuth(cached, "s"), c.authRequest(cached, "s")} {
+		if code != 500 {
+			t.Fatalf("the cached key past its TTL during the outage: %d; want 500, never an allow", code)
+		}
+	}
+	if code, _, _ := c.call("GET", "/v1/keys", admin, ""); code != 500 {
+		t.Fatalf("the management API during the outage: %d; want 500", code)
+	}
+}
+
+func TestRun_ConfigErrorsNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"NoDatabase", []string{"serve"}, map[string]string{"AUTHGATE_SECRET": testSecret}, "DATABASE_URL is not set"},
+		{"NoSecret", []string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1/x"}, "AUTHGATE_SECRET must be at least 32 characters"},
+		{"BadTTL", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_CACHE_TTL", "ten"), "AUTHGATE_CACHE_TTL is not a valid duration"},
+		{"UnknownCommand", []string{"frobnicate"}, nil, `unknown command "frobnicate"`},
+		{"KeysWithoutCreate", []string{"keys"}, nil, "usage: authgate keys create"},
+		{"StrayArgument", []string{"keys", "create", "--name", "a", "events:read"}, nil, "scopes go in --scope"},
+		{"DatabaseUnreachable", []string{"migrate"}, map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, "connect to database nobody@127.0.0.1:1/none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), tt.args, tt.env, &out, &errOut)
+			if code != 1 || !strings.Contains(errOut.String(), tt.want) {
+				t.Fatalf("exit %d, stderr %q; want 1 and %q", code, errOut.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestRun_HelpListsEveryVariable(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, nil, &out, io.Discard); code != 0 {
+		t.Fatalf("--help exited %d", code)
+	}
+	for _, v := range []string{"DATABASE_URL", "AUTHGATE_SECRET", "AUTHGATE_ADDR", "AUTHGATE_MIGRATE", "AUTHGATE_CACHE_TTL",
+		"AUTHGATE_NEGATIVE_CACHE_TTL", "AUTHGATE_CACHE_SIZE", "AUTHGATE_LOG_LEVEL", "AUTHGATE_SHUTDOWN_TIMEOUT"} {
+		if !strings.Contains(out.String(), v) {
+			t.Errorf("--help does not mention %s", v)
+		}
+	}
+}

@@ -1,0 +1,275 @@
+package issue
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/authgate/authgate/verify"
+)
+
+// ScopeAdmin lets a credential use the whole management API.
+const ScopeAdmin = "authgate:admin"
+
+// Authenticator tells who presented a credential; *verify.Verifier is one.
+type Authenticator interface {
+	Authenticate(ctx context.Context, credential string) (*verify.Principal, error)
+}
+
+// API serves the management REST API under /v1.
+type API struct {
+	svc  *Service
+	auth Authenticator
+}
+
+// NewAPI returns the API over svc, admitting callers that auth recognises.
+func NewAPI(svc *Service, auth Authenticator) *API { return &API{svc: svc, auth: auth} }
+
+// Register adds the /v1 routes to e.
+func (a *API) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
+	g := e.Group("/v1", append(mw, a.admin)...)
+	g.POST("/keys", a.createKey)
+	g.GET("/keys", a.listKeys)
+	g.GET("/keys/:id", a.getKey)
+	g.POST("/keys/:id/rotate", a.rotateKey)
+	g.POST("/keys/:id/revoke", a.revokeKey)
+	g.POST("/keys/:id/disable", a.disableKey)
+	g.POST("/keys/:id/enable", a.enableKey)
+}
+
+const actorKey = "authgate.actor"
+
+// admin admits only credentials holding ScopeAdmin: 401 without a valid
+// credential, 403 without the scope.
+func (a *API) admin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		cred, err := verify.Credential(r.Header, "", "")
+		if err != nil {
+			return errors.Join(ErrUnauthenticated, err)
+		}
+		p, err := a.auth.Authenticate(r.Context(), cred)
+		if err != nil {
+			if status, _ := verify.Status(err); status == http.StatusUnauthorized {
+				return errors.Join(ErrUnauthenticated, err)
+			}
+			return err // store failure: 500, fail closed
+		}
+		if !p.HasScope(ScopeAdmin) {
+			return &permissionError{scope: ScopeAdmin}
+		}
+		c.Set(actorKey, "key:"+p.KeyID)
+		return next(c)
+	}
+}
+
+type permissionError struct{ scope string }
+
+func (e *permissionError) Error() string        { return "this route needs scope " + e.scope }
+func (e *permissionError) Is(target error) bool { return target == ErrPermission }
+
+func actor(c echo.Context) string { s, _ := c.Get(actorKey).(string); return s }
+
+type createKeyBody struct {
+	Name      string    `json:"name"`
+	Scopes    []string  `json:"scopes"`
+	ExpiresAt *string   `json:"expires_at"`
+	Metadata  rawObject `json:"metadata"`
+}
+
+func (a *API) createKey(c echo.Context) error {
+	var b createKeyBody
+	if err := decode(c.Request(), &b, false); err != nil {
+		return err
+	}
+	in := NewKey{Name: b.Name, Scopes: b.Scopes, Metadata: b.Metadata.raw}
+	if b.ExpiresAt != nil {
+		t, err := time.Parse(time.RFC3339, *b.ExpiresAt)
+		if err != nil {
+			return invalid("expires_at", "must be an RFC 3339 time such as 2030-01-01T00:00:00Z")
+		}
+		in.ExpiresAt = &t
+	}
+	k, err := a.svc.CreateKey(c.Request().Context(), in, actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, k)
+}
+
+type keyPage struct {
+	Keys       []Key   `json:"keys"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func (a *API) listKeys(c echo.Context) error {
+	q := c.QueryParams()
+	for name := range q {
+		if name != "state" && name != "limit" && name != "cursor" {
+			return invalid(name, "unknown query parameter; use state, limit and cursor")
+		}
+	}
+	limit := 50
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return invalid("limit", "must be an integer")
+		}
+		limit = n
+	}
+	var after *Cursor
+	if s := q.Get("cursor"); s != "" {
+		cur, err := decodeCursor(s)
+		if err != nil {
+			return err
+		}
+		after = &cur
+	}
+	keys, next, err := a.svc.Keys(c.Request().Context(), State(q.Get("state")), after, limit)
+	if err != nil {
+		return err
+	}
+	page := keyPage{Keys: keys}
+	if page.Keys == nil {
+		page.Keys = []Key{}
+	}
+	if next != nil {
+		s := encodeCursor(*next)
+		page.NextCursor = &s
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (a *API) getKey(c echo.Context) error {
+	k, err := a.svc.Key(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, k)
+}
+
+type rotateBody struct {
+	GraceSeconds *int64 `json:"grace_seconds"`
+}
+
+func (a *API) rotateKey(c echo.Context) error {
+	var b rotateBody
+	if err := decode(c.Request(), &b, false); err != nil {
+		return err
+	}
+	if b.GraceSeconds == nil {
+		return invalid("grace_seconds", "is required: how long the old key keeps working (0 ends it now)")
+	}
+	if *b.GraceSeconds < 0 || *b.GraceSeconds > int64(MaxGrace/time.Second) {
+		return invalid("grace_seconds", "must be between 0 and "+strconv.Itoa(int(MaxGrace/time.Second)))
+	}
+	k, err := a.svc.RotateKey(c.Request().Context(), c.Param("id"), time.Duration(*b.GraceSeconds)*time.Second, actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, k)
+}
+
+func (a *API) revokeKey(c echo.Context) error {
+	return a.stateChange(c, func(ctx context.Context, id string) (Key, error) { return a.svc.RevokeKey(ctx, id) })
+}
+
+func (a *API) disableKey(c echo.Context) error {
+	return a.stateChange(c, func(ctx context.Context, id string) (Key, error) { return a.svc.SetKeyDisabled(ctx, id, true) })
+}
+
+func (a *API) enableKey(c echo.Context) error {
+	return a.stateChange(c, func(ctx context.Context, id string) (Key, error) { return a.svc.SetKeyDisabled(ctx, id, false) })
+}
+
+// stateChange runs a body-less mutation: the body may be empty or {}.
+func (a *API) stateChange(c echo.Context, change func(context.Context, string) (Key, error)) error {
+	var empty struct{}
+	if err := decode(c.Request(), &empty, true); err != nil {
+		return err
+	}
+	k, err := change(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, k)
+}
+
+// rawObject keeps a JSON value as it came, for fields stored verbatim.
+type rawObject struct{ raw []byte }
+
+func (o *rawObject) UnmarshalJSON(b []byte) error {
+	o.raw = append([]byte(nil), b...)
+	return nil
+}
+
+func encodeCursor(c Cursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "." + c.ID))
+}
+
+func decodeCursor(s string) (Cursor, error) {
+	bad := invalid("cursor", "is not a cursor this API returned")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, bad
+	}
+	ts, id, ok := strings.Cut(string(b), ".")
+	micros, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil || id == "" {
+		return Cursor{}, bad
+	}
+	return Cursor{CreatedAt: time.UnixMicro(micros).UTC(), ID: id}, nil
+}
+
+// ErrorBody is the JSON every management error answers with.
+type ErrorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// ErrorHandler answers errors returned by handlers: the status and a safe
+// message for the client; 5xx details go to the log. Unknown errors are 500s.
+func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, code := Status(err)
+		msg := http.StatusText(status)
+		var fe *FieldError
+		var se *StateError
+		var pe *permissionError
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &fe):
+			msg = fe.Error()
+		case errors.As(err, &se):
+			msg = se.Msg
+		case errors.As(err, &pe):
+			msg = pe.Error()
+		case status == http.StatusUnauthorized:
+			msg = "send an admin API key in X-API-Key or Authorization: Bearer"
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="authgate"`)
+		case status == http.StatusNotFound:
+			msg = "no such resource"
+		case errors.As(err, &he): // routing: unknown path, wrong method, body too large
+			status, code, msg = he.Code, strings.ToLower(strings.ReplaceAll(http.StatusText(he.Code), " ", "_")), http.StatusText(he.Code)
+		}
+		if status >= 500 { // the request log carries the rest
+			log.Error("api error", "method", c.Request().Method, "path", c.Path(), "status", status,
+				"err", err.Error(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(status)
+			return
+		}
+		_ = c.JSON(status, ErrorBody{Error: code, Description: msg})
+	}
+}

@@ -1,0 +1,209 @@
+package issue_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/authgate/authgate/issue"
+)
+
+// api is the management API over a bundle, with an admin key and a plain key.
+type api struct {
+	*bundle
+	e            *echo.Echo
+	admin, plain string
+}
+
+func setupAPI(t *testing.T) *api {
+	t.Helper()
+	b := setup(t)
+	e := echo.New()
+	e.HTTPErrorHandler = issue.ErrorHandler(slog.New(slog.DiscardHandler))
+	issue.NewAPI(b.svc, b.verifier(t)).Register(e)
+	ctx := context.Background()
+	admin, err := b.svc.CreateKey(ctx, issue.NewKey{Name: "admin", Scopes: []string{issue.ScopeAdmin}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "plain", Scopes: []string{"events:read"}}, "test")
+	return &api{bundle: b, e: e, admin: admin.Secret, plain: plain.Secret}
+}
+
+func (a *api) do(method, path, cred, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	if cred != "" {
+		r.Header.Set("X-API-Key", cred)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	a.e.ServeHTTP(w, r)
+	return w
+}
+
+func decodeJSON[T any](t *testing.T, w *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
+		t.Fatalf("body %q is not JSON: %v", w.Body, err)
+	}
+	return v
+}
+
+func TestAPI_EveryRouteNeedsAdmin(t *testing.T) {
+	a := setupAPI(t)
+	routes := [][2]string{
+		{"POST", "/v1/keys"}, {"GET", "/v1/keys"}, {"GET", "/v1/keys/key_x"},
+		{"POST", "/v1/keys/key_x/rotate"}, {"POST", "/v1/keys/key_x/revoke"},
+		{"POST", "/v1/keys/key_x/disable"}, {"POST", "/v1/keys/key_x/enable"},
+	}
+	for _, rt := range routes {
+		t.Run(rt[0]+rt[1], func(t *testing.T) {
+			if w := a.do(rt[0], rt[1], "", "{}"); w.Code != 401 || w.Header().Get("WWW-Authenticate") == "" {
+				t.Errorf("no credential: %d %q; want 401 with WWW-Authenticate", w.Code, w.Header().Get("WWW-Authenticate"))
+			}
+			if w := a.do(rt[0], rt[1], a.admin[:len(a.admin)-1]+"x", "{}"); w.Code != 401 {
+				t.Errorf("bad credential: %d; want 401", w.Code)
+			}
+			w := a.do(rt[0], rt[1], a.plain, "{}")
+			if body := decodeJSON[issue.ErrorBody](t, w); w.Code != 403 || !strings.Contains(body.Description, issue.ScopeAdmin) {
+				t.Errorf("key without %s: %d %+v; want 403 naming the scope", issue.ScopeAdmin, w.Code, body)
+			}
+			if w := a.do(rt[0], rt[1], a.admin, "{}"); w.Code == 401 || w.Code == 403 {
+				t.Errorf("admin key: %d; want neither 401 nor 403", w.Code)
+			}
+		})
+	}
+}
+
+func TestAPI_BadInputIsA400NamingTheProblem(t *testing.T) {
+	a := setupAPI(t)
+	k := decodeJSON[issue.Issued](t, a.do("POST", "/v1/keys", a.admin, `{"name":"victim"}`))
+	tests := []struct {
+		name, method, path, body, want string
+	}{
+		{"MalformedJSON", "POST", "/v1/keys", `{"name":`, "ends too early"},
+		{"Garbage", "POST", "/v1/keys", `not json`, "malformed JSON"},
+		{"NotAnObject", "POST", "/v1/keys", `["a"]`, "must be a JSON object"},
+		{"EmptyBody", "POST", "/v1/keys", ``, "body is empty"},
+		{"UnknownField", "POST", "/v1/keys", `{"name":"a","scope":["x"]}`, "scope: unknown field"},
+		{"WrongType", "POST", "/v1/keys", `{"name":"a","scopes":"x"}`, "scopes: must be an array"},
+		{"TrailingData", "POST", "/v1/keys", `{"name":"a"} {"name":"b"}`, "unexpected data"},
+		{"Oversized", "POST", "/v1/keys", `{"name":"` + strings.Repeat("a", issue.MaxBodyLen) + `"}`, "larger than"},
+		{"LongName", "POST", "/v1/keys", `{"name":"` + strings.Repeat("a", 101) + `"}`, "name: must be at most 100"},
+		{"InvalidScope", "POST", "/v1/keys", `{"name":"a","scopes":["a b"]}`, "scopes:"},
+		{"PastExpiry", "POST", "/v1/keys", `{"name":"a","expires_at":"2001-01-01T00:00:00Z"}`, "expires_at: must be in the future"},
+		{"BadExpiry", "POST", "/v1/keys", `{"name":"a","expires_at":"next week"}`, "expires_at: must be an RFC 3339"},
+		{"MetadataNotObject", "POST", "/v1/keys", `{"name":"a","metadata":"x"}`, "metadata: must be a JSON object"},
+		{"GraceMissing", "POST", "/v1/keys/" + k.ID + "/rotate", `{}`, "grace_seconds: is required"},
+		{"GraceNegative", "POST", "/v1/keys/" + k.ID + "/rotate", `{"grace_seconds":-1}`, "grace_seconds: must be between"},
+		{"GraceTooLong", "POST", "/v1/keys/" + k.ID + "/rotate", `{"grace_seconds":99999999}`, "grace_seconds: must be between"},
+		{"GraceFraction", "POST", "/v1/keys/" + k.ID + "/rotate", `{"grace_seconds":1.5}`, "grace_seconds: must be an integer"},
+		{"RevokeWithFields", "POST", "/v1/keys/" + k.ID + "/revoke", `{"reason":"x"}`, "reason: unknown field"},
+		{"BadState", "GET", "/v1/keys?state=gone", ``, "state: must be one of"},
+		{"BadLimit", "GET", "/v1/keys?limit=0", ``, "limit: must be between"},
+		{"BadCursor", "GET", "/v1/keys?cursor=zzz", ``, "cursor:"},
+		{"UnknownParam", "GET", "/v1/keys?status=active", ``, "status: unknown query parameter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := a.do(tt.method, tt.path, a.admin, tt.body)
+			body := decodeJSON[issue.ErrorBody](t, w)
+			if w.Code != 400 || body.Error != "invalid_request" || !strings.Contains(body.Description, tt.want) {
+				t.Fatalf("%d %+v; want 400 invalid_request mentioning %q", w.Code, body, tt.want)
+			}
+		})
+	}
+	if n, _ := a.svc.CountKeys(context.Background()); n != 3 {
+		t.Fatalf("%d keys after bad requests; want the 3 created by the test", n)
+	}
+	got := decodeJSON[issue.Key](t, a.do("GET", "/v1/keys/"+k.ID, a.admin, ""))
+	if got.State != issue.StateActive || got.ExpiresAt != nil {
+		t.Fatalf("the victim key changed: %+v", got)
+	}
+}
+
+func TestAPI_KeyLifecycle(t *testing.T) {
+	a := setupAPI(t)
+	w := a.do("POST", "/v1/keys", a.admin, `{"name":"cam","scopes":["cameras:stream"],"metadata":{"room":"hall"}}`)
+	if w.Code != 201 {
+		t.Fatalf("create: %d %s", w.Code, w.Body)
+	}
+	k := decodeJSON[issue.Issued](t, w)
+	if k.Secret == "" || k.Prefix == "" || k.State != issue.StateActive {
+		t.Fatalf("create answered %s", w.Body)
+	}
+	// The secret is shown once: no later answer carries it.
+	for _, path := range []string{"/v1/keys/" + k.ID, "/v1/keys"} {
+		if body := a.do("GET", path, a.admin, "").Body.String(); strings.Contains(body, k.Secret[len(k.Prefix):]) {
+			t.Fatalf("GET %s returned the secret", path)
+		}
+	}
+	if w := a.do("GET", "/v1/keys/key_nope", a.admin, ""); w.Code != 404 {
+		t.Fatalf("unknown key: %d; want 404", w.Code)
+	}
+	w = a.do("POST", "/v1/keys/"+k.ID+"/rotate", a.admin, `{"grace_seconds":60}`)
+	nk := decodeJSON[issue.Issued](t, w)
+	if w.Code != 201 || nk.Secret == "" || nk.Secret == k.Secret || nk.RotatedFrom == nil || *nk.RotatedFrom != k.ID {
+		t.Fatalf("rotate: %d %s", w.Code, w.Body)
+	}
+	for _, step := range []struct{ action, state string }{{"disable", "disabled"}, {"enable", "active"}, {"revoke", "revoked"}} {
+		w := a.do("POST", "/v1/keys/"+nk.ID+"/"+step.action, a.admin, "")
+		if got := decodeJSON[issue.Key](t, w); w.Code != 200 || string(got.State) != step.state {
+			t.Fatalf("%s: %d %s; want 200 %s", step.action, w.Code, w.Body, step.state)
+		}
+	}
+	if w := a.do("POST", "/v1/keys/"+nk.ID+"/rotate", a.admin, `{"grace_seconds":0}`); w.Code != 409 {
+		t.Fatalf("rotate a revoked key: %d %s; want 409", w.Code, w.Body)
+	}
+}
+
+func TestAPI_ListPages(t *testing.T) {
+	a := setupAPI(t)
+	for range 5 {
+		a.do("POST", "/v1/keys", a.admin, `{"name":"k"}`)
+	}
+	a.now = a.now.Add(1) // distinct times are not needed, but moving the clock must not matter
+	seen := map[string]bool{}
+	path := "/v1/keys?limit=2"
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("pagination does not end")
+		}
+		page := decodeJSON[struct {
+			Keys       []issue.Key `json:"keys"`
+			NextCursor *string     `json:"next_cursor"`
+		}](t, a.do("GET", path, a.admin, ""))
+		for _, k := range page.Keys {
+			if seen[k.ID] {
+				t.Fatalf("key %s on two pages", k.ID)
+			}
+			seen[k.ID] = true
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		path = "/v1/keys?limit=2&cursor=" + *page.NextCursor
+	}
+	if len(seen) != 7 { // 5 + admin + plain
+		t.Fatalf("pages held %d keys; want 7", len(seen))
+	}
+	w := a.do("GET", "/v1/keys?state=revoked", a.admin, "")
+	if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, `"keys":[]`) {
+		t.Fatalf("empty filter: %d %s; want an empty list", w.Code, body)
+	}
+}
+
+func TestAPI_UnknownRouteIsJSON404(t *testing.T) {
+	a := setupAPI(t)
+	w := a.do("GET", "/v2/nothing", "", "")
+	if body := decodeJSON[issue.ErrorBody](t, w); w.Code != http.StatusNotFound || body.Error == "" {
+		t.Fatalf("%d %s; want a JSON 404", w.Code, w.Body)
+	}
+}

@@ -1,0 +1,106 @@
+package verify
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+)
+
+// nopWriter is a ResponseWriter that keeps only the header map, so benchmarks
+// measure the handler and not the recorder.
+type nopWriter struct{ h http.Header }
+
+func (w *nopWriter) Header() http.Header         { return w.h }
+func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *nopWriter) WriteHeader(int)             {}
+
+func benchRequest(b *testing.B, path, cred string) (*echo.Echo, *http.Request) {
+	b.Helper()
+	keys := newFixtureKeys(b, testHasher(b))
+	e := echo.New()
+	NewHandler(newTestVerifier(b, keys.store(), fixedClock(testNow)), slog.New(slog.DiscardHandler)).Register(e)
+	r := httptest.NewRequest(http.MethodGet, path, nil)
+	r.Header = http.Header{
+		"X-Forwarded-Method": {"GET"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"app.example"},
+		"X-Forwarded-Uri": {"/events"}, "X-Forwarded-For": {"203.0.113.7"},
+		"X-Original-Method": {"GET"}, "X-Original-Uri": {"/events"},
+	}
+	if c, ok := keys.creds[cred]; ok {
+		r.Header["X-Api-Key"] = []string{c}
+	}
+	return e, r
+}
+
+func runHandler(b *testing.B, e *echo.Echo, r *http.Request, want int) {
+	b.Helper()
+	w := &nopWriter{h: http.Header{}}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, r) // warm the cache, and check the answer once
+	if rec.Code != want {
+		b.Fatalf("status = %d; want %d", rec.Code, want)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		e.ServeHTTP(w, r)
+	}
+}
+
+// BenchmarkHandler_ForwardAuthCached is the hot path: a valid, cached key with a scope check.
+func BenchmarkHandler_ForwardAuthCached(b *testing.B) {
+	e, r := benchRequest(b, "/forward-auth?scope=events:read", "active")
+	runHandler(b, e, r, http.StatusOK)
+}
+
+func BenchmarkHandler_AuthRequestCached(b *testing.B) {
+	e, r := benchRequest(b, "/auth-request?scope=events:read", "active")
+	runHandler(b, e, r, http.StatusOK)
+}
+
+// BenchmarkHandler_UnknownKeyCached is a flood of one unknown key: negative cache.
+func BenchmarkHandler_UnknownKeyCached(b *testing.B) {
+	e, r := benchRequest(b, "/auth-request", "unknown")
+	runHandler(b, e, r, http.StatusUnauthorized)
+}
+
+// BenchmarkHandler_Garbage is a flood of junk credentials: refused on the checksum.
+func BenchmarkHandler_Garbage(b *testing.B) {
+	e, r := benchRequest(b, "/auth-request", "")
+	r.Header["X-Api-Key"] = []string{"agk_0000000000000000000000000000000000000000000000zzzz"}
+	runHandler(b, e, r, http.StatusUnauthorized)
+}
+
+func BenchmarkVerifier_AuthenticateCached(b *testing.B) {
+	keys := newFixtureKeys(b, testHasher(b))
+	v := newTestVerifier(b, keys.store(), fixedClock(testNow))
+	cred := keys.creds["active"]
+	ctx := context.Background()
+	v.Authenticate(ctx, cred)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Authenticate(ctx, cred); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseKey(b *testing.B) {
+	s := sampleKey.Reveal()
+	b.ReportAllocs()
+	for b.Loop() {
+		ParseKey(PrefixAPIKey, s)
+	}
+}
+
+func BenchmarkHasher_Equal(b *testing.B) {
+	h := testHasher(b)
+	v, mac := h.Sum(sampleKey.Secret)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Equal(v, sampleKey.Secret, mac)
+	}
+}

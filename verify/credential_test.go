@@ -1,0 +1,70 @@
+package verify
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestCredential(t *testing.T) {
+	k := sampleKey.Reveal()
+	tests := []struct {
+		name       string
+		header     http.Header
+		queryParam string
+		uri        string
+		want       string
+		wantErr    error
+	}{
+		{"None", http.Header{}, "", "/", "", ErrNoCredential},
+		{"APIKeyHeader", http.Header{"X-Api-Key": {k}}, "", "/", k, nil},
+		{"Bearer", http.Header{"Authorization": {"Bearer " + k}}, "", "/", k, nil},
+		{"BearerLowercaseScheme", http.Header{"Authorization": {"bearer " + k}}, "", "/", k, nil},
+		{"BasicIsNotOurs", http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, "", "/", "", ErrNoCredential},
+		{"BasicPlusAPIKey", http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}, "X-Api-Key": {k}}, "", "/", k, nil},
+		{"SameInBoth", http.Header{"Authorization": {"Bearer " + k}, "X-Api-Key": {k}}, "", "/", k, nil},
+		{"DifferentInBoth", http.Header{"Authorization": {"Bearer " + k}, "X-Api-Key": {k + "x"}}, "", "/", "", ErrMalformed},
+		{"RepeatedHeader", http.Header{"X-Api-Key": {k, k}}, "", "/", "", ErrMalformed},
+		{"EmptyBearer", http.Header{"Authorization": {"Bearer "}}, "", "/", "", ErrMalformed},
+		{"EmptyAPIKey", http.Header{"X-Api-Key": {""}}, "", "/", "", ErrMalformed},
+		{"Oversized", http.Header{"X-Api-Key": {strings.Repeat("a", MaxCredentialLen+1)}}, "", "/", "", ErrMalformed},
+		{"ControlCharacter", http.Header{"X-Api-Key": {"abc\x01def"}}, "", "/", "", ErrMalformed},
+		{"InnerSpace", http.Header{"Authorization": {"Bearer abc def"}}, "", "/", "", ErrMalformed},
+		{"QueryIgnoredWithoutOptIn", http.Header{}, "", "/cam?api_key=" + k, "", ErrNoCredential},
+		{"QueryWhenOptedIn", http.Header{}, "api_key", "/cam?api_key=" + k, k, nil},
+		{"QueryOtherParam", http.Header{}, "api_key", "/cam?token=" + k, "", ErrNoCredential},
+		{"QueryRepeated", http.Header{}, "api_key", "/cam?api_key=" + k + "&api_key=" + k, "", ErrMalformed},
+		{"QueryAndHeaderDiffer", http.Header{"X-Api-Key": {k}}, "api_key", "/cam?api_key=other", "", ErrMalformed},
+		{"QueryUnparseable", http.Header{}, "api_key", "/cam?api_key=%zz", "", ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Credential(tt.header, tt.queryParam, tt.uri)
+			if !errors.Is(err, tt.wantErr) || got != tt.want {
+				t.Fatalf("Credential = %q, %v; want %q, %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func FuzzCredential(f *testing.F) {
+	f.Add("Bearer "+sampleKey.Reveal(), sampleKey.Reveal(), "/x?k=v", "k")
+	f.Add("Basic abc", "", "/", "")
+	f.Fuzz(func(t *testing.T, authz, apiKey, uri, param string) {
+		h := http.Header{}
+		if authz != "" {
+			h["Authorization"] = []string{authz}
+		}
+		if apiKey != "" {
+			h["X-Api-Key"] = []string{apiKey}
+		}
+		got, err := Credential(h, param, uri)
+		if err != nil {
+			return
+		}
+		if got == "" || len(got) > MaxCredentialLen || !visibleASCII(got) {
+			t.Fatalf("Credential accepted %q", got)
+		}
+	})
+}

@@ -1,0 +1,43 @@
+// Package verify decides, for every request a reverse proxy receives, whether it
+// may pass. It holds the nouns the rest of authgate shares (Key, Principal,
+// Target, Requirement, the error sentinels) and the hot path itself.
+//
+// # Routes
+//
+//   - /forward-auth, for Traefik ForwardAuth and Caddy forward_auth: the original
+//     request is read from X-Forwarded-Method, -Proto, -Host and -Uri (-For optional).
+//   - /auth-request, for nginx auth_request: the original request is read from
+//     X-Original-Method and X-Original-URI (or X-Original-URL).
+//
+// Both accept any method and never read the request body. The verify URL's query
+// states what the route requires: scope=S (repeatable, all required) and
+// query_token=P (also read the credential from query parameter P of the original
+// URI; off unless given). An unknown parameter is a configuration error.
+//
+// The credential is read from X-API-Key or Authorization: Bearer; two different
+// credentials, repeated headers, values over MaxCredentialLen and non-printable
+// bytes are refused before any lookup.
+//
+// # Answers
+//
+//   - 200: allowed. Every header in IdentityHeaders is set: X-Auth-Subject,
+//     X-Auth-Kind (api_key), X-Auth-Key-Id, X-Auth-Key-Name, X-Auth-Scopes
+//     (space-separated).
+//   - 401: no credential (WWW-Authenticate: Bearer realm="authgate"), or one that
+//     is malformed, unknown, wrong, expired, disabled or revoked, all alike
+//     (error="invalid_token").
+//   - 403: a valid credential without a required scope (error="insufficient_scope").
+//   - 500: the proxy is misconfigured (the body and the log say how) or authgate
+//     could not check the credential. Never an allow.
+//
+// /forward-auth denies with a small JSON body {"error", "error_description"},
+// which Traefik and Caddy pass to the client. /auth-request denies with an empty
+// body: nginx discards it anyway and only keeps the connection alive without one.
+//
+// # Revocation bound
+//
+// Verified keys are cached for at most Options.CacheTTL (10 s) and unknown lookup
+// ids for Options.NegativeCacheTTL (5 s). Stores announce changes, and callers
+// pass them to Verifier.Forget, so a revocation normally takes effect within the
+// announcement's delivery time; CacheTTL is the bound when announcements are lost.
+package verify

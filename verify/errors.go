@@ -1,0 +1,62 @@
+package verify
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Why a request was denied. The client sees only the status and the short code
+// that Status returns for each; the precise reason goes to the log. Unknown key,
+// wrong secret, expired, disabled, revoked and malformed all answer the same
+// 401, so a client cannot probe which keys exist.
+var (
+	ErrNoCredential = errors.New("no credential")
+	ErrMalformed    = errors.New("malformed credential")
+	ErrUnknownKey   = errors.New("unknown key")
+	ErrWrongSecret  = errors.New("wrong secret")
+	ErrExpired      = errors.New("credential expired")
+	ErrDisabled     = errors.New("credential disabled")
+	ErrRevoked      = errors.New("credential revoked")
+	ErrForbidden    = errors.New("insufficient scope")
+
+	// ErrMisconfigured means the proxy did not call authgate the way its endpoint
+	// needs (missing forwarded headers, an unknown parameter in the verify URL).
+	// Wrapped in a *ConfigError, whose message is safe to show.
+	ErrMisconfigured = errors.New("proxy misconfigured")
+
+	// ErrNotFound is returned by stores when no record matches.
+	ErrNotFound = errors.New("not found")
+)
+
+// ConfigError describes a proxy misconfiguration in words meant for the operator.
+// Its message names no secret and is safe to return to the client.
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string        { return e.Msg }
+func (e *ConfigError) Is(target error) bool { return target == ErrMisconfigured }
+
+// Codes returned in the error field of a deny body and in WWW-Authenticate.
+const (
+	CodeMissingCredential  = "missing_credential"
+	CodeInvalidToken       = "invalid_token"
+	CodeInsufficientScope  = "insufficient_scope"
+	CodeProxyMisconfigured = "proxy_misconfigured"
+	CodeServerError        = "server_error"
+)
+
+// Status maps a verification error to the HTTP status and the error code the
+// client sees. Anything it does not recognise is a 500: authgate fails closed.
+func Status(err error) (status int, code string) {
+	switch {
+	case errors.Is(err, ErrNoCredential):
+		return http.StatusUnauthorized, CodeMissingCredential
+	case errors.Is(err, ErrMalformed), errors.Is(err, ErrUnknownKey), errors.Is(err, ErrWrongSecret),
+		errors.Is(err, ErrExpired), errors.Is(err, ErrDisabled), errors.Is(err, ErrRevoked):
+		return http.StatusUnauthorized, CodeInvalidToken
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden, CodeInsufficientScope
+	case errors.Is(err, ErrMisconfigured):
+		return http.StatusInternalServerError, CodeProxyMisconfigured
+	}
+	return http.StatusInternalServerError, CodeServerError
+}

@@ -1,0 +1,182 @@
+package verify
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Routes served by Handler.
+const (
+	PathForwardAuth = "/forward-auth"
+	PathAuthRequest = "/auth-request"
+)
+
+// convention is what differs between proxies: where the original request is
+// reported, and whether a deny may carry a body.
+type convention struct {
+	name     string
+	target   func(http.Header) (Target, error)
+	denyBody bool // nginx drops deny bodies and closes the connection when there is one
+}
+
+var (
+	forwardAuth = &convention{name: "forward-auth", target: ForwardedTarget, denyBody: true}
+	authRequest = &convention{name: "auth-request", target: OriginalTarget, denyBody: false}
+)
+
+// Handler answers proxy subrequests. See the package documentation for the contract.
+type Handler struct {
+	verifier *Verifier
+	log      *slog.Logger
+
+	reqs  sync.Map // raw verify-URL query → *Requirement, parsed once
+	nreqs atomic.Int32
+}
+
+// maxRequirements bounds the parsed-requirement cache. A deployment has as many
+// distinct verify URLs as protected routes; past the bound, queries are parsed
+// per request rather than letting a client grow memory.
+const maxRequirements = 1024
+
+// NewHandler returns a Handler that authenticates with v.
+func NewHandler(v *Verifier, log *slog.Logger) *Handler {
+	return &Handler{verifier: v, log: log}
+}
+
+// Register adds the verify routes to e, for every HTTP method.
+func (h *Handler) Register(e *echo.Echo) {
+	e.Any(PathForwardAuth, func(c echo.Context) error { return h.serve(c, forwardAuth) })
+	e.Any(PathAuthRequest, func(c echo.Context) error { return h.serve(c, authRequest) })
+}
+
+// serve answers one subrequest. It is the whole hot path, and never reads the
+// request body.
+func (h *Handler) serve(c echo.Context, p *convention) error {
+	r := c.Request()
+	// 1. What the route requires, from the verify URL in the proxy config.
+	req, err := h.requirement(r.URL.RawQuery)
+	if err != nil {
+		return h.deny(c, p, nil, err)
+	}
+	// 2. What the client is reaching.
+	t, err := p.target(r.Header)
+	if err != nil {
+		return h.deny(c, p, req, err)
+	}
+	// 3. Who is asking.
+	cred, err := Credential(r.Header, req.QueryParam, t.URI)
+	if err != nil {
+		return h.deny(c, p, req, err)
+	}
+	principal, err := h.verifier.Authenticate(r.Context(), cred)
+	if err != nil {
+		return h.deny(c, p, req, err)
+	}
+	// 4. May they.
+	if s := req.Missing(principal); s != "" {
+		return h.deny(c, p, req, &scopeError{principal: principal, scope: s})
+	}
+	// 5. Tell the upstream: every identity header, every time.
+	principal.WriteHeaders(c.Response().Header())
+	c.Response().WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) requirement(rawQuery string) (*Requirement, error) {
+	if v, ok := h.reqs.Load(rawQuery); ok {
+		return v.(*Requirement), nil
+	}
+	req, err := ParseRequirement(rawQuery)
+	if err != nil {
+		return nil, err
+	}
+	if h.nreqs.Add(1) <= maxRequirements {
+		h.reqs.Store(rawQuery, req)
+	}
+	return req, nil
+}
+
+type scopeError struct {
+	principal *Principal
+	scope     string
+}
+
+func (e *scopeError) Error() string { return "missing scope " + e.scope }
+func (e *scopeError) Unwrap() error { return ErrForbidden }
+
+// Deny bodies that never change, encoded once.
+var (
+	bodyMissing = mustJSON(denyBody{CodeMissingCredential,
+		"send an API key in the X-API-Key header or as Authorization: Bearer"})
+	bodyInvalid = mustJSON(denyBody{CodeInvalidToken,
+		"the credential is malformed, unknown, expired, disabled or revoked"})
+	bodyServer = mustJSON(denyBody{CodeServerError,
+		"authgate could not check the credential; the request is denied (see authgate's log)"})
+)
+
+const (
+	challengeMissing = `Bearer realm="authgate"`
+	challengeInvalid = `Bearer realm="authgate", error="invalid_token"`
+)
+
+type denyBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// deny answers a refused subrequest and logs why. The client learns the status
+// and a short code; the log learns the reason, never the credential.
+func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err error) error {
+	status, code := Status(err)
+	hdr := c.Response().Header()
+	var body []byte
+	level := slog.LevelInfo
+	switch code {
+	case CodeMissingCredential:
+		hdr.Set(echo.HeaderWWWAuthenticate, challengeMissing)
+		body, level = bodyMissing, slog.LevelDebug
+	case CodeInvalidToken:
+		hdr.Set(echo.HeaderWWWAuthenticate, challengeInvalid)
+		body = bodyInvalid
+	case CodeInsufficientScope:
+		hdr.Set(echo.HeaderWWWAuthenticate, req.challenge)
+		body = mustJSON(denyBody{code, "this route needs scope(s): " + strings.Join(req.Scopes, " ")})
+	case CodeProxyMisconfigured:
+		var ce *ConfigError
+		errors.As(err, &ce)
+		body, level = mustJSON(denyBody{code, ce.Msg}), slog.LevelError
+	default:
+		body, level = bodyServer, slog.LevelError
+	}
+	if h.log.Enabled(c.Request().Context(), level) {
+		attrs := []any{"endpoint", p.name, "status", status, "reason", err.Error()}
+		if id := c.Request().Header.Get(echo.HeaderXRequestID); id != "" {
+			attrs = append(attrs, "request_id", id) // nginx: proxy_set_header X-Request-Id $request_id
+		}
+		var se *scopeError
+		if errors.As(err, &se) {
+			attrs = append(attrs, "key_id", se.principal.KeyID)
+		}
+		h.log.Log(c.Request().Context(), level, "deny", attrs...)
+	}
+	if !p.denyBody {
+		c.Response().WriteHeader(status)
+		return nil
+	}
+	return c.JSONBlob(status, body)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -1,0 +1,78 @@
+package verify
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestValidScope(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"events:read", true},
+		{"authgate:admin", true},
+		{"cameras/front-door:stream", true},
+		{"a.b_c-d", true},
+		{"", false},
+		{"has space", false},
+		{`quote"`, false},
+		{`back\slash`, false},
+		{"ünïcode", false},
+		{strings.Repeat("a", MaxScopeLen), true},
+		{strings.Repeat("a", MaxScopeLen+1), false},
+	}
+	for _, tt := range tests {
+		if got := ValidScope(tt.in); got != tt.want {
+			t.Errorf("ValidScope(%q) = %t; want %t", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseRequirement(t *testing.T) {
+	tests := []struct {
+		name       string
+		query      string
+		wantScopes []string
+		wantParam  string
+		wantText   string
+	}{
+		{"Nothing", "", nil, "", ""},
+		{"OneScope", "scope=events:read", []string{"events:read"}, "", ""},
+		{"ScopesSortedAndDeduplicated", "scope=b&scope=a&scope=b", []string{"a", "b"}, "", ""},
+		{"QueryToken", "scope=a&query_token=api_key", []string{"a"}, "api_key", ""},
+		{"Typo", "scopes=a", nil, "", `unknown parameter "scopes"`},
+		{"BadScope", "scope=a%20b", nil, "", "not a valid scope"},
+		{"EmptyQueryToken", "query_token=", nil, "", "query_token"},
+		{"TwoQueryTokens", "query_token=a&query_token=b", nil, "", "query_token"},
+		{"Unparseable", "scope=%zz", nil, "", "cannot be parsed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseRequirement(tt.query)
+			if tt.wantText != "" {
+				if !errors.Is(err, ErrMisconfigured) || !strings.Contains(err.Error(), tt.wantText) {
+					t.Fatalf("err = %v; want ErrMisconfigured containing %q", err, tt.wantText)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(r.Scopes, tt.wantScopes) || r.QueryParam != tt.wantParam {
+				t.Fatalf("got %+v, %v; want scopes %v, param %q", r, err, tt.wantScopes, tt.wantParam)
+			}
+		})
+	}
+}
+
+func TestRequirement_Missing(t *testing.T) {
+	p := NewPrincipal(KindAPIKey, "s", "id", "n", []string{"b", "a"})
+	r, _ := ParseRequirement("scope=a&scope=b")
+	if got := r.Missing(p); got != "" {
+		t.Errorf("Missing = %q; want none", got)
+	}
+	r, _ = ParseRequirement("scope=a&scope=c")
+	if got := r.Missing(p); got != "c" {
+		t.Errorf("Missing = %q; want c", got)
+	}
+}

@@ -1,0 +1,43 @@
+package verify
+
+import (
+	"context"
+	"time"
+)
+
+// KeyRecord is what the verifier needs to know about a stored API key.
+// Zero times mean "not set".
+type KeyRecord struct {
+	ID         string
+	LookupID   string
+	Subject    string
+	Name       string
+	Scopes     []string
+	SecretMAC  []byte
+	MACVersion int16
+	ExpiresAt  time.Time
+	DisabledAt time.Time
+	RevokedAt  time.Time
+}
+
+// check returns why the key may not be used at now, or nil.
+func (r *KeyRecord) check(now time.Time) error {
+	switch {
+	case !r.RevokedAt.IsZero():
+		return ErrRevoked
+	case !r.DisabledAt.IsZero():
+		return ErrDisabled
+	case !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt):
+		return ErrExpired
+	}
+	return nil
+}
+
+// KeyStore is the storage the verifier reads API keys from.
+type KeyStore interface {
+	// KeyByLookupID returns the key with this lookup id, in any state.
+	// Returns ErrNotFound if there is none.
+	KeyByLookupID(ctx context.Context, lookupID string) (KeyRecord, error)
+	// KeysTouch records that the keys with these ids were used at the given time.
+	KeysTouch(ctx context.Context, ids []string, at time.Time) error
+}
