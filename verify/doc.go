@@ -9,7 +9,9 @@
 //   - /auth-request, for nginx auth_request: the original request is read from
 //     X-Original-Method and X-Original-URI (or X-Original-URL).
 //
-// Both accept any method and never read the request body. The verify URL's query
+// Both accept any method and never read or wait for the request body: a
+// subrequest that announces one is answered at once, with Connection: close, so
+// a proxy that announces a body it never sends cannot stall it. The verify URL's query
 // states what the route requires: scope=S (repeatable, all required) and
 // query_token=P (also read the credential from query parameter P of the original
 // URI; off unless given). An unknown parameter is a configuration error.

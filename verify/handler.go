@@ -56,10 +56,16 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.Any(PathAuthRequest, func(c echo.Context) error { return h.serve(c, authRequest) })
 }
 
-// serve answers one subrequest. It is the whole hot path, and never reads the
-// request body.
+// serve answers one subrequest. It is the whole hot path, and never reads or
+// waits for the request body.
 func (h *Handler) serve(c echo.Context, p *convention) error {
 	r := c.Request()
+	// 0. Never wait for a body. A proxy may announce one it does not send (nginx
+	// without proxy_set_header Content-Length ""); Go's server would read it
+	// before answering. Closing after the answer makes it skip that read.
+	if r.ContentLength != 0 {
+		c.Response().Header()[echo.HeaderConnection] = connectionClose
+	}
 	// 1. What the route requires, from the verify URL in the proxy config.
 	req, err := h.requirement(r.URL.RawQuery)
 	if err != nil {
@@ -120,6 +126,8 @@ var (
 	bodyServer = mustJSON(denyBody{CodeServerError,
 		"authgate could not check the credential; the request is denied (see authgate's log)"})
 )
+
+var connectionClose = []string{"close"}
 
 const (
 	challengeMissing = `Bearer realm="authgate"`

@@ -3,6 +3,7 @@ package verify
 import (
 	"bufio"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -103,5 +105,41 @@ func checkGoldenAnswer(t *testing.T, rec *httptest.ResponseRecorder, out string)
 	}
 	if got, want := strings.TrimSpace(rec.Body.String()), strings.TrimSpace(body); got != want {
 		t.Errorf("body = %s; want %s", got, want)
+	}
+}
+
+// A proxy may announce a body it never sends (nginx without
+// proxy_set_header Content-Length ""). authgate must answer anyway, at once,
+// rather than wait for bytes that are not coming.
+func TestHandler_NeverWaitsForABody(t *testing.T) {
+	keys := newFixtureKeys(t, testHasher(t))
+	e := echo.New()
+	NewHandler(newTestVerifier(t, keys.store(), fixedClock(testNow)), slog.New(slog.DiscardHandler)).Register(e)
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	for _, tc := range []struct{ name, request string }{
+		{"AuthRequestAnnouncedBody", "GET /auth-request HTTP/1.1\r\nHost: a\r\nX-Original-Method: POST\r\nX-Original-URI: /x\r\n" +
+			"X-Api-Key: " + keys.creds["active"] + "\r\nContent-Length: 17\r\n\r\n"},
+		{"ForwardAuthChunkedBody", "POST /forward-auth HTTP/1.1\r\nHost: a\r\nX-Forwarded-Method: POST\r\nX-Forwarded-Proto: https\r\n" +
+			"X-Forwarded-Host: a\r\nX-Forwarded-Uri: /x\r\nTransfer-Encoding: chunked\r\n\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(5 * time.Second)) // a hang, not a speed target
+			if _, err := conn.Write([]byte(tc.request)); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer while the announced body is missing: %v", err)
+			}
+			if resp.StatusCode != 200 && resp.StatusCode != 401 {
+				t.Fatalf("status = %d; want the verdict on the headers alone", resp.StatusCode)
+			}
+		})
 	}
 }
