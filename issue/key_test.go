@@ -114,8 +114,7 @@ func TestService_RotateKeyNeverExtendsExpiry(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	exp := t0.Add(time.Minute)
-	old, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "short"}, "test")
-	b.svc.CreateKey(ctx, issue.NewKey{Name: "unrelated"}, "test")
+	forever, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "no expiry"}, "test")
 	short, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "short", ExpiresAt: &exp}, "test")
 	if _, err := b.svc.RotateKey(ctx, short.ID, 24*time.Hour, "test"); err != nil {
 		t.Fatal(err)
@@ -124,10 +123,10 @@ func TestService_RotateKeyNeverExtendsExpiry(t *testing.T) {
 	if !got.ExpiresAt.Equal(exp) {
 		t.Fatalf("old key expires at %v after a 24h grace; want its own earlier expiry %v", got.ExpiresAt, exp)
 	}
-	if _, err := b.svc.RotateKey(ctx, old.ID, 0, "test"); err != nil {
+	if _, err := b.svc.RotateKey(ctx, forever.ID, 0, "test"); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = b.svc.Key(ctx, old.ID)
+	got, _ = b.svc.Key(ctx, forever.ID)
 	if got.State != issue.StateExpired {
 		t.Fatalf("old key after a zero-grace rotation is %s; want expired", got.State)
 	}

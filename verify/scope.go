@@ -68,7 +68,8 @@ func ParseRequirement(rawQuery string) (*Requirement, error) {
 			r.QueryParam = vals[0]
 		default:
 			return nil, &ConfigError{Msg: "the verify URL has unknown parameter " + quote(name) +
-				"; authgate understands scope and query_token"}
+				"; authgate understands scope and query_token (behind Caddy, end forward_auth's uri with" +
+				" ? or ?scope=…, or Caddy passes on the client's query string)"}
 		}
 	}
 	slices.Sort(r.Scopes)
