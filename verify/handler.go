@@ -163,11 +163,11 @@ func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err erro
 	default:
 		body, level = bodyServer, slog.LevelError
 	}
+	// The request id ties what the client is shown to the log line that says why.
+	id := requestID(c.Request().Header)
+	hdr.Set(echo.HeaderXRequestID, id)
 	if h.log.Enabled(c.Request().Context(), level) {
-		attrs := []any{"endpoint", p.name, "status", status, "reason", err.Error()}
-		if id := c.Request().Header.Get(echo.HeaderXRequestID); id != "" {
-			attrs = append(attrs, "request_id", id) // nginx: proxy_set_header X-Request-Id $request_id
-		}
+		attrs := []any{"endpoint", p.name, "status", status, "reason", err.Error(), "request_id", id}
 		var se *scopeError
 		if errors.As(err, &se) {
 			attrs = append(attrs, "key_id", se.principal.KeyID)
@@ -187,4 +187,13 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// requestID returns the id the proxy gave the request (nginx: proxy_set_header
+// X-Request-Id $request_id), or a new one when it gave none or an unusable one.
+func requestID(h http.Header) string {
+	if id := first(h, echo.HeaderXRequestID); id != "" && len(id) <= 64 && visibleASCII(id) {
+		return id
+	}
+	return RandomString(16)
 }

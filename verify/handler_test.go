@@ -143,3 +143,28 @@ func TestHandler_NeverWaitsForABody(t *testing.T) {
 		})
 	}
 }
+
+func TestHandler_DenyCarriesARequestID(t *testing.T) {
+	e := echo.New()
+	NewHandler(newTestVerifier(t, newFixtureKeys(t, testHasher(t)).store(), fixedClock(testNow)), slog.New(slog.DiscardHandler)).Register(e)
+	for _, tc := range []struct{ name, sent, want string }{
+		{"FromTheProxy", "9f1c2e", "9f1c2e"},
+		{"NoneSent", "", ""},
+		{"Unusable", strings.Repeat("x", 65), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/auth-request", nil)
+			r.Header.Set("X-Original-Method", "GET")
+			r.Header.Set("X-Original-URI", "/")
+			if tc.sent != "" {
+				r.Header.Set("X-Request-Id", tc.sent)
+			}
+			w := httptest.NewRecorder()
+			e.ServeHTTP(w, r)
+			got := w.Header().Get("X-Request-Id")
+			if w.Code != 401 || got == "" || (tc.want != "" && got != tc.want) || (tc.want == "" && got == tc.sent) {
+				t.Fatalf("status %d, X-Request-Id %q; want 401 with id %q (or a fresh one when empty)", w.Code, got, tc.want)
+			}
+		})
+	}
+}
