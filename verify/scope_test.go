@@ -76,3 +76,23 @@ func TestRequirement_Missing(t *testing.T) {
 		t.Errorf("Missing = %q; want c", got)
 	}
 }
+
+func FuzzParseRequirement(f *testing.F) {
+	f.Add("scope=events:read&scope=b&query_token=api_key")
+	f.Add("scopes=x")
+	f.Add("%zz")
+	f.Fuzz(func(t *testing.T, q string) {
+		r, err := ParseRequirement(q)
+		if err != nil {
+			if !errors.Is(err, ErrMisconfigured) {
+				t.Fatalf("error %v is not ErrMisconfigured", err)
+			}
+			return
+		}
+		for _, s := range r.Scopes {
+			if !ValidScope(s) {
+				t.Fatalf("accepted invalid scope %q", s)
+			}
+		}
+	})
+}
