@@ -9,7 +9,6 @@ import (
 
 	"github.com/authgate/authgate/db"
 	"github.com/authgate/authgate/issue"
-	"github.com/authgate/authgate/verify"
 )
 
 func migrate(ctx context.Context, environ map[string]string, stderr io.Writer) error {
@@ -17,16 +16,29 @@ func migrate(ctx context.Context, environ map[string]string, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	store, err := db.Open(ctx, cfg.DatabaseURL)
+	store, err := openStore(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
+	store.Close()
 	fmt.Fprintln(stderr, "authgate: database is up to date")
 	return nil
+}
+
+// openStore connects to the database and, when migrate is set, brings its
+// schema up to date.
+func openStore(ctx context.Context, cfg Config, migrate bool) (*db.DB, error) {
+	store, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := store.Migrate(ctx); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	return store, nil
 }
 
 // keys runs 'authgate keys create': the bootstrap path, straight to the database.
@@ -50,20 +62,15 @@ func keys(ctx context.Context, args []string, environ map[string]string, stdout,
 	if err != nil {
 		return err
 	}
-	store, err := db.Open(ctx, cfg.DatabaseURL)
+	hasher, err := cfg.Hasher()
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, cfg.Migrate)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if cfg.Migrate {
-		if err := store.Migrate(ctx); err != nil {
-			return err
-		}
-	}
-	hasher, err := verify.NewHasher(map[int16][]byte{1: cfg.MACKey()}, 1)
-	if err != nil {
-		return err
-	}
 	svc := issue.NewService(store, hasher, nil)
 	if *ifNone {
 		n, err := svc.CountKeys(ctx)

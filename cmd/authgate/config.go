@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/authgate/authgate/verify"
 )
 
 // Config is everything authgate reads from its environment. It is resolved and
@@ -61,14 +63,14 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 	return c, errors.Join(errs...)
 }
 
-// MACKey derives the key that API-key secrets are hashed under from the server
-// secret, so the secret itself is never used directly as a MAC key.
-func (c Config) MACKey() []byte {
+// Hasher returns the hasher for key secrets. Its key (version 1) is derived
+// from the server secret, so the secret itself is never used as a MAC key.
+func (c Config) Hasher() (*verify.Hasher, error) {
 	k, err := hkdf.Key(sha256.New, []byte(c.Secret), nil, "authgate api-key mac v1", 32)
 	if err != nil {
-		panic(err) // only for lengths sha256 cannot produce
+		return nil, err
 	}
-	return k
+	return verify.NewHasher(map[int16][]byte{1: k}, 1)
 }
 
 // configError rewrites the parser's errors to name the variable.

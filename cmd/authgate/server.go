@@ -34,7 +34,7 @@ type Main struct {
 // Start connects to the database, migrates it unless disabled, and serves on
 // cfg.Addr until Close. now is the clock (nil: time.Now).
 func Start(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Time) (*Main, error) {
-	store, err := db.Open(ctx, cfg.DatabaseURL)
+	store, err := openStore(ctx, cfg, cfg.Migrate)
 	if err != nil {
 		return nil, err
 	}
@@ -47,12 +47,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Ti
 }
 
 func (m *Main) start(ctx context.Context, now func() time.Time) error {
-	if m.cfg.Migrate {
-		if err := m.db.Migrate(ctx); err != nil {
-			return err
-		}
-	}
-	hasher, err := verify.NewHasher(map[int16][]byte{1: m.cfg.MACKey()}, 1)
+	hasher, err := m.cfg.Hasher()
 	if err != nil {
 		return err
 	}
