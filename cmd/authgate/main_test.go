@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,14 +25,19 @@ func testEnv(dbURL string, extra ...string) map[string]string {
 	return env
 }
 
-// startMain runs an authgate instance until the test ends.
-func startMain(t *testing.T, env map[string]string) *Main {
+// startMain runs an authgate instance until the test ends, logging to logs
+// (at debug level) when given.
+func startMain(t *testing.T, env map[string]string, logs ...io.Writer) *Main {
 	t.Helper()
 	cfg, err := LoadConfig(env, true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler), nil)
+	log := slog.New(slog.DiscardHandler)
+	if len(logs) > 0 {
+		log = newLogger(logs[0], slog.LevelDebug)
+	}
+	m, err := Start(context.Background(), cfg, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +113,17 @@ func (c client) authRequest(key, scope string) int {
 func TestMain_RevocationReachesEveryInstance(t *testing.T) {
 	env := testEnv(dbtest.URL(t))
 	admin := bootstrap(t, env)
-	a, b := client{t, startMain(t, env).URL()}, client{t, startMain(t, env).URL()}
+	var logs syncBuffer
+	a, b := client{t, startMain(t, env, &logs).URL()}, client{t, startMain(t, env, &logs).URL()}
+	defer assertNoSecrets(t, &logs, &admin)
 
 	id, key := a.createKey(admin, `{"name":"cam","scopes":["events:read"]}`)
+	defer assertNoSecrets(t, &logs, &key)
+	wrong := key[:20] + strings.Repeat("x", len(key)-20) // a near miss, refused and logged
+	if code := a.forwardAuth(wrong, "events:read"); code != 401 {
+		t.Fatalf("forward-auth with a near miss: %d; want 401", code)
+	}
+	defer assertNoSecrets(t, &logs, &wrong)
 	for _, c := range []client{a, b} {
 		if code := c.forwardAuth(key, "events:read"); code != 200 {
 			t.Fatalf("forward-auth with a fresh key: %d; want 200", code)
@@ -138,6 +152,32 @@ func TestMain_RevocationReachesEveryInstance(t *testing.T) {
 		t.Fatalf("instance A after revoke: %d; want 401", code)
 	}
 }
+
+// assertNoSecrets fails the test if the secret part of *key appears in logs.
+// It takes a pointer so it can be deferred before the key is known.
+func assertNoSecrets(t *testing.T, logs *syncBuffer, key *string) {
+	t.Helper()
+	text := logs.String()
+	if !strings.Contains(text, `"msg":"deny"`) || !strings.Contains(text, `"msg":"request"`) {
+		t.Fatalf("the log holds no deny or request line; the scan would prove nothing:\n%s", text)
+	}
+	if secret := (*key)[len("agk_")+12:]; strings.Contains(text, secret) {
+		t.Fatalf("a key's secret reached the log")
+	}
+}
+
+// syncBuffer is a bytes.Buffer that instances may log to concurrently.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestMain_RotationGrace(t *testing.T) {
 	env := testEnv(dbtest.URL(t))
