@@ -17,8 +17,8 @@
 #   DUR=10s             length of one wrk run (wrk duration syntax: 3s, 1m)
 #   CONNS_LIST="32 64"  wrk connection counts
 #   DATABASE_URL        Postgres server to create the throwaway database authgate_bench on;
-#                       default: the private cluster of scripts/devdb.sh (stopped at the end if
-#                       this script started it)
+#                       default: a lease on the private cluster of scripts/devdb.sh (stopped
+#                       at the end unless someone else still uses it)
 # Needs wrk (installed with apt-get when missing), taskset, curl and psql.
 # Binaries, logs and every wrk output go to .data/bench/.
 set -euo pipefail
@@ -41,7 +41,7 @@ die() { log "error: $*"; exit 1; }
 # Cleanup. Everything this script starts is recorded here and undone on any exit.
 
 pids=()        # processes started (servers, wrk); stopped TERM then KILL
-own_db=0       # 1: this script started the private cluster, so it stops it
+leased=0       # 1: this script holds a lease on the private cluster (released at exit)
 db_created=0   # 1: this script created $bench_db, so it drops it
 admin_url=""   # URL of the server's maintenance connection, for create/drop database
 
@@ -71,7 +71,7 @@ cleanup() {
 		run_psql "$admin_url" -c "drop database if exists $bench_db with (force)" >/dev/null ||
 			log "could not drop database $bench_db; drop it by hand"
 	fi
-	if ((own_db)); then scripts/devdb.sh stop || true; fi
+	if ((leased)); then scripts/devdb.sh release $$ || true; fi
 	return "$rc"
 }
 trap cleanup EXIT
@@ -148,9 +148,9 @@ setup_db() {
 	find_psql
 	local base=${DATABASE_URL:-}
 	if [[ -z $base ]]; then
-		# Only stop at exit what we started: a cluster someone else is using stays up.
-		scripts/devdb.sh url >/dev/null 2>&1 || own_db=1
-		base=$(scripts/devdb.sh start 8>&-) # 8>&-: Postgres must not inherit our bench lock
+		# A lease: the cluster stops at exit only if a lease started it and nobody else holds one.
+		base=$(scripts/devdb.sh acquire $$ 8>&-) # 8>&-: Postgres must not inherit our bench lock
+		leased=1
 	fi
 	admin_url=$(with_db postgres "$base")
 	# A bench killed by SIGKILL leaves its database behind; the lock says no bench is running.

@@ -6,6 +6,12 @@
 #   scripts/devdb.sh stop    fast shutdown if running; silent if not
 #   scripts/devdb.sh url     print the URL if running, else exit 1
 #   scripts/devdb.sh destroy stop it and delete its data (make clean)
+#   scripts/devdb.sh acquire PID   start (as above) on behalf of process PID, printing the URL
+#   scripts/devdb.sh release PID   drop PID's lease; stop the cluster when a lease started it
+#                            and no live process holds one any more
+#
+# run.sh, test.sh and bench.sh use acquire/release, so one of them finishing never stops the
+# cluster under another, and a cluster someone started by hand is never stopped by them.
 #
 # Data: .data/pg at the repository root. Everything but the URL goes to stderr.
 # AUTHGATE_PG_BIN_GLOB (default /usr/lib/postgresql/*/bin) is where to look for the server
@@ -106,12 +112,18 @@ ensure_db() {
 		psql_q -c "create database $db" >&2
 }
 
-start() {
+# lock serialises every command that starts, stops or leases (two terminals, parallel make
+# targets) on a lock under .data.
+lock() {
+	[[ ${locked:-} ]] && return 0 # held already: reopening fd 9 would let go of it
 	mkdir -p "$data"
-	# Serialise concurrent starts (two terminals, parallel make targets) on a lock under .data.
 	exec 9>"$data/devdb.lock"
 	flock -w 120 9 || die "timed out waiting for $data/devdb.lock held by another devdb.sh"
+	locked=1
+}
 
+start() {
+	lock
 	if running; then
 		find_bins || die "the cluster is running but psql was not found; install postgresql-client"
 		ensure_db
@@ -192,11 +204,41 @@ start() {
 
 stop() {
 	[[ -d $data ]] || return 0
-	exec 9>"$data/devdb.lock"
-	flock -w 120 9 || die "timed out waiting for $data/devdb.lock held by another devdb.sh"
+	lock
+	rm -rf "$leases"
 	running || return 0
 	find_bins || die "the cluster is running but pg_ctl was not found"
 	as_pg "$pg_ctl" stop -D "$pgdata" -m fast -s -w -t 60 >&2 || die "pg_ctl stop failed"
+}
+
+# Leases: one file per holder PID under $leases; $leases/.started marks a cluster that a lease
+# started, and so that the last release stops. All under the lock, so no check races a start.
+leases="$data/leases"
+
+acquire() {
+	local pid=$1
+	[[ $pid =~ ^[0-9]+$ ]] || die "usage: $0 acquire PID"
+	lock
+	local was_running=0
+	running && was_running=1
+	start
+	mkdir -p "$leases"
+	((was_running)) || touch "$leases/.started"
+	touch "$leases/$pid"
+}
+
+release() {
+	local pid=$1 f
+	[[ $pid =~ ^[0-9]+$ ]] || die "usage: $0 release PID"
+	[[ -d $leases ]] || return 0
+	lock
+	rm -f "$leases/$pid"
+	for f in "$leases"/*; do # leases of processes that died without releasing do not count
+		[[ -e $f ]] && ! kill -0 "${f##*/}" 2>/dev/null && rm -f "$f"
+	done
+	compgen -G "$leases/[0-9]*" >/dev/null && return 0 # someone still uses it
+	[[ -e $leases/.started ]] || return 0                # started by hand: leave it up
+	stop
 }
 
 # destroy also covers the /var/tmp fallback, which 'rm -rf .data' would miss.
@@ -209,11 +251,13 @@ destroy() {
 
 case ${1:-} in
 start) start ;;
+acquire) acquire "${2:-}" ;;
+release) release "${2:-}" ;;
 stop) stop ;;
 url) running && url ;;
 destroy) destroy ;;
 *)
-	echo "usage: $0 start|stop|url|destroy" >&2
+	echo "usage: $0 start|stop|url|destroy|acquire PID|release PID" >&2
 	exit 2
 	;;
 esac

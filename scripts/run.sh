@@ -2,18 +2,18 @@
 # make run: build authgate, migrate, mint the first admin key, and serve in the foreground.
 #   scripts/run.sh           the whole thing
 #   scripts/run.sh migrate   build and migrate only (make migrate)
-# Uses $DATABASE_URL if set, else the private cluster from scripts/devdb.sh, which it stops on
-# exit if it was the one that started it. $AUTHGATE_SECRET defaults to .data/secret.
+# Uses $DATABASE_URL if set, else a lease on the private cluster from scripts/devdb.sh (stopped
+# on exit unless someone else still uses it). $AUTHGATE_SECRET defaults to .data/secret.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
 bin=.data/bin/authgate
 
-own_db=0
+leased=0
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-	if ((own_db)); then scripts/devdb.sh stop || true; fi
+	if ((leased)); then scripts/devdb.sh release $$ || true; fi
 }
 trap cleanup EXIT
 # Exit (and so clean up) on a signal that arrives before the server is up.
@@ -21,9 +21,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 if [[ -z ${DATABASE_URL:-} ]]; then
-	# Only stop at exit what we started: a cluster someone else is using stays up.
-	scripts/devdb.sh url >/dev/null || own_db=1
-	DATABASE_URL=$(scripts/devdb.sh start)
+	# A lease: the cluster stops at exit only if a lease started it and nobody else holds one.
+	DATABASE_URL=$(scripts/devdb.sh acquire $$)
+	leased=1
 	export DATABASE_URL
 fi
 

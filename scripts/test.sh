@@ -2,8 +2,8 @@
 # make test, and CI: gofmt, go vet, sqlc drift, then the tests with -race, failing fast.
 # Extra arguments go to go test: flags come before ./..., and ./-style package patterns
 # replace it (scripts/test.sh -run TestKey ./verify/...).
-# Uses $DATABASE_URL if set, else the private cluster from scripts/devdb.sh (stopped at the end
-# if this script started it). Tests create their own databases from that URL.
+# Uses $DATABASE_URL if set, else a lease on the private cluster from scripts/devdb.sh (stopped
+# at the end unless someone else still uses it). Tests create their own databases from that URL.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -11,13 +11,13 @@ cd "$root"
 
 now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t / 1000)); }
 
-own_db=0 cur="" t0=0
+leased=0 cur="" t0=0
 cleanup() {
 	local rc=$?
 	if [[ -n $cur ]]; then
 		printf 'test.sh: %-6s FAILED after %d ms\n' "$cur" $(($(now_ms) - t0)) >&2
 	fi
-	if ((own_db)); then scripts/devdb.sh stop || true; fi
+	if ((leased)); then scripts/devdb.sh release $$ || true; fi
 	return "$rc"
 }
 trap cleanup EXIT
@@ -35,8 +35,8 @@ step() {
 }
 
 start_db() {
-	scripts/devdb.sh url >/dev/null || own_db=1
-	DATABASE_URL=$(scripts/devdb.sh start)
+	DATABASE_URL=$(scripts/devdb.sh acquire $$)
+	leased=1
 	export DATABASE_URL
 }
 
