@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/authgate/authgate/issue"
+	"github.com/authgate/authgate/verify"
 )
 
 // api is the management API over a bundle, with an admin key and a plain key.
@@ -47,6 +48,19 @@ func (a *api) do(method, path, cred, body string) *httptest.ResponseRecorder {
 	return w
 }
 
+// wrongSecret returns cred with its secret replaced: well formed, right lookup
+// id, wrong secret.
+func wrongSecret(t *testing.T, cred string) string {
+	t.Helper()
+	k, err := verify.ParseKey(verify.PrefixAPIKey, cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := verify.NewKey(verify.PrefixAPIKey)
+	k.Secret = other.Secret
+	return k.Reveal()
+}
+
 func decodeJSON[T any](t *testing.T, w *httptest.ResponseRecorder) T {
 	t.Helper()
 	var v T
@@ -68,8 +82,8 @@ func TestAPI_EveryRouteNeedsAdmin(t *testing.T) {
 			if w := a.do(rt[0], rt[1], "", "{}"); w.Code != 401 || w.Header().Get("WWW-Authenticate") == "" {
 				t.Errorf("no credential: %d %q; want 401 with WWW-Authenticate", w.Code, w.Header().Get("WWW-Authenticate"))
 			}
-			if w := a.do(rt[0], rt[1], a.admin[:len(a.admin)-1]+"x", "{}"); w.Code != 401 {
-				t.Errorf("bad credential: %d; want 401", w.Code)
+			if w := a.do(rt[0], rt[1], wrongSecret(t, a.admin), "{}"); w.Code != 401 {
+				t.Errorf("the admin key's lookup id with another secret: %d; want 401", w.Code)
 			}
 			w := a.do(rt[0], rt[1], a.plain, "{}")
 			if body := decodeJSON[issue.ErrorBody](t, w); w.Code != 403 || !strings.Contains(body.Description, issue.ScopeAdmin) {

@@ -214,9 +214,12 @@ func TestMain_DatabaseDownFailsClosed(t *testing.T) {
 	cutAt := time.Now()
 	proxy.cut()
 
-	// Within the TTL the cached key keeps working; anything needing the database is a 5xx.
-	if code := c.forwardAuth(cached, "s"); code != 200 && time.Since(cutAt) < time.Second {
-		t.Fatalf("a cached key right after the outage began: %d; want 200 until its TTL", code)
+	// Anything that needs the database is a 5xx. (That a cached key keeps working
+	// until its TTL is checked with an injected clock in verify's
+	// TestVerifier_StoreFailureFailsClosed: here a late NOTIFY from the key's own
+	// creation may legitimately have evicted it.)
+	if code := c.forwardAuth(cached, "s"); code != 200 && code != 500 {
+		t.Fatalf("a cached key during the outage: %d; want 200 (cached) or 500", code)
 	}
 	if code := c.forwardAuth(cold, "s"); code != 500 {
 		t.Fatalf("an uncached key during the outage (forward-auth): %d; want 500", code)
