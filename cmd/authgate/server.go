@@ -78,7 +78,7 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 			m.log.Error("server stopped", "err", err)
 		}
 	})
-	m.log.Info("authgate listening", "addr", m.ln.Addr().String(), "cache_ttl", m.cfg.CacheTTL)
+	m.log.Info("authgate listening", "addr", m.ln.Addr().String(), "cache_ttl", m.cfg.CacheTTL.String())
 	return nil
 }
 
