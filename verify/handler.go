@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,9 @@ type Handler struct {
 
 	reqs  sync.Map // raw verify-URL query → *Requirement, parsed once
 	nreqs atomic.Int32
+
+	idPrefix string        // random per handler, so ids differ across instances
+	idSeq    atomic.Uint64 // numbers the ids this handler makes
 }
 
 // maxRequirements bounds the parsed-requirement cache. A deployment has as many
@@ -47,7 +51,7 @@ const maxRequirements = 1024
 
 // NewHandler returns a Handler that authenticates with v.
 func NewHandler(v *Verifier, log *slog.Logger) *Handler {
-	return &Handler{verifier: v, log: log}
+	return &Handler{verifier: v, log: log, idPrefix: RandomString(8) + "-"}
 }
 
 // Register adds the verify routes to e, for every HTTP method.
@@ -164,7 +168,7 @@ func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err erro
 		body, level = bodyServer, slog.LevelError
 	}
 	// The request id ties what the client is shown to the log line that says why.
-	id := requestID(c.Request().Header)
+	id := h.requestID(c.Request().Header)
 	hdr.Set(echo.HeaderXRequestID, id)
 	if h.log.Enabled(c.Request().Context(), level) {
 		attrs := []any{"endpoint", p.name, "status", status, "reason", err.Error(), "request_id", id}
@@ -191,9 +195,12 @@ func mustJSON(v any) []byte {
 
 // requestID returns the id the proxy gave the request (nginx: proxy_set_header
 // X-Request-Id $request_id), or a new one when it gave none or an unusable one.
-func requestID(h http.Header) string {
-	if id := first(h, echo.HeaderXRequestID); id != "" && len(id) <= 64 && visibleASCII(id) {
+// New ids are a per-handler random prefix and a counter: unique, and cheap on a
+// deny path that a flood of garbage credentials can drive.
+func (h *Handler) requestID(hdr http.Header) string {
+	if id := first(hdr, echo.HeaderXRequestID); id != "" && len(id) <= 64 && visibleASCII(id) {
 		return id
 	}
-	return RandomString(16)
+	var buf [32]byte
+	return string(strconv.AppendUint(append(buf[:0], h.idPrefix...), h.idSeq.Add(1), 36))
 }

@@ -147,10 +147,12 @@ func TestHandler_NeverWaitsForABody(t *testing.T) {
 func TestHandler_DenyCarriesARequestID(t *testing.T) {
 	e := echo.New()
 	NewHandler(newTestVerifier(t, newFixtureKeys(t, testHasher(t)).store(), fixedClock(testNow)), slog.New(slog.DiscardHandler)).Register(e)
+	made := map[string]bool{}
 	for _, tc := range []struct{ name, sent, want string }{
 		{"FromTheProxy", "9f1c2e", "9f1c2e"},
 		{"NoneSent", "", ""},
 		{"Unusable", strings.Repeat("x", 65), ""},
+		{"NoneSentAgain", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/auth-request", nil)
@@ -162,9 +164,10 @@ func TestHandler_DenyCarriesARequestID(t *testing.T) {
 			w := httptest.NewRecorder()
 			e.ServeHTTP(w, r)
 			got := w.Header().Get("X-Request-Id")
-			if w.Code != 401 || got == "" || (tc.want != "" && got != tc.want) || (tc.want == "" && got == tc.sent) {
-				t.Fatalf("status %d, X-Request-Id %q; want 401 with id %q (or a fresh one when empty)", w.Code, got, tc.want)
+			if w.Code != 401 || got == "" || (tc.want != "" && got != tc.want) || (tc.want == "" && (got == tc.sent || made[got])) {
+				t.Fatalf("status %d, X-Request-Id %q; want 401 with id %q (or a fresh, unused one when empty)", w.Code, got, tc.want)
 			}
+			made[got] = true
 		})
 	}
 }
