@@ -9,6 +9,12 @@
 //   - /auth-request, for nginx auth_request: the original request is read from
 //     X-Original-Method and X-Original-URI (or X-Original-URL).
 //
+// nginx and Caddy report the URI as the client sent it, while they route on its
+// normalised form, so authgate normalises the path the same way (CleanPath:
+// decode %-escapes once, collapse //, resolve . and ..) before anything judges
+// it; Target.Path holds the result and Target.URI the raw string, whose query is
+// where query_token reads. A path that cannot be normalised safely is denied.
+//
 // Both accept any method and never read or wait for the request body: a
 // subrequest that announces one is answered at once, with Connection: close, so
 // a proxy that announces a body it never sends cannot stall it. The verify URL's query
@@ -28,7 +34,10 @@
 //   - 401: no credential (WWW-Authenticate: Bearer realm="authgate"), or one that
 //     is malformed, unknown, wrong, expired, disabled or revoked, all alike
 //     (error="invalid_token").
-//   - 403: a valid credential without a required scope (error="insufficient_scope").
+//   - 403: a valid credential without a required scope (error="insufficient_scope");
+//     or, whatever the credential, a path that cannot be normalised safely: a ..
+//     above the root, an invalid %-escape, a control character, or no leading /
+//     (error="invalid_path", no WWW-Authenticate).
 //   - 500: the proxy is misconfigured (the body and the log say how) or authgate
 //     could not check the credential. Never an allow.
 //

@@ -19,6 +19,11 @@ var (
 	ErrRevoked      = errors.New("credential revoked")
 	ErrForbidden    = errors.New("insufficient scope")
 
+	// ErrBadPath means the original request's path cannot be normalised safely
+	// (see CleanPath), so no rule could be judged against what the proxy will
+	// route on. It answers 403: the request is refused whoever sends it.
+	ErrBadPath = errors.New("bad request path")
+
 	// ErrMisconfigured means the proxy did not call authgate the way its endpoint
 	// needs (missing forwarded headers, an unknown parameter in the verify URL).
 	// Wrapped in a *ConfigError, whose message is safe to show.
@@ -40,6 +45,7 @@ const (
 	CodeMissingCredential  = "missing_credential"
 	CodeInvalidToken       = "invalid_token"
 	CodeInsufficientScope  = "insufficient_scope"
+	CodeInvalidPath        = "invalid_path"
 	CodeProxyMisconfigured = "proxy_misconfigured"
 	CodeServerError        = "server_error"
 )
@@ -55,6 +61,8 @@ func Status(err error) (status int, code string) {
 		return http.StatusUnauthorized, CodeInvalidToken
 	case errors.Is(err, ErrForbidden):
 		return http.StatusForbidden, CodeInsufficientScope
+	case errors.Is(err, ErrBadPath):
+		return http.StatusForbidden, CodeInvalidPath
 	case errors.Is(err, ErrMisconfigured):
 		return http.StatusInternalServerError, CodeProxyMisconfigured
 	}

@@ -75,7 +75,7 @@ func (h *Handler) serve(c echo.Context, p *convention) error {
 	if err != nil {
 		return h.deny(c, p, nil, err)
 	}
-	// 2. What the client is reaching.
+	// 2. What the client is reaching, its path normalised as the proxy routes it.
 	t, err := p.target(r.Header)
 	if err != nil {
 		return h.deny(c, p, req, err)
@@ -127,6 +127,8 @@ var (
 		"send an API key in the X-API-Key header or as Authorization: Bearer"})
 	bodyInvalid = mustJSON(denyBody{CodeInvalidToken,
 		"the credential is malformed, unknown, expired, disabled or revoked"})
+	bodyBadPath = mustJSON(denyBody{CodeInvalidPath,
+		"the request path cannot be normalised safely (a .. above the root, a bad %-escape or a control character)"})
 	bodyServer = mustJSON(denyBody{CodeServerError,
 		"authgate could not check the credential; the request is denied (see authgate's log)"})
 )
@@ -160,6 +162,8 @@ func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err erro
 	case CodeInsufficientScope:
 		hdr.Set(echo.HeaderWWWAuthenticate, req.challenge)
 		body = mustJSON(denyBody{code, "this route needs scope(s): " + strings.Join(req.Scopes, " ")})
+	case CodeInvalidPath:
+		body = bodyBadPath // no challenge: no credential would help
 	case CodeProxyMisconfigured:
 		var ce *ConfigError
 		errors.As(err, &ce)

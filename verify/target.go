@@ -1,17 +1,23 @@
 package verify
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 )
 
 // Target is the request the client sent to the proxy, as the proxy reports it in
-// the subrequest. URI is the path and query, as received.
+// the subrequest.
 type Target struct {
-	Method   string
-	Proto    string
-	Host     string
-	URI      string
+	Method string
+	Proto  string
+	Host   string
+	// URI is the path and query exactly as the proxy reported them: nginx and
+	// Caddy pass on the client's raw string. Read the query from it, never the path.
+	URI string
+	// Path is URI's path as CleanPath normalises it: decoded, with no empty, .
+	// or .. segments. It is what the proxy routes on, and what rules must judge.
+	Path     string
 	ClientIP string
 }
 
@@ -31,7 +37,7 @@ const (
 // ForwardedTarget reads the original request the way Traefik ForwardAuth and
 // Caddy forward_auth report it: X-Forwarded-Method, -Proto, -Host and -Uri are
 // required, -For is optional. Returns an error wrapping ErrMisconfigured naming
-// the first missing header.
+// the first missing header, or wrapping ErrBadPath if CleanPath refuses the URI.
 func ForwardedTarget(h http.Header) (Target, error) {
 	t := Target{
 		Method:   first(h, HeaderForwardedMethod),
@@ -50,14 +56,17 @@ func ForwardedTarget(h http.Header) (Target, error) {
 	case t.URI == "":
 		return t, missing("X-Forwarded-Uri", "/forward-auth")
 	}
-	return t, nil
+	var err error
+	t.Path, err = CleanPath(t.URI)
+	return t, err
 }
 
 // OriginalTarget reads the original request the way the shipped nginx
 // configuration reports it: X-Original-Method plus X-Original-URI (path and
 // query) or X-Original-URL (a full URL). Proto, host and client address come from
 // X-Forwarded-Proto, -Host and -For when the configuration sets them. Returns an
-// error wrapping ErrMisconfigured naming what is missing.
+// error wrapping ErrMisconfigured naming what is missing, or wrapping ErrBadPath
+// if CleanPath refuses the URI (or X-Original-URL holds a bad %-escape).
 func OriginalTarget(h http.Header) (Target, error) {
 	t := Target{
 		Method:   first(h, HeaderOriginalMethod),
@@ -69,6 +78,11 @@ func OriginalTarget(h http.Header) (Target, error) {
 	if t.URI == "" {
 		if raw := first(h, HeaderOriginalURL); raw != "" {
 			u, err := url.Parse(raw)
+			if errors.As(err, new(url.EscapeError)) {
+				// The client's path, not the proxy's configuration, is at fault
+				// (nginx validates $host).
+				return t, badPath(beforeQuery(raw), "has an invalid %-escape")
+			}
 			if err != nil || u.Host == "" {
 				return t, &ConfigError{Msg: "X-Original-URL is not an absolute URL; set it to $scheme://$host$request_uri"}
 			}
@@ -81,7 +95,9 @@ func OriginalTarget(h http.Header) (Target, error) {
 	case t.URI == "":
 		return t, missing("X-Original-URI", "/auth-request")
 	}
-	return t, nil
+	var err error
+	t.Path, err = CleanPath(t.URI)
+	return t, err
 }
 
 func missing(header, endpoint string) error {
