@@ -1,7 +1,7 @@
 # Each target is a thin wrapper: the logic lives in scripts/, so CI and people run the same thing.
 # Extra arguments: make test ARGS='-run TestKey ./verify/...'
 .DEFAULT_GOAL := help
-.PHONY: help run test generate migrate bench db-stop clean
+.PHONY: help run test proxies generate migrate bench db-stop clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -9,8 +9,11 @@ help: ## list the targets
 run: ## build, migrate, print the first admin key, serve on :8080 (private Postgres unless DATABASE_URL)
 	scripts/run.sh
 
-test: ## gofmt, vet, sqlc drift check, go test -race (private Postgres unless DATABASE_URL)
+test: ## gofmt, vet, sqlc drift check, go test -race, then nginx/Traefik/Caddy end to end
 	scripts/test.sh $(ARGS)
+
+proxies: ## install the proxies the end-to-end tests run (cached in ~/.cache/authgate)
+	scripts/proxies.sh ensure
 
 generate: ## regenerate the sqlc code from queries/ and the migrations
 	go tool sqlc generate
