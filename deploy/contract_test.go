@@ -1,6 +1,7 @@
-// Package deploy_test checks that the shipped proxy configurations speak the
-// contract package verify implements. Running them in front of the real proxies
-// is the job of the proxy end-to-end tests.
+// Package deploy_test checks the shipped proxy configurations: statically here
+// (they name authgate's endpoint and every identity header, so a header added to
+// verify is not forgotten), and for real in e2e_test.go, which runs nginx,
+// Traefik and Caddy with them in front of authgate.
 package deploy_test
 
 import (
@@ -30,21 +31,31 @@ func read(t *testing.T, glob string) string {
 }
 
 func TestConfigs_NameEveryIdentityHeaderAndTheirEndpoint(t *testing.T) {
-	for _, tc := range []struct{ dir, endpoint string }{
-		{"nginx", verify.PathAuthRequest}, {"traefik", verify.PathForwardAuth}, {"caddy", verify.PathForwardAuth},
+	// Each configuration, including the examples no test runs (labels, Kubernetes),
+	// on its own: a README naming every header must not stand in for the config.
+	for _, tc := range []struct {
+		glob, endpoint string
+		nginxVars      bool // nginx reads the answer's headers as $upstream_http_x_auth_…
+	}{
+		{"nginx/*.conf", verify.PathAuthRequest, true},
+		{"nginx/ingress-nginx.yaml", verify.PathAuthRequest, false},
+		{"traefik/dynamic.yml", verify.PathForwardAuth, false},
+		{"traefik/docker-labels.yml", verify.PathForwardAuth, false},
+		{"traefik/kubernetes.yaml", verify.PathForwardAuth, false},
+		{"caddy/Caddyfile", verify.PathForwardAuth, false},
 	} {
-		t.Run(tc.dir, func(t *testing.T) {
-			text := read(t, filepath.Join(tc.dir, "*"))
-			if !strings.Contains(text, tc.endpoint+"?scope=") {
-				t.Errorf("%s never calls %s?scope=", tc.dir, tc.endpoint)
+		t.Run(tc.glob, func(t *testing.T) {
+			text := read(t, tc.glob)
+			if !strings.Contains(text, tc.endpoint+"?") {
+				t.Errorf("%s never calls %s with a query", tc.glob, tc.endpoint)
 			}
 			for _, h := range verify.IdentityHeaders {
 				name := strings.ToLower(h)
-				if tc.dir == "nginx" { // nginx also reads it back as $upstream_http_x_auth_…
+				if tc.nginxVars {
 					name = "$upstream_http_" + strings.ReplaceAll(name, "-", "_")
 				}
 				if !strings.Contains(text, name) {
-					t.Errorf("%s does not handle identity header %s (looked for %q)", tc.dir, h, name)
+					t.Errorf("%s does not handle identity header %s (looked for %q)", tc.glob, h, name)
 				}
 			}
 		})
