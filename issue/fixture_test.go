@@ -28,7 +28,7 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	b := &bundle{store: dbtest.New(t), hasher: h, now: t0}
-	b.svc = issue.NewService(b.store, h, func() time.Time { return b.now })
+	b.svc = issue.NewService(b.store, h, func() time.Time { return b.now }, issue.Options{})
 	return b
 }
 

@@ -32,26 +32,58 @@ type API struct {
 // NewAPI returns the API over svc, admitting callers that auth recognises.
 func NewAPI(svc *Service, auth Authenticator) *API { return &API{svc: svc, auth: auth} }
 
-// Register adds the /v1 routes to e.
+// Register adds the /v1 routes to e. Each route states the permission it needs
+// (need); routes without one admit anybody (login, refresh, registration).
 func (a *API) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
-	g := e.Group("/v1", append(mw, a.admin)...)
-	g.POST("/keys", a.createKey)
-	g.GET("/keys", a.listKeys)
-	g.GET("/keys/:id", a.getKey)
-	g.POST("/keys/:id/rotate", a.rotateKey)
-	g.POST("/keys/:id/revoke", a.revokeKey)
-	g.POST("/keys/:id/disable", a.disableKey)
-	g.POST("/keys/:id/enable", a.enableKey)
+	g := e.Group("/v1", append(mw, a.authenticate)...)
+	g.POST("/keys", a.need(PermKeysWrite, a.createKey))
+	g.GET("/keys", a.need(PermKeysRead, a.listKeys))
+	g.GET("/keys/:id", a.need(PermKeysRead, a.getKey))
+	g.POST("/keys/:id/rotate", a.need(PermKeysWrite, a.rotateKey))
+	g.POST("/keys/:id/revoke", a.need(PermKeysWrite, a.revokeKey))
+	g.POST("/keys/:id/disable", a.need(PermKeysWrite, a.disableKey))
+	g.POST("/keys/:id/enable", a.need(PermKeysWrite, a.enableKey))
 }
 
-const actorKey = "authgate.actor"
+// authgate's own permissions (seeded by the migrations). ScopeAdmin holds them all.
+const (
+	PermKeysRead         = "keys:read"
+	PermKeysWrite        = "keys:write"
+	PermUsersRead        = "users:read"
+	PermUsersWrite       = "users:write"
+	PermRolesRead        = "roles:read"
+	PermRolesWrite       = "roles:write"
+	PermSessionsWrite    = "sessions:write"
+	PermSigningKeysWrite = "signing_keys:write"
+	PermAuditRead        = "audit:read"
+)
 
-// admin admits only credentials holding ScopeAdmin: 401 without a valid
-// credential, 403 without the scope.
-func (a *API) admin(next echo.HandlerFunc) echo.HandlerFunc {
+const callerKey = "authgate.caller"
+
+// Caller is who is calling the management API, and from where.
+type Caller struct {
+	Actor
+	Principal *verify.Principal
+}
+
+// Can reports whether the caller holds permission perm (or ScopeAdmin).
+func (c *Caller) Can(perm string) bool {
+	return c.Principal.HasScope(ScopeAdmin) || c.Principal.HasScope(perm)
+}
+
+// authenticate identifies the caller when a credential is sent: 401 for a bad
+// one, 500 (fail closed) when it cannot be checked. A request without one goes
+// on as anonymous, to be refused by need on every route that has one.
+func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
+		caller := &Caller{Actor: Actor{ID: "anonymous", IP: c.RealIP(), UserAgent: r.UserAgent(),
+			RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}}
+		c.Set(callerKey, caller)
 		cred, err := verify.Credential(r.Header, "", "")
+		if errors.Is(err, verify.ErrNoCredential) {
+			return next(c)
+		}
 		if err != nil {
 			return errors.Join(ErrUnauthenticated, err)
 		}
@@ -62,20 +94,49 @@ func (a *API) admin(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return err // store failure: 500, fail closed
 		}
-		if !p.HasScope(ScopeAdmin) {
-			return &permissionError{scope: ScopeAdmin}
-		}
-		c.Set(actorKey, "key:"+p.KeyID)
+		caller.Principal = p
+		caller.ID = actorID(p)
 		return next(c)
+	}
+}
+
+// actorID names a principal in audit rows: key:<id> or user:<id>.
+func actorID(p *verify.Principal) string {
+	if p.KeyID != "" {
+		return "key:" + p.KeyID
+	}
+	return "user:" + p.Subject
+}
+
+// need admits only callers holding perm: 401 without a credential, 403 naming
+// the permission without it.
+func (a *API) need(perm string, h echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		caller := callerOf(c)
+		if caller.Principal == nil {
+			return ErrUnauthenticated
+		}
+		if !caller.Can(perm) {
+			return &permissionError{scope: perm}
+		}
+		return h(c)
 	}
 }
 
 type permissionError struct{ scope string }
 
-func (e *permissionError) Error() string        { return "this route needs scope " + e.scope }
+func (e *permissionError) Error() string        { return "this route needs permission " + e.scope }
 func (e *permissionError) Is(target error) bool { return target == ErrPermission }
 
-func actor(c echo.Context) string { s, _ := c.Get(actorKey).(string); return s }
+// callerOf returns the caller authenticate recorded (anonymous if none).
+func callerOf(c echo.Context) *Caller {
+	if caller, ok := c.Get(callerKey).(*Caller); ok {
+		return caller
+	}
+	return &Caller{Actor: Actor{ID: "anonymous"}}
+}
+
+func actor(c echo.Context) string { return callerOf(c).ID }
 
 type createKeyBody struct {
 	Name      string    `json:"name"`

@@ -70,12 +70,13 @@ func decodeJSON[T any](t *testing.T, w *httptest.ResponseRecorder) T {
 	return v
 }
 
-func TestAPI_EveryRouteNeedsAdmin(t *testing.T) {
+func TestAPI_EveryRouteNeedsItsPermission(t *testing.T) {
 	a := setupAPI(t)
-	routes := [][2]string{
-		{"POST", "/v1/keys"}, {"GET", "/v1/keys"}, {"GET", "/v1/keys/key_x"},
-		{"POST", "/v1/keys/key_x/rotate"}, {"POST", "/v1/keys/key_x/revoke"},
-		{"POST", "/v1/keys/key_x/disable"}, {"POST", "/v1/keys/key_x/enable"},
+	routes := [][3]string{
+		{"POST", "/v1/keys", issue.PermKeysWrite}, {"GET", "/v1/keys", issue.PermKeysRead},
+		{"GET", "/v1/keys/key_x", issue.PermKeysRead},
+		{"POST", "/v1/keys/key_x/rotate", issue.PermKeysWrite}, {"POST", "/v1/keys/key_x/revoke", issue.PermKeysWrite},
+		{"POST", "/v1/keys/key_x/disable", issue.PermKeysWrite}, {"POST", "/v1/keys/key_x/enable", issue.PermKeysWrite},
 	}
 	for _, rt := range routes {
 		t.Run(rt[0]+rt[1], func(t *testing.T) {
@@ -86,8 +87,8 @@ func TestAPI_EveryRouteNeedsAdmin(t *testing.T) {
 				t.Errorf("the admin key's lookup id with another secret: %d; want 401", w.Code)
 			}
 			w := a.do(rt[0], rt[1], a.plain, "{}")
-			if body := decodeJSON[issue.ErrorBody](t, w); w.Code != 403 || !strings.Contains(body.Description, issue.ScopeAdmin) {
-				t.Errorf("key without %s: %d %+v; want 403 naming the scope", issue.ScopeAdmin, w.Code, body)
+			if body := decodeJSON[issue.ErrorBody](t, w); w.Code != 403 || !strings.Contains(body.Description, rt[2]) {
+				t.Errorf("key without %s: %d %+v; want 403 naming the permission", rt[2], w.Code, body)
 			}
 			if w := a.do(rt[0], rt[1], a.admin, "{}"); w.Code == 401 || w.Code == 403 {
 				t.Errorf("admin key: %d; want neither 401 nor 403", w.Code)

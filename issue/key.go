@@ -79,21 +79,6 @@ type Issued struct {
 	Secret string `json:"key"`
 }
 
-// Service applies the rules for minting, rotating and revoking API keys.
-type Service struct {
-	store  Store
-	hasher *verify.Hasher
-	now    func() time.Time
-}
-
-// NewService returns a Service. now is the clock; nil means time.Now.
-func NewService(store Store, hasher *verify.Hasher, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
-	}
-	return &Service{store: store, hasher: hasher, now: now}
-}
-
 // CreateKey validates in and stores a new key created by actor.
 // Returns a *FieldError (ErrInvalid) naming the first bad field.
 func (s *Service) CreateKey(ctx context.Context, in NewKey, actor string) (Issued, error) {

@@ -24,6 +24,90 @@ type Store interface {
 	KeySetDisabled(ctx context.Context, id string, at *time.Time) (Key, error)
 	KeySetExpiry(ctx context.Context, id string, at time.Time) (Key, error)
 	KeyCount(ctx context.Context) (int64, error)
+
+	UserStore
+	RoleStore
+	SessionStore
+	SigningKeyStore
+	AuditStore
+}
+
+// UserStore keeps users. Username and email are unique case-insensitively
+// (ErrConflict naming users_username_key or users_email_key).
+type UserStore interface {
+	UserInsert(ctx context.Context, u User) (User, error)
+	UserByID(ctx context.Context, id string) (User, error)
+	// UserByIDForUpdate is UserByID holding the row until the transaction ends.
+	UserByIDForUpdate(ctx context.Context, id string) (User, error)
+	// UserByLogin finds a user by username or email, whatever the case.
+	UserByLogin(ctx context.Context, usernameOrEmail string) (User, error)
+	UserList(ctx context.Context, f UserFilter) ([]User, error)
+	UserUpdate(ctx context.Context, id string, p UserPatch, at time.Time) (User, error)
+	// UserSetDisabled sets disabled_at to at, or clears it when at is nil.
+	UserSetDisabled(ctx context.Context, id string, at *time.Time) (User, error)
+	UserSetLoginState(ctx context.Context, id string, st LoginState) error
+	UserDelete(ctx context.Context, id string) error
+	UserCount(ctx context.Context) (int64, error)
+}
+
+// RoleStore keeps roles, permissions, grants and assignments. Unknown names in
+// grants and assignments are ErrInvalid-worthy: they return verify.ErrNotFound.
+type RoleStore interface {
+	RoleList(ctx context.Context) ([]Role, error) // with permissions; admin's are every permission
+	RoleByName(ctx context.Context, name string) (Role, error)
+	RoleInsert(ctx context.Context, r Role) error
+	RoleDelete(ctx context.Context, name string) error
+	PermissionList(ctx context.Context) ([]Permission, error)
+	PermissionInsert(ctx context.Context, p Permission) error
+	PermissionDelete(ctx context.Context, name string) error
+	RoleGrant(ctx context.Context, role, permission string) error    // idempotent
+	RoleRevoke(ctx context.Context, role, permission string) error   // idempotent
+	UserRoleAssign(ctx context.Context, userID, role string) error   // idempotent
+	UserRoleUnassign(ctx context.Context, userID, role string) error // idempotent
+	UserRoles(ctx context.Context, userID string) ([]string, error)  // sorted
+	// UserPermissions returns the user's effective permissions, sorted: those of
+	// its roles, or every permission for an admin.
+	UserPermissions(ctx context.Context, userID string) ([]string, error)
+}
+
+// SessionStore keeps sessions, their refresh tokens and the access-token deny-list.
+type SessionStore interface {
+	SessionInsert(ctx context.Context, s Session) error
+	SessionByID(ctx context.Context, id string) (Session, error)
+	SessionByIDForUpdate(ctx context.Context, id string) (Session, error)
+	// SessionListLive returns the user's sessions neither revoked nor expired at now, oldest first.
+	SessionListLive(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	SessionTouch(ctx context.Context, id string, refreshedAt, idleExpiresAt time.Time) error
+	// SessionRevoke ends the session unless it has ended already, and adds it to
+	// the deny-list until denyUntil, in one statement. Reports whether it changed.
+	SessionRevoke(ctx context.Context, id string, at time.Time, reason string, denyUntil time.Time) (bool, error)
+	// SessionRevokeAllForUser does SessionRevoke for every live session of the user
+	// and returns their ids.
+	SessionRevokeAllForUser(ctx context.Context, userID string, at time.Time, reason string, denyUntil time.Time) ([]string, error)
+	RefreshTokenInsert(ctx context.Context, t RefreshToken) error
+	// RefreshTokenByLookupIDForUpdate returns the token, holding its row.
+	RefreshTokenByLookupIDForUpdate(ctx context.Context, lookupID string) (RefreshToken, error)
+	RefreshTokenMarkUsed(ctx context.Context, lookupID string, at time.Time) error
+}
+
+// SigningKeyStore keeps JWT signing keys.
+type SigningKeyStore interface {
+	// SigningKeyLock serialises signing-key changes across instances until the
+	// transaction ends (an advisory lock); call it inside InTx.
+	SigningKeyLock(ctx context.Context) error
+	SigningKeyInsert(ctx context.Context, k SigningKey) error
+	// SigningKeyList returns every key whose retire_at is unset or after now, newest first.
+	SigningKeyList(ctx context.Context, now time.Time) ([]SigningKey, error)
+	// SigningKeyRetire sets retire_at on every key of alg without one.
+	SigningKeyRetire(ctx context.Context, alg string, at time.Time) error
+}
+
+// AuditStore keeps the append-only audit log.
+type AuditStore interface {
+	AuditInsert(ctx context.Context, e AuditEntry) error
+	AuditList(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	// AuditPrune deletes rows older than before and returns how many.
+	AuditPrune(ctx context.Context, before time.Time) (int64, error)
 }
 
 // KeyDraft is a key about to be stored.

@@ -71,7 +71,7 @@ func keys(ctx context.Context, args []string, environ map[string]string, stdout,
 		return err
 	}
 	defer store.Close()
-	svc := issue.NewService(store, hasher, nil)
+	svc := issue.NewService(store, hasher, nil, issue.Options{})
 	if *ifNone {
 		n, err := svc.CountKeys(ctx)
 		if err != nil {

@@ -63,7 +63,7 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 		return fmt.Errorf("AUTHGATE_ADDR %s: %w", m.cfg.Addr, err)
 	}
 	m.srv = &http.Server{
-		Handler:           m.routes(issue.NewService(m.db, hasher, now)),
+		Handler:           m.routes(issue.NewService(m.db, hasher, now, issue.Options{})),
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

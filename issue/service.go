@@ -1,0 +1,76 @@
+package issue
+
+import (
+	"time"
+
+	"github.com/authgate/authgate/verify"
+)
+
+// Service applies the issuer's rules: minting, rotating and revoking keys,
+// users, roles, logins and sessions, signing keys, and the audit log they write.
+type Service struct {
+	store  Store
+	hasher *verify.Hasher
+	now    func() time.Time
+	opts   Options
+}
+
+// Options are the issuer's policies. Zero fields take the defaults below.
+type Options struct {
+	AccessTTL          time.Duration // access token lifetime; default 15 min
+	Leeway             time.Duration // clock skew allowed when verifying tokens; default 30 s
+	RefreshIdleTTL     time.Duration // a session unused this long ends; default 24 h
+	RefreshAbsoluteTTL time.Duration // a session ends this long after login; default 7 days
+	RefreshReuseGrace  time.Duration // a refresh token presented again within this gets the same successor; default 10 s
+	MaxSessions        int           // live sessions per user, the oldest evicted; default 5
+	PasswordMinLen     int           // default 12 (the maximum is MaxPasswordLen)
+	LockoutThreshold   int           // failed logins within LockoutWindow that lock the account; default 5
+	LockoutWindow      time.Duration // default 15 min
+	LockoutDuration    time.Duration // default 5 min
+	AllowRegistration  bool          // open self-registration (POST /v1/auth/register); default off
+	AuditRetention     time.Duration // audit rows older than this are pruned; default 365 days
+
+	// Signer signs access tokens. Nil until signing keys are set up: login then fails closed.
+	Signer TokenSigner
+}
+
+// MaxPasswordLen bounds a password, so hashing cost cannot be driven by input size.
+const MaxPasswordLen = 256
+
+// withDefaults fills zero fields.
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.AccessTTL, 15*time.Minute)
+	def(&o.Leeway, 30*time.Second)
+	def(&o.RefreshIdleTTL, 24*time.Hour)
+	def(&o.RefreshAbsoluteTTL, 7*24*time.Hour)
+	def(&o.RefreshReuseGrace, 10*time.Second)
+	def(&o.LockoutWindow, 15*time.Minute)
+	def(&o.LockoutDuration, 5*time.Minute)
+	def(&o.AuditRetention, 365*24*time.Hour)
+	if o.MaxSessions == 0 {
+		o.MaxSessions = 5
+	}
+	if o.PasswordMinLen == 0 {
+		o.PasswordMinLen = 12
+	}
+	if o.LockoutThreshold == 0 {
+		o.LockoutThreshold = 5
+	}
+	return o
+}
+
+// NewService returns a Service. now is the clock; nil means time.Now.
+func NewService(store Store, hasher *verify.Hasher, now func() time.Time, opts Options) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, hasher: hasher, now: now, opts: opts.withDefaults()}
+}
+
+// Options returns the policies in force, defaults filled in.
+func (s *Service) Options() Options { return s.opts }
