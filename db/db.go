@@ -60,13 +60,23 @@ func (db *DB) InTx(ctx context.Context, fn func(issue.Store) error) error {
 	})
 }
 
-// interpretError maps driver errors onto the sentinels callers test for.
+// interpretError maps driver errors onto the sentinels callers test for. A
+// foreign-key violation is taken to mean that a row the statement refers to does
+// not exist (authgate never deletes a row that another still refers to without
+// a cascade); callers that know which name it was say so with unknownName.
 func interpretError(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return verify.ErrNotFound
 	}
-	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23505" {
-		return fmt.Errorf("%w: %s", issue.ErrConflict, pgErr.ConstraintName)
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch pgErr.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("%w: %s", issue.ErrConflict, pgErr.ConstraintName)
+		case "23503": // foreign_key_violation
+			return fmt.Errorf("%w: %s", verify.ErrNotFound, pgErr.ConstraintName)
+		case "23514": // check_violation
+			return fmt.Errorf("%w: %s", issue.ErrInvalid, pgErr.ConstraintName)
+		}
 	}
 	return err
 }

@@ -8,8 +8,15 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// ChannelKeys carries the lookup id of every API key that changed.
-const ChannelKeys = "authgate_keys"
+// Channels announcing changes, named as in the migrations' triggers.
+const (
+	// ChannelKeys carries the lookup id of every API key that changed.
+	ChannelKeys = "authgate_keys"
+	// ChannelSessions carries the session id of every new deny-list entry.
+	ChannelSessions = "authgate_sessions"
+	// ChannelSigningKeys carries the kid of every signing key inserted, updated or deleted.
+	ChannelSigningKeys = "authgate_signing_keys"
+)
 
 // Listener receives change announcements.
 type Listener interface {

@@ -311,6 +311,59 @@ var cases = []testCase{
 		tag = uniqueTag("login-key")
 		s.allowed(t, s.send(t, "GET", "/account/"+tag, apiKey(s.events), ""), tag, s.events, "events:read")
 	}},
+	{name: "UserAccessToken", run: func(t *testing.T, s *stack) {
+		// A person: a role holding events:read, a login, the access token through the proxy.
+		user := uniqueTag("alice")
+		for _, step := range []struct{ method, path string }{
+			{"POST", "/v1/permissions"}, {"POST", "/v1/roles"}, {"PUT", "/v1/roles/family/permissions/events:read"},
+		} {
+			body := map[string]any{}
+			switch step.path {
+			case "/v1/permissions":
+				body["name"] = "events:read"
+			case "/v1/roles":
+				body["name"] = "family"
+			}
+			s.ag.apiStatus(t, step.method, step.path, body) // 409 on a second run is fine
+		}
+		s.ag.api(t, "POST", "/v1/users", map[string]any{"username": user, "email": user + "@example.com",
+			"password": "correct horse battery staple", "roles": []string{"family"}}, nil)
+		var tk struct {
+			Access string `json:"access_token"`
+		}
+		s.ag.api(t, "POST", "/v1/auth/login", map[string]any{"login": user, "password": "correct horse battery staple"}, &tk)
+		bearer := http.Header{"Authorization": {"Bearer " + tk.Access}}
+
+		tag := uniqueTag("jwt")
+		r := s.send(t, "GET", "/events/"+tag, bearer, "")
+		if r.status != http.StatusOK || !r.fromUpstream() {
+			t.Fatalf("got %s; want the upstream's answer", r)
+		}
+		h := s.up.saw(tag)
+		for name, want := range map[string]string{verify.HeaderKind: "jwt", verify.HeaderUser: user,
+			verify.HeaderEmail: user + "@example.com", verify.HeaderRoles: "family", verify.HeaderKeyID: ""} {
+			if got := h.Values(name); len(got) > 1 || h.Get(name) != want {
+				t.Errorf("upstream got %s %q; want %q", name, got, want)
+			}
+		}
+		tag = uniqueTag("jwt-scope")
+		s.denied(t, s.send(t, "GET", "/cameras/"+tag, bearer, ""), tag, http.StatusForbidden)
+
+		// Logging out denies the token through the proxy.
+		req, _ := http.NewRequest("POST", "http://"+s.ag.addr+"/v1/auth/logout", nil)
+		req.Header = bearer.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("logout: %v %v", resp.StatusCode, err)
+		}
+		resp.Body.Close()
+		denied := waitFor(context.Background(), 10*time.Second, func() bool {
+			return s.send(t, "GET", "/events/"+uniqueTag("jwt-poll"), bearer, "").status == http.StatusUnauthorized
+		})
+		if !denied {
+			t.Fatal("the logged-out token still passed the proxy after 10 s")
+		}
+	}},
 	{name: "RevokedKeyDeniedWithinBound", run: func(t *testing.T, s *stack) {
 		k := s.ag.createKey(t, "soon revoked", "events:read")
 		tag := uniqueTag("revoke")

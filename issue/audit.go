@@ -1,7 +1,10 @@
 package issue
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -43,4 +46,121 @@ type AuditFilter struct {
 	Since, Until *time.Time
 	AfterID      int64 // continue after this row (ids decrease down the page); 0 for the first page
 	Limit        int
+}
+
+// record appends one audit row through st, which should be the transaction of
+// the change it records, so the row exists exactly when the change does.
+// meta must never hold a secret or a password.
+func (s *Service) record(ctx context.Context, st Store, by Actor, action, resourceType, resourceID, outcome string, meta map[string]any) error {
+	return appendAudit(ctx, st, s.now(), by, action, resourceType, resourceID, outcome, meta)
+}
+
+// appendAudit is record for writers that are not the Service (the KeySet).
+func appendAudit(ctx context.Context, st AuditStore, at time.Time, by Actor, action, resourceType, resourceID, outcome string, meta map[string]any) error {
+	raw := json.RawMessage(`{}`)
+	if len(meta) > 0 {
+		b, err := json.Marshal(meta)
+		if err != nil {
+			return fmt.Errorf("audit %s: %w", action, err)
+		}
+		raw = b
+	}
+	err := st.AuditInsert(ctx, AuditEntry{
+		At: at, Actor: by.ID, Action: action, ResourceType: resourceType, ResourceID: resourceID,
+		IP: by.IP, UserAgent: by.UserAgent, RequestID: by.RequestID, Outcome: outcome, Metadata: raw,
+	})
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// Audit log pages: DefaultAuditLimit rows unless asked, at most MaxAuditLimit.
+const (
+	DefaultAuditLimit = 50
+	MaxAuditLimit     = 200
+)
+
+// ListAudit returns a page of audit rows matching f, newest first, and the
+// AfterID of the next page (0 on the last page). A zero f.Limit means
+// DefaultAuditLimit. Returns a *FieldError (ErrInvalid) for a limit outside 1
+// to MaxAuditLimit, a negative AfterID, or Until not after Since.
+func (s *Service) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, int64, error) {
+	switch {
+	case f.Limit == 0:
+		f.Limit = DefaultAuditLimit
+	case f.Limit < 1 || f.Limit > MaxAuditLimit:
+		return nil, 0, invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxAuditLimit))
+	}
+	if f.AfterID < 0 {
+		return nil, 0, invalid("cursor", "is not a cursor this API returned")
+	}
+	if f.Since != nil && f.Until != nil && !f.Until.After(*f.Since) {
+		return nil, 0, invalid("until", "must be after since")
+	}
+	limit := f.Limit
+	f.Limit++ // one more tells whether there is a next page
+	rows, err := s.store.AuditList(ctx, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit log: %w", err)
+	}
+	var next int64
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].ID
+	}
+	return rows, next, nil
+}
+
+// PruneAudit deletes the audit rows older than Options.AuditRetention and
+// returns how many. When it deletes any, it records that it did (audit.prune),
+// in the same transaction.
+func (s *Service) PruneAudit(ctx context.Context) (int64, error) {
+	now := s.now()
+	before := now.Add(-s.opts.AuditRetention)
+	var n int64
+	err := s.store.InTx(ctx, func(tx Store) error {
+		var err error
+		if n, err = tx.AuditPrune(ctx, before); err != nil || n == 0 {
+			return err
+		}
+		return appendAudit(ctx, tx, now, Actor{ID: ActorSystem}, "audit.prune", "audit_log", "", OutcomeSuccess,
+			map[string]any{"rows": n, "before": before})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune audit log: %w", err)
+	}
+	return n, nil
+}
+
+// ActorSystem is the actor of changes authgate makes by itself: the first
+// signing key, retention prunes.
+const ActorSystem = "system"
+
+// RunPrune runs PruneAudit now and then every interval (default an hour)
+// until ctx ends; errors are logged, not fatal. Every instance may run it:
+// prunes by different instances delete each row once.
+func (s *Service) RunPrune(ctx context.Context, every time.Duration, log *slog.Logger) {
+	if every <= 0 {
+		every = time.Hour
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := s.PruneAudit(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("audit prune failed", "err", err.Error())
+		case n > 0:
+			log.Info("audit log pruned", "rows", n, "retention", s.opts.AuditRetention.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

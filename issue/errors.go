@@ -3,6 +3,7 @@ package issue
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/authgate/authgate/verify"
 )
@@ -17,6 +18,9 @@ var (
 	ErrUnauthenticated = errors.New("unauthenticated")
 	// ErrPermission means the credential lacks the permission the route needs.
 	ErrPermission = errors.New("permission denied")
+	// ErrThrottled means too many attempts; wrapped in a *ThrottleError that says
+	// how long to wait.
+	ErrThrottled = errors.New("too many attempts")
 )
 
 // FieldError is an invalid field, in words safe to return to the client.
@@ -41,6 +45,25 @@ type StateError struct{ Msg string }
 func (e *StateError) Error() string        { return e.Msg }
 func (e *StateError) Is(target error) bool { return target == ErrConflict }
 
+// AuthError is a refusal to authenticate (Err is ErrUnauthenticated) or to
+// authorise (ErrPermission), in words safe to show.
+type AuthError struct {
+	Err error
+	Msg string
+}
+
+func (e *AuthError) Error() string { return e.Msg }
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// ThrottleError refuses an attempt until RetryAfter has passed.
+type ThrottleError struct {
+	RetryAfter time.Duration
+	Msg        string
+}
+
+func (e *ThrottleError) Error() string        { return e.Msg }
+func (e *ThrottleError) Is(target error) bool { return target == ErrThrottled }
+
 // Status maps an issuer error to its HTTP status and a short code. Anything
 // unrecognised is a 500 whose detail stays in the log.
 func Status(err error) (status int, code string) {
@@ -51,6 +74,8 @@ func Status(err error) (status int, code string) {
 		return http.StatusUnauthorized, "unauthenticated"
 	case errors.Is(err, ErrPermission):
 		return http.StatusForbidden, "forbidden"
+	case errors.Is(err, ErrThrottled):
+		return http.StatusTooManyRequests, "too_many_requests"
 	case errors.Is(err, verify.ErrNotFound):
 		return http.StatusNotFound, "not_found"
 	case errors.Is(err, ErrConflict):

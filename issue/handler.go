@@ -27,6 +27,7 @@ type Authenticator interface {
 type API struct {
 	svc  *Service
 	auth Authenticator
+	keys *KeySet // nil until SetKeySet: no JWKS, no signing-key rotation
 }
 
 // NewAPI returns the API over svc, admitting callers that auth recognises.
@@ -43,6 +44,39 @@ func (a *API) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	g.POST("/keys/:id/revoke", a.need(PermKeysWrite, a.revokeKey))
 	g.POST("/keys/:id/disable", a.need(PermKeysWrite, a.disableKey))
 	g.POST("/keys/:id/enable", a.need(PermKeysWrite, a.enableKey))
+	g.POST("/signing-keys/rotate", a.need(PermSigningKeysWrite, a.rotateSigningKey))
+	g.GET("/audit", a.need(PermAuditRead, a.listAudit))
+	e.GET("/.well-known/jwks.json", a.jwks, mw...) // open, outside /v1
+	g.POST("/users", a.need(PermUsersWrite, a.createUser))
+	g.GET("/users", a.need(PermUsersRead, a.listUsers))
+	g.GET("/users/:id", a.need(PermUsersRead, a.getUser))
+	g.PATCH("/users/:id", a.need(PermUsersWrite, a.updateUser))
+	g.POST("/users/:id/disable", a.need(PermUsersWrite, a.disableUser))
+	g.POST("/users/:id/enable", a.need(PermUsersWrite, a.enableUser))
+	g.DELETE("/users/:id", a.need(PermUsersWrite, a.deleteUser))
+	g.GET("/users/:id/permissions", a.need(PermUsersRead, a.userPermissions))
+	g.GET("/users/:id/roles", a.need(PermUsersRead, a.userRoles))
+	g.PUT("/users/:id/roles/:role", a.need(PermUsersWrite, a.assignRole))
+	g.DELETE("/users/:id/roles/:role", a.need(PermUsersWrite, a.unassignRole))
+	g.GET("/roles", a.need(PermRolesRead, a.listRoles))
+	g.POST("/roles", a.need(PermRolesWrite, a.createRole))
+	g.DELETE("/roles/:name", a.need(PermRolesWrite, a.deleteRole))
+	g.PUT("/roles/:name/permissions/:perm", a.need(PermRolesWrite, a.grantPermission))
+	g.DELETE("/roles/:name/permissions/:perm", a.need(PermRolesWrite, a.revokePermission))
+	g.GET("/permissions", a.need(PermRolesRead, a.listPermissions))
+	g.POST("/permissions", a.need(PermRolesWrite, a.createPermission))
+	g.DELETE("/permissions/:name", a.need(PermRolesWrite, a.deletePermission))
+	g.POST("/auth/register", a.register) // open: refused unless Options.AllowRegistration
+	// Login and refresh skip authenticate: a stale access token a client sends
+	// along must not stop it from getting a new one.
+	e.POST("/v1/auth/login", a.login, mw...)
+	e.POST("/v1/auth/refresh", a.refresh, mw...)
+	g.POST("/auth/logout", a.needUser(a.logout))
+	g.GET("/me", a.needUser(a.me))
+	g.GET("/me/sessions", a.needUser(a.mySessions))
+	g.DELETE("/me/sessions/:id", a.needUser(a.endMySession))
+	g.GET("/users/:id/sessions", a.need(PermUsersRead, a.userSessions))
+	g.DELETE("/users/:id/sessions", a.need(PermSessionsWrite, a.revokeUserSessions))
 }
 
 // authgate's own permissions (seeded by the migrations). ScopeAdmin holds them all.
@@ -123,9 +157,17 @@ func (a *API) need(perm string, h echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-type permissionError struct{ scope string }
+type permissionError struct {
+	scope string
+	why   string // optional: "to hand out role x"
+}
 
-func (e *permissionError) Error() string        { return "this route needs permission " + e.scope }
+func (e *permissionError) Error() string {
+	if e.why != "" {
+		return "this needs permission " + e.scope + " " + e.why
+	}
+	return "this route needs permission " + e.scope
+}
 func (e *permissionError) Is(target error) bool { return target == ErrPermission }
 
 // callerOf returns the caller authenticate recorded (anonymous if none).
@@ -136,7 +178,8 @@ func callerOf(c echo.Context) *Caller {
 	return &Caller{Actor: Actor{ID: "anonymous"}}
 }
 
-func actor(c echo.Context) string { return callerOf(c).ID }
+// actorOf is the Actor of a management request, for audit rows.
+func actorOf(c echo.Context) Actor { return callerOf(c).Actor }
 
 type createKeyBody struct {
 	Name      string    `json:"name"`
@@ -158,7 +201,7 @@ func (a *API) createKey(c echo.Context) error {
 		}
 		in.ExpiresAt = &t
 	}
-	k, err := a.svc.CreateKey(c.Request().Context(), in, actor(c))
+	k, err := a.svc.CreateKey(c.Request().Context(), in, actorOf(c))
 	if err != nil {
 		return err
 	}
@@ -231,7 +274,7 @@ func (a *API) rotateKey(c echo.Context) error {
 	if *b.GraceSeconds < 0 || *b.GraceSeconds > int64(MaxGrace/time.Second) {
 		return invalid("grace_seconds", "must be between 0 and "+strconv.Itoa(int(MaxGrace/time.Second)))
 	}
-	k, err := a.svc.RotateKey(c.Request().Context(), c.Param("id"), time.Duration(*b.GraceSeconds)*time.Second, actor(c))
+	k, err := a.svc.RotateKey(c.Request().Context(), c.Param("id"), time.Duration(*b.GraceSeconds)*time.Second, actorOf(c))
 	if err != nil {
 		return err
 	}
@@ -239,15 +282,19 @@ func (a *API) rotateKey(c echo.Context) error {
 }
 
 func (a *API) revokeKey(c echo.Context) error {
-	return a.stateChange(c, func(ctx context.Context, id string) (Key, error) { return a.svc.RevokeKey(ctx, id) })
+	return a.stateChange(c, func(ctx context.Context, id string) (Key, error) { return a.svc.RevokeKey(ctx, id, actorOf(c)) })
 }
 
 func (a *API) disableKey(c echo.Context) error {
-	return a.stateChange(c, func(ctx context.Context, id string) (Key, error) { return a.svc.SetKeyDisabled(ctx, id, true) })
+	return a.stateChange(c, func(ctx context.Context, id string) (Key, error) {
+		return a.svc.SetKeyDisabled(ctx, id, true, actorOf(c))
+	})
 }
 
 func (a *API) enableKey(c echo.Context) error {
-	return a.stateChange(c, func(ctx context.Context, id string) (Key, error) { return a.svc.SetKeyDisabled(ctx, id, false) })
+	return a.stateChange(c, func(ctx context.Context, id string) (Key, error) {
+		return a.svc.SetKeyDisabled(ctx, id, false, actorOf(c))
+	})
 }
 
 // stateChange runs a body-less mutation: the body may be empty or {}.
@@ -307,6 +354,8 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		var fe *FieldError
 		var se *StateError
 		var pe *permissionError
+		var ae *AuthError
+		var te *ThrottleError
 		var he *echo.HTTPError
 		switch {
 		case errors.As(err, &fe):
@@ -315,6 +364,14 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			msg = se.Msg
 		case errors.As(err, &pe):
 			msg = pe.Error()
+		case errors.As(err, &te):
+			msg = te.Msg
+			c.Response().Header().Set("Retry-After", strconv.FormatInt(max(1, int64((te.RetryAfter+time.Second-1)/time.Second)), 10))
+		case errors.As(err, &ae):
+			msg = ae.Msg
+			if status == http.StatusUnauthorized {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="authgate"`)
+			}
 		case status == http.StatusUnauthorized:
 			msg = "send an admin API key in X-API-Key or Authorization: Bearer"
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="authgate"`)

@@ -79,26 +79,37 @@ type Issued struct {
 	Secret string `json:"key"`
 }
 
-// CreateKey validates in and stores a new key created by actor.
+// CreateKey validates in and stores a new key created by by, audited
+// (key.create) in the same transaction.
 // Returns a *FieldError (ErrInvalid) naming the first bad field.
-func (s *Service) CreateKey(ctx context.Context, in NewKey, actor string) (Issued, error) {
+func (s *Service) CreateKey(ctx context.Context, in NewKey, by Actor) (Issued, error) {
 	now := s.now()
 	if err := in.validate(now); err != nil {
 		return Issued{}, err
 	}
-	secret, d := s.draft(now, actor)
+	secret, d := s.draft(now, by.ID)
 	d.Subject, d.Name, d.Scopes, d.Metadata, d.ExpiresAt = d.ID, in.Name, in.Scopes, in.Metadata, in.ExpiresAt
-	k, err := s.store.KeyInsert(ctx, d)
+	var out Issued
+	err := s.store.InTx(ctx, func(tx Store) error {
+		k, err := tx.KeyInsert(ctx, d)
+		if err != nil {
+			return err
+		}
+		out = s.issued(k, secret)
+		return s.record(ctx, tx, by, "key.create", "key", k.ID, OutcomeSuccess, map[string]any{
+			"name": k.Name, "prefix": k.Prefix, "scopes": k.Scopes, "expires_at": k.ExpiresAt})
+	})
 	if err != nil {
 		return Issued{}, fmt.Errorf("create key: %w", err)
 	}
-	return s.issued(k, secret), nil
+	return out, nil
 }
 
 // RotateKey mints a successor to key id with the same subject, name, scopes,
 // metadata and expiry, and makes the old key expire at the earlier of its own
 // expiry and now + grace. A revoked, disabled or expired key cannot be rotated.
-func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration, actor string) (Issued, error) {
+// Audited as key.rotate on the old key.
+func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration, by Actor) (Issued, error) {
 	if grace < 0 || grace > MaxGrace {
 		return Issued{}, invalid("grace_seconds", fmt.Sprintf("must be between 0 and %d", int(MaxGrace.Seconds())))
 	}
@@ -112,7 +123,7 @@ func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration,
 		if st := old.StateAt(now); st != StateActive {
 			return &StateError{Msg: "key " + id + " is " + string(st) + " and cannot be rotated; create a new key instead"}
 		}
-		secret, d := s.draft(now, actor)
+		secret, d := s.draft(now, by.ID)
 		d.Subject, d.Name, d.Scopes, d.Metadata, d.ExpiresAt = old.Subject, old.Name, old.Scopes, old.Metadata, old.ExpiresAt
 		d.RotatedFrom = &old.ID
 		k, err := tx.KeyInsert(ctx, d)
@@ -124,9 +135,12 @@ func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration,
 			if _, err := tx.KeySetExpiry(ctx, old.ID, end); err != nil {
 				return err
 			}
+		} else {
+			end = *old.ExpiresAt
 		}
 		out = s.issued(k, secret)
-		return nil
+		return s.record(ctx, tx, by, "key.rotate", "key", old.ID, OutcomeSuccess, map[string]any{
+			"new_key_id": k.ID, "new_prefix": k.Prefix, "grace_seconds": int64(grace / time.Second), "old_expires_at": end})
 	})
 	if err != nil {
 		return Issued{}, fmt.Errorf("rotate key %s: %w", id, err)
@@ -134,17 +148,30 @@ func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration,
 	return out, nil
 }
 
-// RevokeKey ends key id for good. Revoking a revoked key changes nothing.
-func (s *Service) RevokeKey(ctx context.Context, id string) (Key, error) {
-	k, err := s.store.KeyRevoke(ctx, id, s.now())
+// RevokeKey ends key id for good, audited (key.revoke) in the same
+// transaction. Revoking a revoked key changes nothing and records nothing.
+func (s *Service) RevokeKey(ctx context.Context, id string, by Actor) (Key, error) {
+	var out Key
+	err := s.store.InTx(ctx, func(tx Store) error {
+		k, err := tx.KeyByIDForUpdate(ctx, id)
+		if err != nil || k.RevokedAt != nil {
+			out = k
+			return err
+		}
+		if out, err = tx.KeyRevoke(ctx, id, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, "key.revoke", "key", id, OutcomeSuccess, map[string]any{"name": k.Name, "prefix": k.Prefix})
+	})
 	if err != nil {
 		return Key{}, fmt.Errorf("revoke key %s: %w", id, err)
 	}
-	return s.shown(k), nil
+	return s.shown(out), nil
 }
 
-// SetKeyDisabled disables key id, or enables it again. A revoked key stays revoked.
-func (s *Service) SetKeyDisabled(ctx context.Context, id string, disabled bool) (Key, error) {
+// SetKeyDisabled disables key id, or enables it again, audited (key.disable,
+// key.enable) in the same transaction when it changes. A revoked key stays revoked.
+func (s *Service) SetKeyDisabled(ctx context.Context, id string, disabled bool, by Actor) (Key, error) {
 	now := s.now()
 	var out Key
 	err := s.store.InTx(ctx, func(tx Store) error {
@@ -155,15 +182,19 @@ func (s *Service) SetKeyDisabled(ctx context.Context, id string, disabled bool) 
 		if k.RevokedAt != nil {
 			return &StateError{Msg: "key " + id + " is revoked; revocation cannot be undone"}
 		}
-		var at *time.Time
-		switch {
-		case disabled && k.DisabledAt != nil:
-			at = k.DisabledAt // already disabled: keep the original time
-		case disabled:
-			at = &now
+		if disabled == (k.DisabledAt != nil) { // already so: keep the original time
+			out = k
+			return nil
 		}
-		out, err = tx.KeySetDisabled(ctx, id, at)
-		return err
+		var at *time.Time
+		action := "key.enable"
+		if disabled {
+			at, action = &now, "key.disable"
+		}
+		if out, err = tx.KeySetDisabled(ctx, id, at); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, action, "key", id, OutcomeSuccess, map[string]any{"name": k.Name, "prefix": k.Prefix})
 	})
 	if err != nil {
 		return Key{}, fmt.Errorf("set key %s disabled=%t: %w", id, disabled, err)

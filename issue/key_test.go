@@ -18,7 +18,7 @@ func TestService_CreateKey(t *testing.T) {
 	ctx := context.Background()
 	exp := t0.Add(24 * time.Hour)
 	k, err := b.svc.CreateKey(ctx, issue.NewKey{Name: "Front door camera", Scopes: []string{"events:read", "cameras:stream", "events:read"},
-		ExpiresAt: &exp, Metadata: json.RawMessage(`{"room":"hall"}`)}, "key:admin")
+		ExpiresAt: &exp, Metadata: json.RawMessage(`{"room":"hall"}`)}, issue.Actor{ID: "key:admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestService_CreateKeyRejectsBadInput(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := b.svc.CreateKey(ctx, tt.in, "test")
+			_, err := b.svc.CreateKey(ctx, tt.in, issue.Actor{ID: "test"})
 			var fe *issue.FieldError
 			if !errors.As(err, &fe) || fe.Field != tt.field {
 				t.Fatalf("err = %v; want a FieldError on %s", err, tt.field)
@@ -78,11 +78,11 @@ func TestService_RotateKey(t *testing.T) {
 	ctx := context.Background()
 	exp := t0.Add(48 * time.Hour)
 	old, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "ci", Scopes: []string{"deploy:write"}, ExpiresAt: &exp,
-		Metadata: json.RawMessage(`{"repo":"x"}`)}, "test")
+		Metadata: json.RawMessage(`{"repo":"x"}`)}, issue.Actor{ID: "test"})
 	v := b.verifier(t)
 
 	b.now = t0.Add(time.Hour)
-	nk, err := b.svc.RotateKey(ctx, old.ID, 10*time.Minute, "key:admin")
+	nk, err := b.svc.RotateKey(ctx, old.ID, 10*time.Minute, issue.Actor{ID: "key:admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,16 +114,16 @@ func TestService_RotateKeyNeverExtendsExpiry(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	exp := t0.Add(time.Minute)
-	forever, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "no expiry"}, "test")
-	short, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "short", ExpiresAt: &exp}, "test")
-	if _, err := b.svc.RotateKey(ctx, short.ID, 24*time.Hour, "test"); err != nil {
+	forever, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "no expiry"}, issue.Actor{ID: "test"})
+	short, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "short", ExpiresAt: &exp}, issue.Actor{ID: "test"})
+	if _, err := b.svc.RotateKey(ctx, short.ID, 24*time.Hour, issue.Actor{ID: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := b.svc.Key(ctx, short.ID)
 	if !got.ExpiresAt.Equal(exp) {
 		t.Fatalf("old key expires at %v after a 24h grace; want its own earlier expiry %v", got.ExpiresAt, exp)
 	}
-	if _, err := b.svc.RotateKey(ctx, forever.ID, 0, "test"); err != nil {
+	if _, err := b.svc.RotateKey(ctx, forever.ID, 0, issue.Actor{ID: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = b.svc.Key(ctx, forever.ID)
@@ -135,21 +135,24 @@ func TestService_RotateKeyNeverExtendsExpiry(t *testing.T) {
 func TestService_RotateKeyRefusals(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	mk := func() issue.Issued { k, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "k"}, "test"); return k }
+	mk := func() issue.Issued {
+		k, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "k"}, issue.Actor{ID: "test"})
+		return k
+	}
 	revoked, disabled, expired := mk(), mk(), mk()
-	b.svc.RevokeKey(ctx, revoked.ID)
-	b.svc.SetKeyDisabled(ctx, disabled.ID, true)
-	b.svc.RotateKey(ctx, expired.ID, 0, "test") // leaves it expired
+	b.svc.RevokeKey(ctx, revoked.ID, issue.Actor{ID: "test"})
+	b.svc.SetKeyDisabled(ctx, disabled.ID, true, issue.Actor{ID: "test"})
+	b.svc.RotateKey(ctx, expired.ID, 0, issue.Actor{ID: "test"}) // leaves it expired
 	before, _ := b.svc.CountKeys(ctx)
 	for name, id := range map[string]string{"Revoked": revoked.ID, "Disabled": disabled.ID, "Expired": expired.ID} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := b.svc.RotateKey(ctx, id, time.Minute, "test"); !errors.Is(err, issue.ErrConflict) {
+			if _, err := b.svc.RotateKey(ctx, id, time.Minute, issue.Actor{ID: "test"}); !errors.Is(err, issue.ErrConflict) {
 				t.Fatalf("err = %v; want ErrConflict", err)
 			}
 		})
 	}
 	t.Run("Unknown", func(t *testing.T) {
-		if _, err := b.svc.RotateKey(ctx, "key_nope", time.Minute, "test"); !errors.Is(err, verify.ErrNotFound) {
+		if _, err := b.svc.RotateKey(ctx, "key_nope", time.Minute, issue.Actor{ID: "test"}); !errors.Is(err, verify.ErrNotFound) {
 			t.Fatalf("err = %v; want ErrNotFound", err)
 		}
 	})
@@ -157,7 +160,7 @@ func TestService_RotateKeyRefusals(t *testing.T) {
 		k := mk()
 		before++
 		for _, g := range []time.Duration{-time.Second, issue.MaxGrace + time.Second} {
-			if _, err := b.svc.RotateKey(ctx, k.ID, g, "test"); !errors.Is(err, issue.ErrInvalid) {
+			if _, err := b.svc.RotateKey(ctx, k.ID, g, issue.Actor{ID: "test"}); !errors.Is(err, issue.ErrInvalid) {
 				t.Fatalf("grace %v: err = %v; want ErrInvalid", g, err)
 			}
 		}
@@ -170,7 +173,7 @@ func TestService_RotateKeyRefusals(t *testing.T) {
 func TestService_DisableEnableRevoke(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	k, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "k"}, "test")
+	k, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "k"}, issue.Actor{ID: "test"})
 	v := b.verifier(t)
 	check := func(want error) {
 		t.Helper()
@@ -184,11 +187,11 @@ func TestService_DisableEnableRevoke(t *testing.T) {
 		state issue.State
 		err   error
 	}{
-		{func() (issue.Key, error) { return b.svc.SetKeyDisabled(ctx, k.ID, true) }, issue.StateDisabled, verify.ErrDisabled},
-		{func() (issue.Key, error) { return b.svc.SetKeyDisabled(ctx, k.ID, true) }, issue.StateDisabled, verify.ErrDisabled},
-		{func() (issue.Key, error) { return b.svc.SetKeyDisabled(ctx, k.ID, false) }, issue.StateActive, nil},
-		{func() (issue.Key, error) { return b.svc.RevokeKey(ctx, k.ID) }, issue.StateRevoked, verify.ErrRevoked},
-		{func() (issue.Key, error) { return b.svc.RevokeKey(ctx, k.ID) }, issue.StateRevoked, verify.ErrRevoked},
+		{func() (issue.Key, error) { return b.svc.SetKeyDisabled(ctx, k.ID, true, issue.Actor{ID: "test"}) }, issue.StateDisabled, verify.ErrDisabled},
+		{func() (issue.Key, error) { return b.svc.SetKeyDisabled(ctx, k.ID, true, issue.Actor{ID: "test"}) }, issue.StateDisabled, verify.ErrDisabled},
+		{func() (issue.Key, error) { return b.svc.SetKeyDisabled(ctx, k.ID, false, issue.Actor{ID: "test"}) }, issue.StateActive, nil},
+		{func() (issue.Key, error) { return b.svc.RevokeKey(ctx, k.ID, issue.Actor{ID: "test"}) }, issue.StateRevoked, verify.ErrRevoked},
+		{func() (issue.Key, error) { return b.svc.RevokeKey(ctx, k.ID, issue.Actor{ID: "test"}) }, issue.StateRevoked, verify.ErrRevoked},
 	}
 	for i, s := range steps {
 		got, err := s.do()
@@ -197,7 +200,7 @@ func TestService_DisableEnableRevoke(t *testing.T) {
 		}
 		check(s.err)
 	}
-	if _, err := b.svc.SetKeyDisabled(ctx, k.ID, false); !errors.Is(err, issue.ErrConflict) {
+	if _, err := b.svc.SetKeyDisabled(ctx, k.ID, false, issue.Actor{ID: "test"}); !errors.Is(err, issue.ErrConflict) {
 		t.Fatalf("enabling a revoked key: err = %v; want ErrConflict", err)
 	}
 	check(verify.ErrRevoked)

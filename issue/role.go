@@ -1,5 +1,17 @@
 package issue
 
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/authgate/authgate/verify"
+)
+
 // RoleAdmin holds every permission, including those added later.
 const RoleAdmin = "admin"
 
@@ -16,4 +28,304 @@ type Permission struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	Builtin     bool   `json:"builtin"`
+}
+
+// Limits on roles and permissions (the database checks them too).
+const (
+	MaxPermissionLen  = 100
+	MaxDescriptionLen = 500
+)
+
+var (
+	roleName       = regexp.MustCompile(`^[a-z0-9_.-]{1,64}$`)
+	permissionName = regexp.MustCompile(`^[a-z0-9_.-]+:[a-z0-9_.*-]+$`)
+)
+
+// Role and permission changes reach a logged-in user's access tokens at their
+// next refresh, when the token's scopes are read again; tokens already issued
+// keep their scopes until they expire (Options.AccessTTL). API keys are not
+// affected: their scopes are their own.
+
+// ListRoles returns every role with its permissions, by name.
+func (s *Service) ListRoles(ctx context.Context) ([]Role, error) {
+	roles, err := s.store.RoleList(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list roles: %w", err)
+	}
+	for i := range roles {
+		if roles[i].Permissions == nil {
+			roles[i].Permissions = []string{}
+		}
+	}
+	return roles, nil
+}
+
+// CreateRole stores a role without permissions. Returns a *FieldError for a
+// bad name or description, a StateError (ErrConflict) if the name is taken.
+func (s *Service) CreateRole(ctx context.Context, name, description string, by Actor) (Role, error) {
+	if !roleName.MatchString(name) {
+		return Role{}, invalid("name", "must be 1 to 64 of a-z 0-9 _ . -")
+	}
+	if err := validDescription(description); err != nil {
+		return Role{}, err
+	}
+	r := Role{Name: name, Description: description, Permissions: []string{}}
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.RoleInsert(ctx, r); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, "role.create", "role", name, OutcomeSuccess, nil)
+	})
+	if errors.Is(err, ErrConflict) {
+		err = &StateError{Msg: fmt.Sprintf("role %q already exists", name)}
+	}
+	if err != nil {
+		return Role{}, fmt.Errorf("create role %s: %w", name, err)
+	}
+	return r, nil
+}
+
+// DeleteRole deletes a role; its holders lose it. Built-in roles cannot be
+// deleted (StateError, ErrConflict). Returns verify.ErrNotFound if there is none.
+func (s *Service) DeleteRole(ctx context.Context, name string, by Actor) error {
+	err := s.store.InTx(ctx, func(tx Store) error {
+		r, err := tx.RoleByName(ctx, name)
+		if err != nil {
+			return err
+		}
+		if r.Builtin {
+			return &StateError{Msg: fmt.Sprintf("role %q is built in and cannot be deleted", name)}
+		}
+		if err := tx.RoleDelete(ctx, name); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, "role.delete", "role", name, OutcomeSuccess, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("delete role %s: %w", name, err)
+	}
+	return nil
+}
+
+// ListPermissions returns every permission, by name.
+func (s *Service) ListPermissions(ctx context.Context) ([]Permission, error) {
+	ps, err := s.store.PermissionList(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list permissions: %w", err)
+	}
+	return ps, nil
+}
+
+// CreatePermission stores a permission named resource:action. The admin role
+// holds it at once; other roles once it is granted to them. Returns a
+// *FieldError for a bad name or description, a StateError if the name is taken.
+func (s *Service) CreatePermission(ctx context.Context, name, description string, by Actor) (Permission, error) {
+	if len(name) > MaxPermissionLen || !permissionName.MatchString(name) {
+		return Permission{}, invalid("name", fmt.Sprintf(
+			"must be resource:action, at most %d of a-z 0-9 _ . - (and * in the action)", MaxPermissionLen))
+	}
+	if err := validDescription(description); err != nil {
+		return Permission{}, err
+	}
+	p := Permission{Name: name, Description: description}
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.PermissionInsert(ctx, p); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, "permission.create", "permission", name, OutcomeSuccess, nil)
+	})
+	if errors.Is(err, ErrConflict) {
+		err = &StateError{Msg: fmt.Sprintf("permission %q already exists", name)}
+	}
+	if err != nil {
+		return Permission{}, fmt.Errorf("create permission %s: %w", name, err)
+	}
+	return p, nil
+}
+
+// DeletePermission deletes a permission and its grants. Built-in permissions
+// cannot be deleted (StateError). Returns verify.ErrNotFound if there is none.
+func (s *Service) DeletePermission(ctx context.Context, name string, by Actor) error {
+	err := s.store.InTx(ctx, func(tx Store) error {
+		p, err := permissionByName(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if p.Builtin {
+			return &StateError{Msg: fmt.Sprintf("permission %q is built in and cannot be deleted", name)}
+		}
+		if err := tx.PermissionDelete(ctx, name); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, "permission.delete", "permission", name, OutcomeSuccess, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("delete permission %s: %w", name, err)
+	}
+	return nil
+}
+
+// GrantPermission grants perm to role and returns the role. Granting twice
+// changes nothing; granting to the admin role, which holds every permission
+// already, succeeds without a change. Returns verify.ErrNotFound if the role or
+// the permission does not exist.
+func (s *Service) GrantPermission(ctx context.Context, role, perm string, by Actor) (Role, error) {
+	var out Role
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if _, err := permissionByName(ctx, tx, perm); err != nil {
+			return err
+		}
+		r, err := tx.RoleByName(ctx, role)
+		if err != nil || role == RoleAdmin {
+			out = r
+			return err
+		}
+		if err := tx.RoleGrant(ctx, role, perm); err != nil {
+			return err
+		}
+		if out, err = tx.RoleByName(ctx, role); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, "role.grant", "role", role, OutcomeSuccess, map[string]any{"permission": perm})
+	})
+	if err != nil {
+		return Role{}, fmt.Errorf("grant %s to role %s: %w", perm, role, err)
+	}
+	return out, nil
+}
+
+// RevokePermission takes perm from role. Revoking what was not granted changes
+// nothing. The admin role's permissions cannot be revoked (StateError).
+// Returns verify.ErrNotFound if the role or the permission does not exist.
+func (s *Service) RevokePermission(ctx context.Context, role, perm string, by Actor) error {
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if _, err := permissionByName(ctx, tx, perm); err != nil {
+			return err
+		}
+		if _, err := tx.RoleByName(ctx, role); err != nil {
+			return err
+		}
+		if role == RoleAdmin {
+			return &StateError{Msg: "the admin role holds every permission; none can be revoked from it"}
+		}
+		if err := tx.RoleRevoke(ctx, role, perm); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, "role.revoke", "role", role, OutcomeSuccess, map[string]any{"permission": perm})
+	})
+	if err != nil {
+		return fmt.Errorf("revoke %s from role %s: %w", perm, role, err)
+	}
+	return nil
+}
+
+// AssignRole gives user userID the role and returns the user's roles.
+// Assigning twice changes nothing. The user's access tokens carry the new
+// permissions from their next refresh. Returns verify.ErrNotFound if the user
+// or the role does not exist.
+func (s *Service) AssignRole(ctx context.Context, userID, role string, by Actor) ([]string, error) {
+	return s.changeRole(ctx, userID, role, true, by)
+}
+
+// UnassignRole takes the role from user userID and returns the user's roles.
+// Unassigning what was not assigned changes nothing. The user's access tokens
+// lose the role's permissions at their next refresh (or expiry). Taking the
+// admin role from the last user holding it is allowed: admin API keys
+// (authgate:admin) still reach the whole API. Returns verify.ErrNotFound if
+// the user or the role does not exist.
+func (s *Service) UnassignRole(ctx context.Context, userID, role string, by Actor) ([]string, error) {
+	return s.changeRole(ctx, userID, role, false, by)
+}
+
+func (s *Service) changeRole(ctx context.Context, userID, role string, assign bool, by Actor) ([]string, error) {
+	var out []string
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if _, err := tx.UserByIDForUpdate(ctx, userID); err != nil {
+			return err
+		}
+		if _, err := tx.RoleByName(ctx, role); err != nil {
+			return err
+		}
+		action, change := "user.role_unassign", tx.UserRoleUnassign
+		if assign {
+			action, change = "user.role_assign", tx.UserRoleAssign
+		}
+		if err := change(ctx, userID, role); err != nil {
+			return err
+		}
+		roles, err := tx.UserRoles(ctx, userID)
+		if err != nil {
+			return err
+		}
+		out = roles
+		return s.record(ctx, tx, by, action, "user", userID, OutcomeSuccess, map[string]any{"role": role})
+	})
+	if err != nil {
+		verb := map[bool]string{true: "assign", false: "unassign"}[assign]
+		return nil, fmt.Errorf("%s role %s to user %s: %w", verb, role, userID, err)
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
+
+// UserRoles returns the names of user userID's roles, sorted. Returns
+// verify.ErrNotFound if there is no such user.
+func (s *Service) UserRoles(ctx context.Context, userID string) ([]string, error) {
+	u, err := s.GetUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return u.Roles, nil
+}
+
+// UserPermissions returns user userID's effective permissions, sorted: those
+// of its roles, or every permission if it holds the admin role. Returns
+// verify.ErrNotFound if there is no such user.
+func (s *Service) UserPermissions(ctx context.Context, userID string) ([]string, error) {
+	var out []string
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if _, err := tx.UserByID(ctx, userID); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.UserPermissions(ctx, userID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("permissions of user %s: %w", userID, err)
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
+
+// permissionByName finds a permission in the (short) list of all of them.
+func permissionByName(ctx context.Context, st Store, name string) (Permission, error) {
+	ps, err := st.PermissionList(ctx)
+	if err != nil {
+		return Permission{}, err
+	}
+	i := slices.IndexFunc(ps, func(p Permission) bool { return p.Name == name })
+	if i < 0 {
+		return Permission{}, fmt.Errorf("permission %q: %w", name, verify.ErrNotFound)
+	}
+	return ps[i], nil
+}
+
+func validDescription(d string) error {
+	if !utf8.ValidString(d) {
+		return invalid("description", "must be UTF-8 text")
+	}
+	if utf8.RuneCountInString(d) > MaxDescriptionLen {
+		return invalid("description", fmt.Sprintf("must be at most %d characters", MaxDescriptionLen))
+	}
+	for _, r := range d {
+		if unicode.IsControl(r) {
+			return invalid("description", "must not contain control characters")
+		}
+	}
+	return nil
 }

@@ -13,6 +13,8 @@ type Service struct {
 	hasher *verify.Hasher
 	now    func() time.Time
 	opts   Options
+
+	loginIPs *ipThrottle // login attempts per client IP
 }
 
 // Options are the issuer's policies. Zero fields take the defaults below.
@@ -29,6 +31,8 @@ type Options struct {
 	LockoutDuration    time.Duration // default 5 min
 	AllowRegistration  bool          // open self-registration (POST /v1/auth/register); default off
 	AuditRetention     time.Duration // audit rows older than this are pruned; default 365 days
+	Issuer             string        // access tokens' iss; default "authgate"
+	Audience           string        // access tokens' aud; default "authgate"
 
 	// Signer signs access tokens. Nil until signing keys are set up: login then fails closed.
 	Signer TokenSigner
@@ -61,6 +65,12 @@ func (o Options) withDefaults() Options {
 	if o.LockoutThreshold == 0 {
 		o.LockoutThreshold = 5
 	}
+	if o.Issuer == "" {
+		o.Issuer = "authgate"
+	}
+	if o.Audience == "" {
+		o.Audience = "authgate"
+	}
 	return o
 }
 
@@ -69,7 +79,9 @@ func NewService(store Store, hasher *verify.Hasher, now func() time.Time, opts O
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, hasher: hasher, now: now, opts: opts.withDefaults()}
+	opts = opts.withDefaults()
+	return &Service{store: store, hasher: hasher, now: now, opts: opts,
+		loginIPs: newIPThrottle(opts.LockoutThreshold*4, opts.LockoutWindow)}
 }
 
 // Options returns the policies in force, defaults filled in.

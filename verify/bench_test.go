@@ -5,8 +5,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
+	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
 )
 
@@ -18,11 +21,15 @@ func (w *nopWriter) Header() http.Header         { return w.h }
 func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *nopWriter) WriteHeader(int)             {}
 
+// benchRequest returns a handler accepting the fixture keys and tokens, and a
+// subrequest carrying the one named cred (keys in X-API-Key, tokens as Bearer).
 func benchRequest(b *testing.B, path, cred string) (*echo.Echo, *http.Request) {
 	b.Helper()
 	keys := newFixtureKeys(b, testHasher(b))
+	tokens := newJWTFixture(b, fixedClock(testNow))
 	e := echo.New()
-	NewHandler(newTestVerifier(b, keys.store(), fixedClock(testNow)), slog.New(slog.DiscardHandler)).Register(e)
+	v := newTestVerifierJWT(b, keys.store(), fixedClock(testNow), tokens.options())
+	NewHandler(v, slog.New(slog.DiscardHandler)).Register(e)
 	r := httptest.NewRequest(http.MethodGet, path, nil)
 	r.Header = http.Header{
 		"X-Forwarded-Method": {"GET"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"app.example"},
@@ -31,6 +38,9 @@ func benchRequest(b *testing.B, path, cred string) (*echo.Echo, *http.Request) {
 	}
 	if c, ok := keys.creds[cred]; ok {
 		r.Header["X-Api-Key"] = []string{c}
+	}
+	if c, ok := tokens.creds(b)[cred]; ok {
+		r.Header["Authorization"] = []string{"Bearer " + c}
 	}
 	return e, r
 }
@@ -61,6 +71,57 @@ func BenchmarkHandler_AuthRequestCached(b *testing.B) {
 	runHandler(b, e, r, http.StatusOK)
 }
 
+// BenchmarkHandler_JWTCached is the hot path for a user: a valid access token
+// seen before, with a scope check and the deny-list lookup.
+func BenchmarkHandler_JWTCached(b *testing.B) {
+	e, r := benchRequest(b, "/forward-auth?scope=events:read", "jwt-active")
+	runHandler(b, e, r, http.StatusOK)
+}
+
+// BenchmarkHandler_JWTRevokedCached is a cached token whose session was revoked.
+func BenchmarkHandler_JWTRevokedCached(b *testing.B) {
+	e, r := benchRequest(b, "/auth-request", "jwt-revoked-session")
+	runHandler(b, e, r, http.StatusUnauthorized)
+}
+
+// BenchmarkJWT_VerifyUncached is what a token costs the first time it is seen
+// (and every CacheTTL after): decoding, the signature check, the claims and
+// the principal.
+func BenchmarkJWT_VerifyUncached(b *testing.B) {
+	f := newJWTFixture(b, fixedClock(testNow))
+	v := newTestVerifierJWT(b, notFoundStore(), fixedClock(testNow), f.options())
+	for _, bc := range []struct {
+		name string
+		tok  string
+	}{
+		{"ES256", f.token(b, nil)},
+		{"EdDSA", signJWT(b, jwt.SigningMethodEdDSA, f.eddsa, kidEdDSA, TypAccessToken, testClaims(nil))},
+		{"HS256", signJWT(b, jwt.SigningMethodHS256, f.hs256, kidHS256, TypAccessToken, testClaims(nil))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.jwt.verify(bc.tok, testNow); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDenyList_Revoked(b *testing.B) {
+	d := NewDenyList(fixedClock(testNow))
+	for i := range 10_000 {
+		d.Add("ses_"+strconv.Itoa(i), testNow.Add(time.Hour))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d.Revoked("ses_alice") || !d.Revoked("ses_42") {
+			b.Fatal("wrong answer")
+		}
+	}
+}
+
 // BenchmarkHandler_UnknownKeyCached is a flood of one unknown key: negative cache.
 func BenchmarkHandler_UnknownKeyCached(b *testing.B) {
 	e, r := benchRequest(b, "/auth-request", "unknown")
@@ -83,6 +144,20 @@ func BenchmarkVerifier_AuthenticateCached(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := v.Authenticate(ctx, cred); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifier_AuthenticateJWTCached(b *testing.B) {
+	f := newJWTFixture(b, fixedClock(testNow))
+	v := newTestVerifierJWT(b, notFoundStore(), fixedClock(testNow), f.options())
+	tok := f.token(b, nil)
+	ctx := context.Background()
+	v.Authenticate(ctx, tok)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Authenticate(ctx, tok); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -63,7 +63,8 @@ func (c *keyCache) get(ctx context.Context, lookupID string) (*entry, error) {
 			return nil, fmt.Errorf("load key %s: %w", lookupID, err)
 		default:
 			e.rec, e.expires = rec, c.now().Add(c.ttl)
-			e.principal = NewPrincipal(KindAPIKey, rec.Subject, rec.ID, rec.Name, rec.Scopes)
+			e.principal = NewPrincipal(Principal{Kind: KindAPIKey, Subject: rec.Subject,
+				KeyID: rec.ID, KeyName: rec.Name, Scopes: rec.Scopes})
 		}
 		if c.epoch.Load() == epoch { // nothing changed while we read: safe to keep
 			c.lru.Add(lookupID, e)

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -91,3 +92,67 @@ func visibleASCII(s string) bool {
 	}
 	return true
 }
+
+// shape is what a credential is, judged by its form alone.
+type shape int
+
+const (
+	shapeAPIKey shape = iota + 1 // agk_…
+	shapeJWT                     // three dot-separated base64url segments
+)
+
+// Why a credential of the wrong shape is refused, for the log. Built once: a
+// flood of them costs no allocation.
+var (
+	errTooLong       = fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxCredentialLen)
+	errRefreshToken  = fmt.Errorf("%w: refresh token presented as an access credential", ErrMalformed)
+	errPersonalToken = fmt.Errorf("%w: personal token presented as an access credential", ErrMalformed)
+	errUnknownShape  = fmt.Errorf("%w: neither an API key nor a JWT", ErrMalformed)
+)
+
+// shapeOf says whether s is an API key (by its prefix) or a JWT (exactly three
+// non-empty base64url segments), without checking either any further. Refresh
+// and personal tokens, and anything else, are ErrMalformed.
+func shapeOf(s string) (shape, error) {
+	switch {
+	case len(s) > MaxCredentialLen:
+		return 0, errTooLong
+	case strings.HasPrefix(s, PrefixAPIKey):
+		return shapeAPIKey, nil
+	case strings.HasPrefix(s, PrefixRefreshToken):
+		return 0, errRefreshToken
+	case strings.HasPrefix(s, PrefixPersonalToken):
+		return 0, errPersonalToken
+	case jwtShaped(s):
+		return shapeJWT, nil
+	}
+	return 0, errUnknownShape
+}
+
+// jwtShaped reports whether s is three non-empty segments of unpadded
+// base64url, separated by dots: the compact form of a signed JWT.
+func jwtShaped(s string) bool {
+	dots, n := 0, 0 // n: length of the current segment
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if n == 0 || dots == 2 {
+				return false
+			}
+			dots, n = dots+1, 0
+		case base64URL[c]:
+			n++
+		default:
+			return false
+		}
+	}
+	return dots == 2 && n > 0
+}
+
+// base64URL marks the bytes of the base64url alphabet (RFC 4648 §5).
+var base64URL = func() (t [256]bool) {
+	for _, c := range base62 + "-_" {
+		t[c] = true
+	}
+	return t
+}()

@@ -68,3 +68,43 @@ func FuzzCredential(f *testing.F) {
 		}
 	})
 }
+
+func TestShapeOf(t *testing.T) {
+	k := sampleKey.Reveal()
+	tests := []struct {
+		name    string
+		in      string
+		want    shape
+		wantErr error
+	}{
+		{"APIKey", k, shapeAPIKey, nil},
+		{"APIKeyPrefixOnly", "agk_x", shapeAPIKey, nil}, // ParseKey refuses it next
+		{"JWT", "eyJh.eyJz.c2ln", shapeJWT, nil},
+		{"JWTAllAlphabet", "aZ09-_.b.c", shapeJWT, nil},
+		{"RefreshToken", "agr_" + k[4:], 0, errRefreshToken},
+		{"PersonalToken", "agp_" + k[4:], 0, errPersonalToken},
+		{"Empty", "", 0, errUnknownShape},
+		{"OneSegment", "abc", 0, errUnknownShape},
+		{"TwoSegments", "a.b", 0, errUnknownShape},
+		{"FourSegments", "a.b.c.d", 0, errUnknownShape},
+		{"EmptyHeader", ".b.c", 0, errUnknownShape},
+		{"EmptyPayload", "a..c", 0, errUnknownShape},
+		{"EmptySignature", "a.b.", 0, errUnknownShape},
+		{"Padding", "a.b.c=", 0, errUnknownShape},
+		{"StandardBase64", "a+.b/.c", 0, errUnknownShape},
+		{"OtherVendorPrefix", "ghp_" + k[4:], 0, errUnknownShape},
+		{"LongestJWT", strings.Repeat("a", MaxCredentialLen-4) + ".b.c", shapeJWT, nil},
+		{"TooLong", strings.Repeat("a", MaxCredentialLen-3) + ".b.c", 0, errTooLong},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := shapeOf(tt.in)
+			if got != tt.want || !errors.Is(err, tt.wantErr) {
+				t.Fatalf("shapeOf = %v, %v; want %v, %v", got, err, tt.want, tt.wantErr)
+			}
+			if err != nil && !errors.Is(err, ErrMalformed) {
+				t.Fatalf("shapeOf err = %v; want it to be ErrMalformed", err)
+			}
+		})
+	}
+}

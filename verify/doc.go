@@ -1,6 +1,6 @@
 // Package verify decides, for every request a reverse proxy receives, whether it
 // may pass. It holds the nouns the rest of authgate shares (Key, Principal,
-// Target, Requirement, the error sentinels) and the hot path itself.
+// Target, Requirement, AccessClaims, the error sentinels) and the hot path itself.
 //
 // # Routes
 //
@@ -26,15 +26,34 @@
 // credentials, repeated headers, values over MaxCredentialLen and non-printable
 // bytes are refused before any lookup.
 //
+// # Credentials
+//
+// Its shape says what a credential is. One starting agk_ is an API key. One of
+// exactly three non-empty base64url segments separated by dots is a JWT: an
+// access token authgate issued to a user (Options.JWT; without it, JWTs are
+// refused). Refresh (agr_) and personal (agp_) tokens, and anything else, are
+// refused as malformed.
+//
+// An access token is admitted only if its header has typ at+jwt and a kid
+// naming a key of JWTOptions.Keys, its alg is that key's algorithm (so neither
+// alg none nor an HMAC over a public key can pass), its signature verifies, its
+// iss and aud are the configured ones, it has exp, sub, sid and jti, its exp,
+// nbf and iat hold within JWTOptions.Leeway (30 s), its scope claim is
+// space-separated valid scopes, and its session (sid) is not revoked.
+//
 // # Answers
 //
-//   - 200: allowed. Every header in IdentityHeaders is set: X-Auth-Subject,
-//     X-Auth-Kind (api_key), X-Auth-Key-Id, X-Auth-Key-Name, X-Auth-Scopes
-//     (space-separated).
+//   - 200: allowed. Every header in IdentityHeaders is set, empty when it does
+//     not apply: X-Auth-Subject (the key's owner, or the token's sub),
+//     X-Auth-Kind (api_key or jwt), X-Auth-Key-Id and X-Auth-Key-Name (API keys
+//     only), X-Auth-Scopes (space-separated), X-Auth-User, X-Auth-Email and
+//     X-Auth-Roles (space-separated; JWTs only).
 //   - 401: no credential (WWW-Authenticate: Bearer realm="authgate"), or one that
-//     is malformed, unknown, wrong, expired, disabled or revoked, all alike
-//     (error="invalid_token").
-//   - 403: a valid credential without a required scope (error="insufficient_scope");
+//     is malformed, unknown, wrong, expired, disabled or revoked, or a JWT
+//     with an unknown key, a bad signature, unacceptable claims or a revoked
+//     session, all alike (error="invalid_token").
+//   - 403: a valid credential without a required scope, whether a key's or a
+//     token's (error="insufficient_scope");
 //     or, whatever the credential, a path that cannot be normalised safely: a ..
 //     above the root, an invalid %-escape, a control character, or no leading /
 //     (error="invalid_path", no WWW-Authenticate).
@@ -51,4 +70,14 @@
 // ids for Options.NegativeCacheTTL (5 s). Stores announce changes, and callers
 // pass them to Verifier.Forget, so a revocation normally takes effect within the
 // announcement's delivery time; CacheTTL is the bound when announcements are lost.
+//
+// Verified access tokens are cached, by their exact string, until their exp or
+// for CacheTTL, whichever is sooner, but JWTOptions.Revoked is asked on every
+// request, cached token or not. Access tokens are revoked by session: once the
+// session's id is in the deny list (DenyList, fed from the store's
+// announcements and a periodic poll), every token of that session is refused at
+// once. The bound is thus the deny list's delivery time, and the poll interval
+// when announcements are lost; it never exceeds the tokens' own lifetime plus
+// the leeway. A removed signing key stops admitting cached tokens when the
+// caller calls Verifier.ForgetAll, and after CacheTTL otherwise.
 package verify

@@ -8,7 +8,8 @@ import (
 // Why a request was denied. The client sees only the status and the short code
 // that Status returns for each; the precise reason goes to the log. Unknown key,
 // wrong secret, expired, disabled, revoked and malformed all answer the same
-// 401, so a client cannot probe which keys exist.
+// 401, so a client cannot probe which keys exist; so do a JWT's unknown signing
+// key, bad signature and invalid claims.
 var (
 	ErrNoCredential = errors.New("no credential")
 	ErrMalformed    = errors.New("malformed credential")
@@ -18,6 +19,16 @@ var (
 	ErrDisabled     = errors.New("credential disabled")
 	ErrRevoked      = errors.New("credential revoked")
 	ErrForbidden    = errors.New("insufficient scope")
+
+	// ErrUnknownSigningKey means a JWT names (kid) no key in the verifier's keyset.
+	ErrUnknownSigningKey = errors.New("unknown signing key")
+	// ErrBadSignature means a JWT's signature does not verify under the key its
+	// kid names, or its alg is not that key's algorithm.
+	ErrBadSignature = errors.New("bad signature")
+	// ErrInvalidClaims means a JWT is signed by a known key, but its claims do not
+	// admit it here: wrong issuer or audience, not yet valid, or a required claim
+	// missing. An expired one is ErrExpired.
+	ErrInvalidClaims = errors.New("invalid claims")
 
 	// ErrBadPath means the original request's path cannot be normalised safely
 	// (see CleanPath), so no rule could be judged against what the proxy will
@@ -57,7 +68,8 @@ func Status(err error) (status int, code string) {
 	case errors.Is(err, ErrNoCredential):
 		return http.StatusUnauthorized, CodeMissingCredential
 	case errors.Is(err, ErrMalformed), errors.Is(err, ErrUnknownKey), errors.Is(err, ErrWrongSecret),
-		errors.Is(err, ErrExpired), errors.Is(err, ErrDisabled), errors.Is(err, ErrRevoked):
+		errors.Is(err, ErrExpired), errors.Is(err, ErrDisabled), errors.Is(err, ErrRevoked),
+		errors.Is(err, ErrUnknownSigningKey), errors.Is(err, ErrBadSignature), errors.Is(err, ErrInvalidClaims):
 		return http.StatusUnauthorized, CodeInvalidToken
 	case errors.Is(err, ErrForbidden):
 		return http.StatusForbidden, CodeInsufficientScope

@@ -2,10 +2,17 @@ package verify
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // fakeStore is a KeyStore whose behaviour each test sets through Func fields.
@@ -86,7 +93,13 @@ func (f *fixtureKeys) store() *fakeStore {
 
 func newTestVerifier(t testing.TB, store KeyStore, now func() time.Time) *Verifier {
 	t.Helper()
-	v, err := NewVerifier(store, testHasher(t), Options{Now: now, Logger: slog.New(slog.DiscardHandler)})
+	return newTestVerifierJWT(t, store, now, nil)
+}
+
+// newTestVerifierJWT is newTestVerifier accepting JWTs as o says (none if nil).
+func newTestVerifierJWT(t testing.TB, store KeyStore, now func() time.Time, o *JWTOptions) *Verifier {
+	t.Helper()
+	v, err := NewVerifier(store, testHasher(t), Options{Now: now, Logger: slog.New(slog.DiscardHandler), JWT: o})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,3 +107,147 @@ func newTestVerifier(t testing.TB, store KeyStore, now func() time.Time) *Verifi
 }
 
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// The issuer and audience fixture tokens are verified against, and the kid of
+// each trusted signing key.
+const (
+	testIssuer   = "https://auth.example"
+	testAudience = "authgate"
+	kidES256     = "es256-test-1"
+	kidEdDSA     = "eddsa-test-1"
+	kidHS256     = "hs256-test-1"
+)
+
+// fakeJWTKeys is a JWTKeys over a map, counting lookups.
+type fakeJWTKeys struct {
+	keys    map[string]fakeJWTKey
+	lookups atomic.Int64
+}
+
+type fakeJWTKey struct {
+	alg string
+	key any
+}
+
+var _ JWTKeys = (*fakeJWTKeys)(nil)
+
+func (k *fakeJWTKeys) VerificationKey(kid string) (string, any, bool) {
+	k.lookups.Add(1)
+	e, ok := k.keys[kid]
+	return e.alg, e.key, ok
+}
+
+// jwtFixture is an issuer: one trusted signing key per algorithm, a key nobody
+// trusts, and the deny list the verifier consults.
+type jwtFixture struct {
+	es256    *ecdsa.PrivateKey
+	eddsa    ed25519.PrivateKey
+	hs256    []byte
+	stranger *ecdsa.PrivateKey
+	keys     *fakeJWTKeys
+	deny     *DenyList
+}
+
+func newJWTFixture(t testing.TB, now func() time.Time) *jwtFixture {
+	t.Helper()
+	es, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := []byte(RandomString(43))
+	f := &jwtFixture{es256: es, eddsa: ed, hs256: hs, stranger: stranger, deny: NewDenyList(now)}
+	f.keys = &fakeJWTKeys{keys: map[string]fakeJWTKey{
+		kidES256: {AlgES256, &es.PublicKey},
+		kidEdDSA: {AlgEdDSA, ed.Public()},
+		kidHS256: {AlgHS256, hs},
+	}}
+	f.deny.Add("ses_revoked", testNow.Add(time.Hour))
+	return f
+}
+
+func (f *jwtFixture) options() *JWTOptions {
+	return &JWTOptions{Issuer: testIssuer, Audience: testAudience, Keys: f.keys, Revoked: f.deny}
+}
+
+// testClaims returns the claims of a valid token issued a minute before
+// testNow, changed by edit when it is not nil.
+func testClaims(edit func(*AccessClaims)) *AccessClaims {
+	c := &AccessClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    testIssuer,
+			Subject:   "usr_alice",
+			Audience:  jwt.ClaimStrings{testAudience},
+			ExpiresAt: jwt.NewNumericDate(testNow.Add(14 * time.Minute)),
+			IssuedAt:  jwt.NewNumericDate(testNow.Add(-time.Minute)),
+			ID:        "jti_1",
+		},
+		SessionID: "ses_alice",
+		Scope:     "events:read cameras:stream",
+		Username:  "alice",
+		Email:     "alice@example.com",
+		Roles:     []string{"viewer", "operator"},
+	}
+	if edit != nil {
+		edit(c)
+	}
+	return c
+}
+
+// signJWT signs claims with method and key; the header carries kid and typ
+// unless they are empty.
+func signJWT(t testing.TB, method jwt.SigningMethod, key any, kid, typ string, claims jwt.Claims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(method, claims)
+	delete(tok.Header, "typ")
+	if typ != "" {
+		tok.Header["typ"] = typ
+	}
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// token returns a valid ES256 access token, its claims changed by edit.
+func (f *jwtFixture) token(t testing.TB, edit func(*AccessClaims)) string {
+	t.Helper()
+	return signJWT(t, jwt.SigningMethodES256, f.es256, kidES256, TypAccessToken, testClaims(edit))
+}
+
+// creds returns tokens by name, for golden files: {{jwt-active}} and so on.
+func (f *jwtFixture) creds(t testing.TB) map[string]string {
+	t.Helper()
+	return map[string]string{
+		"jwt-active":          f.token(t, nil),
+		"jwt-reader":          f.token(t, func(c *AccessClaims) { c.Scope = "events:read" }),
+		"jwt-expired":         f.token(t, func(c *AccessClaims) { c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-time.Minute)) }),
+		"jwt-revoked-session": f.token(t, func(c *AccessClaims) { c.SessionID = "ses_revoked" }),
+		"jwt-wrong-audience":  f.token(t, func(c *AccessClaims) { c.Audience = jwt.ClaimStrings{"another-service"} }),
+		"jwt-unknown-kid":     signJWT(t, jwt.SigningMethodES256, f.stranger, "es256-unknown", TypAccessToken, testClaims(nil)),
+		"jwt-key-confusion":   signJWT(t, jwt.SigningMethodHS256, f.es256PublicDER(t), kidES256, TypAccessToken, testClaims(nil)),
+		"refresh-token":       NewKey(PrefixRefreshToken).Reveal(),
+	}
+}
+
+// es256PublicDER is the trusted ES256 public key as an attacker can fetch it
+// (PKIX DER, as in a JWKS or a PEM file), for use as an HMAC secret.
+func (f *jwtFixture) es256PublicDER(t testing.TB) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(&f.es256.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}

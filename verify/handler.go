@@ -177,7 +177,9 @@ func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err erro
 	if h.log.Enabled(c.Request().Context(), level) {
 		attrs := []any{"endpoint", p.name, "status", status, "reason", err.Error(), "request_id", id}
 		var se *scopeError
-		if errors.As(err, &se) {
+		if errors.As(err, &se) && se.principal.Kind == KindJWT {
+			attrs = append(attrs, "subject", se.principal.Subject, "session_id", se.principal.SessionID)
+		} else if se != nil {
 			attrs = append(attrs, "key_id", se.principal.KeyID)
 		}
 		h.log.Log(c.Request().Context(), level, "deny", attrs...)

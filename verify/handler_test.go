@@ -20,11 +20,18 @@ import (
 // as a proxy sends it, then "----------", then the answer: status, headers and,
 // after a blank line, the body. Identity headers and WWW-Authenticate the
 // answer does not list must be absent; a missing body must be empty.
-// {{name}} stands for the credential of fixture key name.
+// {{name}} stands for the credential of fixture key or token name. An allow
+// must list every identity header, empty or not.
 func TestHandler_Golden(t *testing.T) {
 	keys := newFixtureKeys(t, testHasher(t))
+	tokens := newJWTFixture(t, fixedClock(testNow))
+	creds := tokens.creds(t)
+	for name, cred := range keys.creds {
+		creds[name] = cred
+	}
 	e := echo.New()
-	NewHandler(newTestVerifier(t, keys.store(), fixedClock(testNow)), slog.New(slog.DiscardHandler)).Register(e)
+	v := newTestVerifierJWT(t, keys.store(), fixedClock(testNow), tokens.options())
+	NewHandler(v, slog.New(slog.DiscardHandler)).Register(e)
 
 	files, _ := filepath.Glob("testdata/*/*.txt")
 	if len(files) == 0 {
@@ -37,8 +44,11 @@ func TestHandler_Golden(t *testing.T) {
 				t.Fatal(err)
 			}
 			text := string(raw)
-			for name, cred := range keys.creds {
+			for name, cred := range creds {
 				text = strings.ReplaceAll(text, "{{"+name+"}}", cred)
+			}
+			if i := strings.Index(text, "{{"); i >= 0 {
+				t.Fatalf("no fixture credential for %.40s", text[i:])
 			}
 			in, out, ok := strings.Cut(text, "\n----------\n")
 			if !ok {
@@ -91,8 +101,8 @@ func checkGoldenAnswer(t *testing.T, rec *httptest.ResponseRecorder, out string)
 	}
 	listed := map[string]bool{}
 	for _, line := range lines[1:] {
-		name, value, _ := strings.Cut(line, ": ")
-		name = http.CanonicalHeaderKey(name)
+		name, value, _ := strings.Cut(line, ":") // "Name:" alone lists an empty value
+		name, value = http.CanonicalHeaderKey(name), strings.TrimSpace(value)
 		listed[name] = true
 		if got := rec.Header().Values(name); len(got) != 1 || got[0] != value {
 			t.Errorf("header %s = %q; want [%q]", name, got, value)
@@ -101,6 +111,11 @@ func checkGoldenAnswer(t *testing.T, rec *httptest.ResponseRecorder, out string)
 	for _, name := range append([]string{"Www-Authenticate"}, IdentityHeaders...) {
 		if !listed[name] && len(rec.Header().Values(name)) > 0 {
 			t.Errorf("header %s = %q; want it absent", name, rec.Header().Values(name))
+		}
+	}
+	for _, name := range IdentityHeaders {
+		if want/100 == 2 && !listed[name] {
+			t.Errorf("the golden allow does not list identity header %s", name)
 		}
 	}
 	if got, want := strings.TrimSpace(rec.Body.String()), strings.TrimSpace(body); got != want {

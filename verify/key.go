@@ -5,7 +5,7 @@ import (
 	"hash/crc32"
 )
 
-// Opaque credentials (API keys now; personal and refresh tokens later) share one
+// Opaque credentials (API keys, personal tokens, refresh tokens) share one
 // format: a type prefix, a lookup id, a secret and a checksum, all base62:
 //
 //	agk_ 3fYq0bLm9TzA 5rQ…(32 chars)…Xw 0aB3cD
@@ -21,6 +21,10 @@ import (
 const (
 	// PrefixAPIKey starts every API key.
 	PrefixAPIKey = "agk_"
+	// PrefixPersonalToken starts every personal token.
+	PrefixPersonalToken = "agp_"
+	// PrefixRefreshToken starts every refresh token.
+	PrefixRefreshToken = "agr_"
 
 	prefixLen   = 4
 	lookupIDLen = 12

@@ -15,44 +15,68 @@ const (
 	HeaderKeyID   = "X-Auth-Key-Id"
 	HeaderKeyName = "X-Auth-Key-Name"
 	HeaderScopes  = "X-Auth-Scopes"
+	HeaderUser    = "X-Auth-User"
+	HeaderEmail   = "X-Auth-Email"
+	HeaderRoles   = "X-Auth-Roles"
 )
 
 // IdentityHeaders lists every identity header. Proxy configurations must copy
 // each from authgate's answer and strip each from the client's request.
-var IdentityHeaders = []string{HeaderSubject, HeaderKind, HeaderKeyID, HeaderKeyName, HeaderScopes}
+var IdentityHeaders = []string{HeaderSubject, HeaderKind, HeaderKeyID, HeaderKeyName, HeaderScopes,
+	HeaderUser, HeaderEmail, HeaderRoles}
 
 // Kind says what sort of credential authenticated a principal.
 type Kind string
 
-// KindAPIKey is an API key (agk_…).
-const KindAPIKey Kind = "api_key"
+// Kinds of credential.
+const (
+	KindAPIKey Kind = "api_key" // an API key (agk_…)
+	KindJWT    Kind = "jwt"     // an access token authgate issued to a user
+)
 
 // Principal is who is asking: the identity behind a verified credential.
 // A Principal is immutable once built and is shared between requests.
 type Principal struct {
 	Kind    Kind
-	Subject string
-	KeyID   string
-	KeyName string
+	Subject string   // the key's owner, or the user's id (the token's sub)
+	KeyID   string   // API keys only
+	KeyName string   // API keys only
+	User    string   // JWTs only: the username
+	Email   string   // JWTs only
+	Roles   []string // JWTs only; sorted, no duplicates
 	Scopes  []string // sorted, no duplicates
+
+	// SessionID is the login session a JWT belongs to (its sid claim), by
+	// which it is revoked. It is never sent upstream.
+	SessionID string
 
 	header http.Header // identity headers, built once by NewPrincipal
 }
 
-// NewPrincipal builds a principal and its identity headers.
-func NewPrincipal(kind Kind, subject, keyID, keyName string, scopes []string) *Principal {
-	scopes = slices.Clone(scopes)
-	slices.Sort(scopes)
-	scopes = slices.Compact(scopes)
-	p := &Principal{Kind: kind, Subject: subject, KeyID: keyID, KeyName: keyName, Scopes: scopes}
+// NewPrincipal returns a copy of p, its scopes and roles sorted and
+// deduplicated, with its identity headers built once so that WriteHeaders
+// costs nothing per request. Use it for every Principal: one built as a bare
+// literal writes no identity headers.
+func NewPrincipal(p Principal) *Principal {
+	p.Scopes = sortedSet(p.Scopes)
+	p.Roles = sortedSet(p.Roles)
 	p.header = http.Header{
-		HeaderSubject: {subject},
-		HeaderKind:    {string(kind)},
-		HeaderKeyID:   {keyID},
-		HeaderKeyName: {headerSafe(keyName)},
-		HeaderScopes:  {strings.Join(scopes, " ")},
+		HeaderSubject: {headerSafe(p.Subject)},
+		HeaderKind:    {string(p.Kind)},
+		HeaderKeyID:   {headerSafe(p.KeyID)},
+		HeaderKeyName: {headerSafe(p.KeyName)},
+		HeaderScopes:  {strings.Join(p.Scopes, " ")},
+		HeaderUser:    {headerSafe(p.User)},
+		HeaderEmail:   {headerSafe(p.Email)},
+		HeaderRoles:   {strings.Join(p.Roles, " ")},
 	}
-	return p
+	return &p
+}
+
+func sortedSet(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 // HasScope reports whether the principal holds scope s.

@@ -66,7 +66,7 @@ func TestParseRequirement(t *testing.T) {
 }
 
 func TestRequirement_Missing(t *testing.T) {
-	p := NewPrincipal(KindAPIKey, "s", "id", "n", []string{"b", "a"})
+	p := NewPrincipal(Principal{Kind: KindAPIKey, Subject: "s", KeyID: "id", KeyName: "n", Scopes: []string{"b", "a"}})
 	r, _ := ParseRequirement("scope=a&scope=b")
 	if got := r.Missing(p); got != "" {
 		t.Errorf("Missing = %q; want none", got)

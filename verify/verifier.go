@@ -15,13 +15,20 @@ type Options struct {
 	TouchInterval    time.Duration // how often last-used times are written; default 10 s
 	Now              func() time.Time
 	Logger           *slog.Logger
+
+	// JWT, when set, admits authgate's JWT access tokens (cached like keys, up
+	// to CacheSize tokens for at most CacheTTL). Without it they are refused as
+	// malformed.
+	JWT *JWTOptions
 }
 
 // Verifier turns a presented credential into a Principal. A key seen within
-// CacheTTL costs no store round trip; a change the store announces (Forget)
-// takes effect at once. A Verifier is safe for concurrent use.
+// CacheTTL costs no store round trip, and a token seen within CacheTTL no
+// signature check; a change the store announces (Forget) takes effect at once,
+// and so does a revoked session. A Verifier is safe for concurrent use.
 type Verifier struct {
 	cache   *keyCache
+	jwt     *jwtVerifier // nil: JWTs are not accepted
 	hasher  *Hasher
 	now     func() time.Time
 	log     *slog.Logger
@@ -56,15 +63,36 @@ func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Verifier{cache: c, hasher: hasher, now: o.Now, log: o.Logger,
-		touches: make(chan string, 1024), every: o.TouchInterval}, nil
+	v := &Verifier{cache: c, hasher: hasher, now: o.Now, log: o.Logger,
+		touches: make(chan string, 1024), every: o.TouchInterval}
+	if o.JWT != nil {
+		if v.jwt, err = newJWTVerifier(*o.JWT, o.CacheSize, o.CacheTTL, o.Now); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
 }
 
-// Authenticate returns the principal behind credential. It returns
-// ErrMalformed, ErrUnknownKey, ErrWrongSecret, ErrExpired, ErrDisabled or
-// ErrRevoked when the credential may not be used, and any other error when the
-// store could not be read, in which case the caller must deny.
+// Authenticate returns the principal behind credential: an API key or, when
+// Options.JWT is set, an access token, told apart by their shape. It returns
+// ErrMalformed, ErrUnknownKey, ErrWrongSecret, ErrExpired, ErrDisabled,
+// ErrRevoked, ErrUnknownSigningKey, ErrBadSignature or ErrInvalidClaims when the
+// credential may not be used, and any other error when the store could not be
+// read, in which case the caller must deny.
 func (v *Verifier) Authenticate(ctx context.Context, credential string) (*Principal, error) {
+	s, err := shapeOf(credential)
+	switch {
+	case err != nil:
+		return nil, err
+	case s == shapeJWT && v.jwt == nil:
+		return nil, errJWTDisabled
+	case s == shapeJWT:
+		return v.jwt.authenticate(credential)
+	}
+	return v.authenticateKey(ctx, credential)
+}
+
+func (v *Verifier) authenticateKey(ctx context.Context, credential string) (*Principal, error) {
 	// 1. Shape and checksum: garbage costs no cache or store work.
 	key, err := ParseKey(PrefixAPIKey, credential)
 	if err != nil {
@@ -95,8 +123,14 @@ func (v *Verifier) Authenticate(ctx context.Context, credential string) (*Princi
 // Call it when the store announces that the key changed.
 func (v *Verifier) Forget(lookupID string) { v.cache.forget(lookupID) }
 
-// ForgetAll drops everything cached, e.g. after announcements may have been missed.
-func (v *Verifier) ForgetAll() { v.cache.forgetAll() }
+// ForgetAll drops everything cached, keys and tokens, e.g. after announcements
+// may have been missed or a JWT signing key was removed.
+func (v *Verifier) ForgetAll() {
+	v.cache.forgetAll()
+	if v.jwt != nil {
+		v.jwt.forgetAll()
+	}
+}
 
 // touch queues a last-used write for the key, at most once per TouchGap per
 // cache entry. It never blocks: when the queue is full the write is skipped.

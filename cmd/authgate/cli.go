@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -82,7 +84,7 @@ func keys(ctx context.Context, args []string, environ map[string]string, stdout,
 			return nil
 		}
 	}
-	k, err := svc.CreateKey(ctx, issue.NewKey{Name: *name, Scopes: scopes}, "cli")
+	k, err := svc.CreateKey(ctx, issue.NewKey{Name: *name, Scopes: scopes}, issue.Actor{ID: "cli"})
 	if err != nil {
 		return err
 	}
@@ -96,3 +98,65 @@ type scopeList []string
 
 func (s *scopeList) String() string     { return strings.Join(*s, " ") }
 func (s *scopeList) Set(v string) error { *s = append(*s, v); return nil }
+
+// users runs 'authgate users create': the bootstrap path for the first person,
+// straight to the database. The password comes from standard input, never from
+// arguments, which other users of the machine can read.
+func users(ctx context.Context, args []string, environ map[string]string, stdin io.Reader, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("usage: authgate users create --username NAME --email ADDR [--full-name NAME] [--role R]... [--if-none] < password")
+	}
+	fs := flag.NewFlagSet("authgate users create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	username := fs.String("username", "", "login name (letters, digits and . _ -)")
+	email := fs.String("email", "", "email address")
+	fullName := fs.String("full-name", "", "full name")
+	var roles scopeList
+	fs.Var(&roles, "role", "role to assign (repeatable), e.g. admin")
+	ifNone := fs.Bool("if-none", false, "create the user only if no user exists yet")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q; the password is read from standard input", fs.Arg(0))
+	}
+	cfg, err := LoadConfig(environ, true, true)
+	if err != nil {
+		return err
+	}
+	hasher, err := cfg.Hasher()
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, cfg.Migrate)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if *ifNone {
+		n, err := store.UserCount(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			fmt.Fprintf(stderr, "authgate: %d user(s) exist already; not creating another\n", n)
+			return nil
+		}
+	}
+	if stdin == nil {
+		return errors.New("the password must come on standard input")
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, issue.MaxPasswordLen*4+2)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read the password from standard input: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	svc := issue.NewService(store, hasher, nil, issue.Options{PasswordMinLen: cfg.PasswordMinLength})
+	u, err := svc.CreateUser(ctx, issue.NewUser{Username: *username, Email: *email, FullName: *fullName,
+		Password: password, Roles: roles}, issue.Actor{ID: "cli"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "authgate: created user %s (%s) with roles [%s]\n", u.ID, u.Username, strings.Join(u.Roles, " "))
+	return nil
+}

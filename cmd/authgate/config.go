@@ -27,6 +27,21 @@ type Config struct {
 	CacheSize        int           `env:"AUTHGATE_CACHE_SIZE" envDefault:"100000" help:"most keys held in the verify cache, 100 to 10000000"`
 	LogLevel         slog.Level    `env:"AUTHGATE_LOG_LEVEL" envDefault:"info" help:"debug, info, warn or error; logs are JSON on stderr"`
 	ShutdownTimeout  time.Duration `env:"AUTHGATE_SHUTDOWN_TIMEOUT" envDefault:"10s" help:"how long in-flight requests may finish after SIGINT/SIGTERM"`
+
+	JWTAlg             string        `env:"AUTHGATE_JWT_ALG" envDefault:"ES256" help:"access-token signing algorithm: ES256, EdDSA or HS256"`
+	JWTHS256Secret     string        `env:"AUTHGATE_JWT_HS256_SECRET" help:"the shared secret when AUTHGATE_JWT_ALG=HS256, at least 32 characters (every verifier of the tokens needs it)"`
+	JWTIssuer          string        `env:"AUTHGATE_JWT_ISSUER" envDefault:"authgate" help:"iss of access tokens, checked on verify"`
+	JWTAudience        string        `env:"AUTHGATE_JWT_AUDIENCE" envDefault:"authgate" help:"aud of access tokens, checked on verify"`
+	AccessTTL          time.Duration `env:"AUTHGATE_ACCESS_TTL" envDefault:"15m" help:"access-token lifetime, 1m to 1h"`
+	RefreshIdleTTL     time.Duration `env:"AUTHGATE_REFRESH_IDLE_TTL" envDefault:"24h" help:"a session not refreshed for this long ends"`
+	RefreshAbsoluteTTL time.Duration `env:"AUTHGATE_REFRESH_ABSOLUTE_TTL" envDefault:"168h" help:"a session ends this long after login, whatever its use"`
+	MaxSessions        int           `env:"AUTHGATE_MAX_SESSIONS" envDefault:"5" help:"live sessions per user, 1 to 100; a login beyond it ends the oldest"`
+	PasswordMinLength  int           `env:"AUTHGATE_PASSWORD_MIN_LENGTH" envDefault:"12" help:"shortest password accepted, 8 to 256 characters"`
+	LockoutThreshold   int           `env:"AUTHGATE_LOCKOUT_THRESHOLD" envDefault:"5" help:"failed logins within AUTHGATE_LOCKOUT_WINDOW that lock the account, 1 to 100"`
+	LockoutWindow      time.Duration `env:"AUTHGATE_LOCKOUT_WINDOW" envDefault:"15m" help:"window in which failed logins are counted"`
+	LockoutDuration    time.Duration `env:"AUTHGATE_LOCKOUT_DURATION" envDefault:"5m" help:"how long a locked account stays locked"`
+	AllowRegistration  bool          `env:"AUTHGATE_ALLOW_REGISTRATION" envDefault:"false" help:"open self-registration at POST /v1/auth/register (new users get no role)"`
+	AuditRetention     time.Duration `env:"AUTHGATE_AUDIT_RETENTION" envDefault:"8760h" help:"audit rows older than this are deleted (default 365 days)"`
 }
 
 // LoadConfig reads the configuration from environ (NAME → value) and checks it.
@@ -60,6 +75,48 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 	if c.ShutdownTimeout <= 0 {
 		bad("AUTHGATE_SHUTDOWN_TIMEOUT", "must be a positive duration such as 10s (got %s)", c.ShutdownTimeout)
 	}
+	switch c.JWTAlg {
+	case "ES256", "EdDSA":
+		if c.JWTHS256Secret != "" {
+			bad("AUTHGATE_JWT_HS256_SECRET", "is set but AUTHGATE_JWT_ALG is %s: unset it, or set AUTHGATE_JWT_ALG=HS256", c.JWTAlg)
+		}
+	case "HS256":
+		if len(c.JWTHS256Secret) < 32 {
+			bad("AUTHGATE_JWT_HS256_SECRET", "must be at least 32 characters when AUTHGATE_JWT_ALG=HS256 (it has %d): generate one with 'head -c 32 /dev/urandom | base64'", len(c.JWTHS256Secret))
+		}
+	default:
+		bad("AUTHGATE_JWT_ALG", "must be ES256, EdDSA or HS256 (got %q)", c.JWTAlg)
+	}
+	if c.JWTIssuer == "" {
+		bad("AUTHGATE_JWT_ISSUER", "must not be empty")
+	}
+	if c.JWTAudience == "" {
+		bad("AUTHGATE_JWT_AUDIENCE", "must not be empty")
+	}
+	if c.AccessTTL < time.Minute || c.AccessTTL > time.Hour {
+		bad("AUTHGATE_ACCESS_TTL", "must be between 1m and 1h (got %s): it bounds how long a token outlives a role change", c.AccessTTL)
+	}
+	if c.RefreshIdleTTL < c.AccessTTL {
+		bad("AUTHGATE_REFRESH_IDLE_TTL", "must be at least AUTHGATE_ACCESS_TTL (%s; got %s)", c.AccessTTL, c.RefreshIdleTTL)
+	}
+	if c.RefreshAbsoluteTTL < c.RefreshIdleTTL {
+		bad("AUTHGATE_REFRESH_ABSOLUTE_TTL", "must be at least AUTHGATE_REFRESH_IDLE_TTL (%s; got %s)", c.RefreshIdleTTL, c.RefreshAbsoluteTTL)
+	}
+	if c.MaxSessions < 1 || c.MaxSessions > 100 {
+		bad("AUTHGATE_MAX_SESSIONS", "must be between 1 and 100 (got %d)", c.MaxSessions)
+	}
+	if c.PasswordMinLength < 8 || c.PasswordMinLength > 256 {
+		bad("AUTHGATE_PASSWORD_MIN_LENGTH", "must be between 8 and 256 (got %d)", c.PasswordMinLength)
+	}
+	if c.LockoutThreshold < 1 || c.LockoutThreshold > 100 {
+		bad("AUTHGATE_LOCKOUT_THRESHOLD", "must be between 1 and 100 (got %d)", c.LockoutThreshold)
+	}
+	if c.LockoutWindow <= 0 || c.LockoutDuration <= 0 {
+		bad("AUTHGATE_LOCKOUT_WINDOW and AUTHGATE_LOCKOUT_DURATION", "must be positive durations such as 15m and 5m (got %s and %s)", c.LockoutWindow, c.LockoutDuration)
+	}
+	if c.AuditRetention < 24*time.Hour {
+		bad("AUTHGATE_AUDIT_RETENTION", "must be at least 24h (got %s)", c.AuditRetention)
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -71,6 +128,12 @@ func (c Config) Hasher() (*verify.Hasher, error) {
 		return nil, err
 	}
 	return verify.NewHasher(map[int16][]byte{1: k}, 1)
+}
+
+// SealKey returns the key that seals JWT signing keys at rest, derived from the
+// server secret like the Hasher's.
+func (c Config) SealKey() ([]byte, error) {
+	return hkdf.Key(sha256.New, []byte(c.Secret), nil, "authgate signing keys v1", 32)
 }
 
 // configError rewrites the parser's errors to name the variable.
@@ -116,7 +179,7 @@ func configHelp() string {
 		if def == "" {
 			def = "(none)"
 		}
-		fmt.Fprintf(&b, "  %-28s default %-16s %s\n", f.Tag.Get("env"), def, f.Tag.Get("help"))
+		fmt.Fprintf(&b, "  %-30s default %-10s %s\n", f.Tag.Get("env"), def, f.Tag.Get("help"))
 	}
 	return b.String()
 }

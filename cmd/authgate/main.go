@@ -19,7 +19,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], env.ToMap(os.Environ()), os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], env.ToMap(os.Environ()), os.Stdin, os.Stdout, os.Stderr))
 }
 
 const usage = `authgate: API keys and tokens for nginx auth_request, Traefik ForwardAuth and Caddy forward_auth.
@@ -30,13 +30,17 @@ Usage:
   authgate keys create --name NAME [--scope S]... [--if-none]
                                     create an API key straight in the database and print it once
                                     (--if-none: only when no key exists yet, for bootstrapping)
+  authgate users create --username NAME --email ADDR [--full-name NAME] [--role R]... [--if-none]
+                                    create a user straight in the database, reading the password
+                                    from the first line of standard input
+                                    (--if-none: only when no user exists yet, for bootstrapping)
   authgate help                     show this help
 
 Configuration (environment variables):
 `
 
 // run executes one command and returns the process exit code.
-func run(ctx context.Context, args []string, environ map[string]string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, environ map[string]string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
@@ -49,6 +53,8 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		err = migrate(ctx, environ, stderr)
 	case "keys":
 		err = keys(ctx, args, environ, stdout, stderr)
+	case "users":
+		err = users(ctx, args, environ, stdin, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage+configHelp())
 		return 0

@@ -51,7 +51,7 @@ func bootstrap(t *testing.T, env map[string]string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"keys", "create", "--name", "admin", "--scope", "authgate:admin", "--if-none"},
-		env, &out, &errOut); code != 0 {
+		env, nil, &out, &errOut); code != 0 {
 		t.Fatalf("keys create exited %d: %s", code, errOut.String())
 	}
 	key := strings.TrimSpace(out.String())
@@ -268,7 +268,7 @@ func TestRun_ConfigErrorsNameTheVariable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			code := run(context.Background(), tt.args, tt.env, &out, &errOut)
+			code := run(context.Background(), tt.args, tt.env, nil, &out, &errOut)
 			if code != 1 || !strings.Contains(errOut.String(), tt.want) {
 				t.Fatalf("exit %d, stderr %q; want 1 and %q", code, errOut.String(), tt.want)
 			}
@@ -278,7 +278,7 @@ func TestRun_ConfigErrorsNameTheVariable(t *testing.T) {
 
 func TestRun_HelpListsEveryVariable(t *testing.T) {
 	var out bytes.Buffer
-	if code := run(context.Background(), []string{"--help"}, nil, &out, io.Discard); code != 0 {
+	if code := run(context.Background(), []string{"--help"}, nil, nil, &out, io.Discard); code != 0 {
 		t.Fatalf("--help exited %d", code)
 	}
 	for _, v := range []string{"DATABASE_URL", "AUTHGATE_SECRET", "AUTHGATE_ADDR", "AUTHGATE_MIGRATE", "AUTHGATE_CACHE_TTL",

@@ -25,6 +25,10 @@ type Main struct {
 	log      *slog.Logger
 	db       *db.DB
 	verifier *verify.Verifier
+	keys     *issue.KeySet
+	deny     *verify.DenyList
+	feed     *revocationFeed
+	svcOpts  issue.Options
 	srv      *http.Server
 	ln       net.Listener
 	stop     context.CancelFunc
@@ -47,23 +51,47 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Ti
 }
 
 func (m *Main) start(ctx context.Context, now func() time.Time) error {
+	if now == nil {
+		now = time.Now
+	}
 	hasher, err := m.cfg.Hasher()
 	if err != nil {
 		return err
 	}
+	m.svcOpts = issue.Options{
+		AccessTTL: m.cfg.AccessTTL, RefreshIdleTTL: m.cfg.RefreshIdleTTL, RefreshAbsoluteTTL: m.cfg.RefreshAbsoluteTTL,
+		MaxSessions: m.cfg.MaxSessions, PasswordMinLen: m.cfg.PasswordMinLength,
+		LockoutThreshold: m.cfg.LockoutThreshold, LockoutWindow: m.cfg.LockoutWindow, LockoutDuration: m.cfg.LockoutDuration,
+		AllowRegistration: m.cfg.AllowRegistration, AuditRetention: m.cfg.AuditRetention,
+		Issuer: m.cfg.JWTIssuer, Audience: m.cfg.JWTAudience, Leeway: tokenLeeway,
+	}
+	// No token outlives its session's revocation or its key's retirement by more than this.
+	tokenLife := m.cfg.AccessTTL + tokenLeeway
+	if err := m.startKeys(ctx, now, tokenLife); err != nil {
+		return err
+	}
+	m.deny = verify.NewDenyList(now)
+	m.feed = newRevocationFeed(m.db, m.deny, now, tokenLife, m.log)
+	if err := m.feed.load(ctx); err != nil { // before serving: no revoked session may slip through at start
+		return fmt.Errorf("load session revocations: %w", err)
+	}
 	m.verifier, err = verify.NewVerifier(m.db, hasher, verify.Options{
 		CacheSize: m.cfg.CacheSize, CacheTTL: m.cfg.CacheTTL, NegativeCacheTTL: m.cfg.NegativeCacheTTL,
 		Now: now, Logger: m.log,
+		JWT: &verify.JWTOptions{Issuer: m.cfg.JWTIssuer, Audience: m.cfg.JWTAudience, Leeway: tokenLeeway,
+			Keys: m.keys, Revoked: m.deny},
 	})
 	if err != nil {
 		return err
 	}
+	m.svcOpts.Signer = m.keys
+	svc := issue.NewService(m.db, hasher, now, m.svcOpts)
 	m.ln, err = net.Listen("tcp", m.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("AUTHGATE_ADDR %s: %w", m.cfg.Addr, err)
 	}
 	m.srv = &http.Server{
-		Handler:           m.routes(issue.NewService(m.db, hasher, now, issue.Options{})),
+		Handler:           m.routes(svc),
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -73,6 +101,10 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 	m.stop = stop
 	m.goRun(func() { m.verifier.Run(bg) })
 	m.goRun(func() { m.db.Listen(bg, db.ChannelKeys, forgetter{m.verifier}, m.log) })
+	m.goRun(func() { m.db.Listen(bg, db.ChannelSessions, m.feed, m.log) })
+	m.goRun(func() { m.feed.run(bg) })
+	m.goRun(func() { m.db.Listen(bg, db.ChannelSigningKeys, keyReloader{m.keys, m.verifier, m.log}, m.log) })
+	m.goRun(func() { svc.RunPrune(bg, time.Hour, m.log) })
 	m.goRun(func() {
 		if err := m.srv.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
 			m.log.Error("server stopped", "err", err)
@@ -85,12 +117,45 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 func (m *Main) routes(svc *issue.Service) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// The client address for audit rows and login throttling is the peer's:
+	// X-Forwarded-For would let any client pick its own.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = issue.ErrorHandler(m.log)
 	verify.NewHandler(m.verifier, m.log).Register(e)
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", m.ready)
-	issue.NewAPI(svc, m.verifier).Register(e, middleware.RequestID(), requestLog(m.log))
+	api := issue.NewAPI(svc, m.verifier)
+	api.SetKeySet(m.keys)
+	api.Register(e, middleware.RequestID(), requestLog(m.log))
 	return e
+}
+
+// tokenLeeway is the clock skew allowed when checking a token's times.
+const tokenLeeway = 30 * time.Second
+
+// startKeys loads the JWT signing keys, creating the first one if none exists.
+func (m *Main) startKeys(ctx context.Context, now func() time.Time, overlap time.Duration) error {
+	sealKey, err := m.cfg.SealKey()
+	if err != nil {
+		return err
+	}
+	sealer, err := issue.NewSealer(sealKey)
+	if err != nil {
+		return err
+	}
+	var hs []byte
+	if m.cfg.JWTHS256Secret != "" {
+		hs = []byte(m.cfg.JWTHS256Secret)
+	}
+	m.keys, err = issue.NewKeySet(m.db, sealer, issue.KeySetOptions{Alg: m.cfg.JWTAlg, HSSecret: hs,
+		Overlap: overlap, Now: now, Logger: m.log})
+	if err != nil {
+		return err
+	}
+	if err := m.keys.Ensure(ctx); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	return nil
 }
 
 // ready answers 200 when the database answers within a second, else 503.

@@ -8,6 +8,20 @@ import (
 	"time"
 )
 
+type AuditRow struct {
+	ID           int64
+	At           time.Time
+	Actor        string
+	Action       string
+	ResourceType string
+	ResourceID   string
+	IP           string
+	UserAgent    string
+	RequestID    string
+	Outcome      string
+	Metadata     []byte
+}
+
 type KeyRow struct {
 	ID                     string
 	LookupID               string
@@ -26,4 +40,80 @@ type KeyRow struct {
 	LastUsedAt             *time.Time
 	CreatedAt              time.Time
 	CreatedBy              string
+}
+
+type Permission struct {
+	Name        string
+	Description string
+	Builtin     bool
+	CreatedAt   time.Time
+}
+
+type RefreshTokenRow struct {
+	LookupID   string
+	SessionID  string
+	SecretMAC  []byte
+	MACVersion int16
+	CreatedAt  time.Time
+	UsedAt     *time.Time
+}
+
+type Role struct {
+	Name        string
+	Description string
+	Builtin     bool
+	CreatedAt   time.Time
+}
+
+type RolePermissionRow struct {
+	Role       string
+	Permission string
+}
+
+type SessionRevocationRow struct {
+	Seq       int64
+	SessionID string
+	RevokedAt time.Time
+	ExpiresAt time.Time
+}
+
+type SessionRow struct {
+	ID            string
+	UserID        string
+	CreatedAt     time.Time
+	RefreshedAt   time.Time
+	IdleExpiresAt time.Time
+	ExpiresAt     time.Time
+	RevokedAt     *time.Time
+	RevokeReason  *string
+	IP            string
+	UserAgent     string
+}
+
+type SigningKeyRow struct {
+	KID        string
+	Alg        string
+	PublicKey  []byte
+	PrivateKey []byte
+	CreatedAt  time.Time
+	RetireAt   *time.Time
+}
+
+type UserRoleRow struct {
+	UserID string
+	Role   string
+}
+
+type UserRow struct {
+	ID           string
+	Username     string
+	Email        string
+	FullName     string
+	PasswordHash string
+	DisabledAt   *time.Time
+	FailedLogins int32
+	FailedSince  *time.Time
+	LockedUntil  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }

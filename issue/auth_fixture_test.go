@@ -1,0 +1,183 @@
+package issue_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/authgate/authgate/issue"
+	"github.com/authgate/authgate/verify"
+)
+
+// hsSigner signs access tokens with HS256 under a fixed secret, and is the
+// verifier's keyset for them: a stand-in for the service's signing keys.
+type hsSigner struct{ secret []byte }
+
+func (s hsSigner) Sign(_ context.Context, c verify.AccessClaims) (string, error) {
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	t.Header["typ"] = verify.TypAccessToken
+	t.Header["kid"] = "test"
+	return t.SignedString(s.secret)
+}
+
+func (s hsSigner) VerificationKey(kid string) (string, any, bool) {
+	return verify.AlgHS256, s.secret, kid == "test"
+}
+
+// authBundle is a bundle whose service signs access tokens, with the
+// management API over a verifier that admits them.
+type authBundle struct {
+	*bundle
+	signer hsSigner
+	deny   *verify.DenyList
+	e      *echo.Echo
+	admin  string // an API key with authgate:admin
+	by     issue.Actor
+}
+
+func setupAuth(t *testing.T, opts issue.Options) *authBundle {
+	t.Helper()
+	b := setup(t)
+	a := &authBundle{bundle: b, signer: hsSigner{secret: []byte("test-secret-test-secret-test-secret!")},
+		by: issue.Actor{ID: "anonymous", IP: "192.0.2.10", UserAgent: "test"}}
+	a.deny = verify.NewDenyList(func() time.Time { return b.now })
+	opts.Signer = a.signer
+	b.svc = issue.NewService(b.store, b.hasher, func() time.Time { return b.now }, opts)
+	v, err := verify.NewVerifier(b.store, b.hasher, verify.Options{
+		Now: func() time.Time { return b.now }, Logger: slog.New(slog.DiscardHandler),
+		JWT: &verify.JWTOptions{Issuer: "authgate", Audience: "authgate", Keys: a.signer, Revoked: a.deny}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.e = echo.New()
+	a.e.HTTPErrorHandler = issue.ErrorHandler(slog.New(slog.DiscardHandler))
+	issue.NewAPI(b.svc, v).Register(a.e)
+	k, err := b.svc.CreateKey(context.Background(), issue.NewKey{Name: "admin", Scopes: []string{issue.ScopeAdmin}}, issue.Actor{ID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.admin = k.Secret
+	return a
+}
+
+// newUser creates a user with the password "password-of-"+username.
+func (a *authBundle) newUser(t *testing.T, username string, roles ...string) issue.User {
+	t.Helper()
+	u, err := a.svc.CreateUser(context.Background(), issue.NewUser{Username: username, Email: username + "@example.com",
+		Password: "password-of-" + username, Roles: roles}, issue.Actor{ID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func (a *authBundle) login(t *testing.T, login, password string) (issue.Tokens, error) {
+	t.Helper()
+	return a.svc.Login(context.Background(), issue.LoginRequest{Login: login, Password: password}, a.by)
+}
+
+func (a *authBundle) mustLogin(t *testing.T, username string) issue.Tokens {
+	t.Helper()
+	tok, err := a.login(t, username, "password-of-"+username)
+	if err != nil {
+		t.Fatalf("login %s: %v", username, err)
+	}
+	return tok
+}
+
+func (a *authBundle) refresh(token string) (issue.Tokens, error) {
+	return a.svc.Refresh(context.Background(), token, a.by)
+}
+
+// claims verifies an access token the way the verifier would and returns its claims.
+func (a *authBundle) claims(t *testing.T, token string) verify.AccessClaims {
+	t.Helper()
+	var c verify.AccessClaims
+	_, err := jwt.NewParser(jwt.WithTimeFunc(func() time.Time { return a.now })).ParseWithClaims(token, &c,
+		func(*jwt.Token) (any, error) { return a.signer.secret, nil })
+	if err != nil {
+		t.Fatalf("access token does not verify: %v", err)
+	}
+	return c
+}
+
+// syncDenyList feeds the verifier's deny-list from the database, as the
+// announcements on authgate_sessions do in production.
+func (a *authBundle) syncDenyList(t *testing.T) {
+	t.Helper()
+	revs, err := a.store.SessionRevocationsSince(context.Background(), 0, a.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range revs {
+		a.deny.Add(r.SessionID, r.ExpiresAt)
+	}
+}
+
+// do sends a request as a client at ip would; cred is an API key or an access token.
+func (a *authBundle) do(t *testing.T, method, path, cred, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	return a.doFrom(t, "192.0.2.20", method, path, cred, body)
+}
+
+func (a *authBundle) doFrom(t *testing.T, ip, method, path, cred, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	a.syncDenyList(t)
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("X-Real-IP", ip)
+	if cred != "" {
+		r.Header.Set("Authorization", "Bearer "+cred)
+	}
+	w := httptest.NewRecorder()
+	a.e.ServeHTTP(w, r)
+	return w
+}
+
+// session returns session id as stored.
+func (a *authBundle) session(t *testing.T, id string) issue.Session {
+	t.Helper()
+	s, err := a.store.SessionByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// audit returns every audit row, oldest first.
+func (a *authBundle) audit(t *testing.T) []issue.AuditEntry {
+	t.Helper()
+	rows, err := a.store.AuditList(context.Background(), issue.AuditFilter{Limit: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+		rows[i], rows[j] = rows[j], rows[i]
+	}
+	return rows
+}
+
+// auditRows returns the audit rows of action, oldest first, with their metadata decoded.
+func (a *authBundle) auditRows(t *testing.T, action string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, e := range a.audit(t) {
+		if e.Action != action {
+			continue
+		}
+		m := map[string]any{}
+		if err := json.Unmarshal(e.Metadata, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["_resource_id"], m["_outcome"], m["_actor"] = e.ResourceID, e.Outcome, e.Actor
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,125 @@
+package issue_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/authgate/authgate/issue"
+)
+
+func TestAPI_RoleRoutesNeedTheirPermission(t *testing.T) {
+	a := setupAPI(t)
+	checkRoutePermissions(t, a, []route{
+		{"GET", "/v1/roles", issue.PermRolesRead},
+		{"POST", "/v1/roles", issue.PermRolesWrite},
+		{"DELETE", "/v1/roles/nope", issue.PermRolesWrite},
+		{"PUT", "/v1/roles/nope/permissions/doors:open", issue.PermRolesWrite},
+		{"DELETE", "/v1/roles/nope/permissions/doors:open", issue.PermRolesWrite},
+		{"GET", "/v1/permissions", issue.PermRolesRead},
+		{"POST", "/v1/permissions", issue.PermRolesWrite},
+		{"DELETE", "/v1/permissions/doors:open", issue.PermRolesWrite},
+	})
+}
+
+func TestAPI_RoleBadInputIsA400NamingTheProblem(t *testing.T) {
+	a := setupAPI(t)
+	tests := []struct {
+		name, method, path, body, want string
+	}{
+		{"Garbage", "POST", "/v1/roles", `{`, "ends too early"},
+		{"EmptyBody", "POST", "/v1/roles", ``, "body is empty"},
+		{"UnknownField", "POST", "/v1/roles", `{"name":"guard","permissions":["keys:read"]}`, "permissions: unknown field"},
+		{"BadRoleName", "POST", "/v1/roles", `{"name":"Guard"}`, "name: must be 1 to 64"},
+		{"LongDescription", "POST", "/v1/roles", `{"name":"guard","description":"` + strings.Repeat("a", 501) + `"}`, "description: must be at most 500"},
+		{"PermissionUnknownField", "POST", "/v1/permissions", `{"name":"doors:open","builtin":true}`, "builtin: unknown field"},
+		{"BadPermissionName", "POST", "/v1/permissions", `{"name":"doors"}`, "name: must be resource:action"},
+		{"LongPermissionName", "POST", "/v1/permissions", `{"name":"a:` + strings.Repeat("b", 99) + `"}`, "name: must be resource:action, at most 100"},
+		{"GrantWithBody", "PUT", "/v1/roles/viewer/permissions/keys:write", `{"x":1}`, "x: unknown field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := a.do(tt.method, tt.path, a.admin, tt.body)
+			body := decodeJSON[issue.ErrorBody](t, w)
+			if w.Code != 400 || body.Error != "invalid_request" || !strings.Contains(body.Description, tt.want) {
+				t.Fatalf("%d %+v; want 400 invalid_request mentioning %q", w.Code, body, tt.want)
+			}
+		})
+	}
+	roles, _ := a.svc.ListRoles(context.Background())
+	perms, _ := a.svc.ListPermissions(context.Background())
+	if len(roles) != 3 || len(perms) != 9 {
+		t.Fatalf("%d roles and %d permissions after bad requests; want the 3 and 9 built in", len(roles), len(perms))
+	}
+	if v := roles[slices.IndexFunc(roles, func(r issue.Role) bool { return r.Name == "viewer" })]; slices.Contains(v.Permissions, "keys:write") {
+		t.Fatal("a refused grant changed the viewer role")
+	}
+}
+
+func TestAPI_RoleLifecycle(t *testing.T) {
+	a := setupAPI(t)
+	w := a.do("POST", "/v1/permissions", a.admin, `{"name":"doors:open","description":"open the doors"}`)
+	if got := decodeJSON[issue.Permission](t, w); w.Code != 201 || got.Name != "doors:open" || got.Builtin {
+		t.Fatalf("create permission: %d %s", w.Code, w.Body)
+	}
+	w = a.do("POST", "/v1/roles", a.admin, `{"name":"guard","description":"watches the doors"}`)
+	if got := decodeJSON[issue.Role](t, w); w.Code != 201 || got.Name != "guard" || got.Permissions == nil {
+		t.Fatalf("create role: %d %s", w.Code, w.Body)
+	}
+	if w := a.do("POST", "/v1/roles", a.admin, `{"name":"guard"}`); w.Code != 409 {
+		t.Fatalf("create the role twice: %d; want 409", w.Code)
+	}
+	w = a.do("PUT", "/v1/roles/guard/permissions/doors:open", a.admin, "")
+	if got := decodeJSON[issue.Role](t, w); w.Code != 200 || !slices.Equal(got.Permissions, []string{"doors:open"}) {
+		t.Fatalf("grant: %d %s", w.Code, w.Body)
+	}
+	// A percent-encoded colon names the same permission.
+	if w := a.do("PUT", "/v1/roles/guard/permissions/doors%3Aopen", a.admin, ""); w.Code != 200 {
+		t.Fatalf("grant with an encoded colon: %d %s", w.Code, w.Body)
+	}
+	for _, p := range []string{"/v1/roles/nope/permissions/doors:open", "/v1/roles/guard/permissions/doors:close"} {
+		if w := a.do("PUT", p, a.admin, ""); w.Code != 404 {
+			t.Fatalf("PUT %s: %d; want 404", p, w.Code)
+		}
+	}
+	w = a.do("PUT", "/v1/roles/admin/permissions/doors:open", a.admin, "")
+	if got := decodeJSON[issue.Role](t, w); w.Code != 200 || !slices.Contains(got.Permissions, "doors:open") {
+		t.Fatalf("grant to admin: %d %s; want 200, a no-op", w.Code, w.Body)
+	}
+	if w := a.do("DELETE", "/v1/roles/admin/permissions/doors:open", a.admin, ""); w.Code != 409 {
+		t.Fatalf("revoke from admin: %d %s; want 409", w.Code, w.Body)
+	}
+
+	w = a.do("GET", "/v1/roles", a.admin, "")
+	roles := decodeJSON[map[string][]issue.Role](t, w)["roles"]
+	byName := map[string]issue.Role{}
+	for _, r := range roles {
+		byName[r.Name] = r
+	}
+	if w.Code != 200 || !slices.Equal(byName["guard"].Permissions, []string{"doors:open"}) ||
+		!slices.Contains(byName[issue.RoleAdmin].Permissions, "doors:open") {
+		t.Fatalf("list roles: %d %s; want guard and admin holding doors:open", w.Code, w.Body)
+	}
+	w = a.do("GET", "/v1/permissions", a.admin, "")
+	if perms := decodeJSON[map[string][]issue.Permission](t, w)["permissions"]; w.Code != 200 || len(perms) != 10 {
+		t.Fatalf("list permissions: %d %s; want 10", w.Code, w.Body)
+	}
+
+	for _, p := range []string{"/v1/roles/viewer", "/v1/permissions/keys:read"} {
+		w := a.do("DELETE", p, a.admin, "")
+		if body := decodeJSON[issue.ErrorBody](t, w); w.Code != 409 || !strings.Contains(body.Description, "built in") {
+			t.Fatalf("DELETE %s: %d %+v; want 409 built in", p, w.Code, body)
+		}
+	}
+	for _, p := range []string{"/v1/roles/guard/permissions/doors:open", "/v1/roles/guard", "/v1/permissions/doors:open"} {
+		if w := a.do("DELETE", p, a.admin, ""); w.Code != 204 {
+			t.Fatalf("DELETE %s: %d %s; want 204", p, w.Code, w.Body)
+		}
+	}
+	for _, p := range []string{"/v1/roles/guard", "/v1/permissions/doors:open"} {
+		if w := a.do("DELETE", p, a.admin, ""); w.Code != 404 {
+			t.Fatalf("DELETE %s twice: %d; want 404", p, w.Code)
+		}
+	}
+}

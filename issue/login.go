@@ -1,0 +1,342 @@
+package issue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/authgate/authgate/verify"
+)
+
+// LoginRequest is what a user presents to log in.
+type LoginRequest struct {
+	Login    string // username or email, whatever the case
+	Password string
+}
+
+// Tokens are what a login or a refresh answers with (the shape of an OAuth 2
+// token response). The refresh token is shown once and stored only as a MAC.
+type Tokens struct {
+	AccessToken  string `json:"access_token"`  // a JWT, sent as Authorization: Bearer
+	RefreshToken string `json:"refresh_token"` // agr_…, exchanged at /v1/auth/refresh
+	TokenType    string `json:"token_type"`    // always "bearer"
+	ExpiresIn    int64  `json:"expires_in"`    // seconds until the access token expires
+}
+
+// maxLoginLen bounds the login name: an email is at most 254 bytes.
+const maxLoginLen = 254
+
+// maxUserAgentLen is the longest user agent a session keeps (the column's bound).
+const maxUserAgentLen = 512
+
+var (
+	// errBadLogin answers an unknown user, a wrong password and a disabled user
+	// alike, so a client cannot tell which names exist.
+	errBadLogin = &AuthError{Err: ErrUnauthenticated, Msg: "invalid username or password"}
+	// errNoSigner fails logins and refreshes closed until a signing key is set up.
+	errNoSigner = errors.New("no signing key")
+)
+
+// Why a login failed, in user.login_failed audit rows.
+const (
+	failUnknownUser   = "unknown_user"
+	failWrongPassword = "wrong_password"
+	failDisabled      = "disabled"
+	failLocked        = "locked"
+)
+
+// Login checks a user's password and starts a session: a refresh token and a
+// first access token. An unknown user, a wrong password and a disabled user
+// all return the same *AuthError (ErrUnauthenticated) after the same work. An
+// account with LockoutThreshold failures within LockoutWindow is locked for
+// LockoutDuration, and a client IP making too many attempts is held back: both
+// return a *ThrottleError (ErrThrottled). Every attempt is audited.
+func (s *Service) Login(ctx context.Context, in LoginRequest, by Actor) (Tokens, error) {
+	switch {
+	case strings.TrimSpace(in.Login) == "":
+		return Tokens{}, invalid("login", "is required: a username or an email address")
+	case len(in.Login) > maxLoginLen:
+		return Tokens{}, invalid("login", fmt.Sprintf("must be at most %d bytes", maxLoginLen))
+	case in.Password == "":
+		return Tokens{}, invalid("password", "is required")
+	case utf8.RuneCountInString(in.Password) > MaxPasswordLen:
+		return Tokens{}, invalid("password", fmt.Sprintf("must be at most %d characters", MaxPasswordLen))
+	}
+	if s.opts.Signer == nil {
+		return Tokens{}, fmt.Errorf("login: %w", errNoSigner)
+	}
+	now := s.now()
+	refund, wait := s.loginIPs.take(by.IP, now)
+	if wait > 0 {
+		return Tokens{}, &ThrottleError{RetryAfter: wait, Msg: "too many login attempts from this address; try again later"}
+	}
+	u, err := s.store.UserByLogin(ctx, in.Login)
+	switch {
+	case errors.Is(err, verify.ErrNotFound):
+		checkDummyPassword(in.Password)
+		return Tokens{}, s.loginFailed(ctx, by, nil, in.Login, failUnknownUser, now)
+	case err != nil:
+		refund() // not the client's failure
+		return Tokens{}, fmt.Errorf("login: %w", err)
+	case lockedAt(u, now):
+		return Tokens{}, s.loginFailed(ctx, by, &u, in.Login, failLocked, now)
+	}
+	ok := CheckPassword(u.PasswordHash, in.Password)
+	switch {
+	case u.DisabledAt != nil:
+		return Tokens{}, s.loginFailed(ctx, by, &u, in.Login, failDisabled, now)
+	case !ok:
+		return Tokens{}, s.loginFailed(ctx, by, &u, in.Login, failWrongPassword, now)
+	}
+	t, err := s.startSession(ctx, u.ID, by, now)
+	if !errors.Is(err, ErrThrottled) && !errors.Is(err, ErrUnauthenticated) {
+		refund() // a success, or the server's failure: neither counts against the client
+	}
+	return t, err
+}
+
+func lockedAt(u User, now time.Time) bool { return u.LockedUntil != nil && now.Before(*u.LockedUntil) }
+
+func (s *Service) lockedError(u User, now time.Time) error {
+	return &ThrottleError{RetryAfter: u.LockedUntil.Sub(now),
+		Msg: "too many failed logins for this account; try again later"}
+}
+
+// loginFailed audits a failed login, in a transaction of its own, and counts
+// it towards the account's lockout when the password was wrong. It returns the
+// error the client gets.
+func (s *Service) loginFailed(ctx context.Context, by Actor, u *User, login, reason string, now time.Time) error {
+	answer := error(errBadLogin)
+	var userID string
+	if u != nil {
+		userID = u.ID
+		if reason == failLocked {
+			answer = s.lockedError(*u, now)
+		}
+	}
+	// The login name is recorded only when it names an account: for an unknown
+	// one it may be a password typed into the wrong field.
+	meta := map[string]any{"reason": reason}
+	if u != nil {
+		meta["login"] = login
+	}
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if reason == failWrongPassword {
+			cur, err := tx.UserByIDForUpdate(ctx, userID)
+			if errors.Is(err, verify.ErrNotFound) { // deleted meanwhile: nothing to lock
+				return s.record(ctx, tx, by, "user.login_failed", "user", userID, OutcomeFailure, meta)
+			}
+			if err != nil {
+				return err
+			}
+			st := s.failedState(cur, now)
+			if st.LockedUntil != nil && (cur.LockedUntil == nil || !st.LockedUntil.Equal(*cur.LockedUntil)) {
+				meta["locked_until"] = *st.LockedUntil
+			}
+			if err := tx.UserSetLoginState(ctx, userID, st); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, by, "user.login_failed", "user", userID, OutcomeFailure, meta)
+	})
+	if err != nil {
+		return fmt.Errorf("login: record failure: %w", err)
+	}
+	return answer
+}
+
+// failedState is u's login state after one more failure at now: failures count
+// from the first within LockoutWindow; reaching LockoutThreshold locks the
+// account for LockoutDuration and starts the count afresh.
+func (s *Service) failedState(u User, now time.Time) LoginState {
+	st := LoginState{FailedLogins: u.FailedLogins + 1, FailedSince: u.FailedSince, LockedUntil: u.LockedUntil}
+	if st.FailedSince == nil || now.Sub(*st.FailedSince) >= s.opts.LockoutWindow {
+		st.FailedLogins, st.FailedSince = 1, &now
+	}
+	if st.FailedLogins >= s.opts.LockoutThreshold {
+		until := now.Add(s.opts.LockoutDuration)
+		st = LoginState{LockedUntil: &until}
+	}
+	return st
+}
+
+// startSession creates a session for the user whose password checked out, in
+// one transaction with its refresh token, the evictions it causes and its
+// audit rows, and signs its first access token.
+func (s *Service) startSession(ctx context.Context, userID string, by Actor, now time.Time) (Tokens, error) {
+	var out Tokens
+	err := s.store.InTx(ctx, func(tx Store) error {
+		u, err := tx.UserByIDForUpdate(ctx, userID)
+		switch { // what changed since the password check, by a concurrent request
+		case errors.Is(err, verify.ErrNotFound):
+			return errBadLogin
+		case err != nil:
+			return err
+		case u.DisabledAt != nil:
+			return errBadLogin
+		case lockedAt(u, now):
+			return s.lockedError(u, now)
+		}
+		if u.FailedLogins != 0 || u.FailedSince != nil || u.LockedUntil != nil {
+			if err := tx.UserSetLoginState(ctx, u.ID, LoginState{}); err != nil {
+				return err
+			}
+		}
+		by.ID = "user:" + u.ID
+		live, err := tx.SessionListLive(ctx, u.ID, now)
+		if err != nil {
+			return err
+		}
+		for ; len(live) > 0 && len(live) >= s.opts.MaxSessions; live = live[1:] { // oldest first
+			if err := s.endSession(ctx, tx, by, live[0], ReasonEvicted, now); err != nil {
+				return err
+			}
+		}
+		sess := Session{ID: "ses_" + verify.RandomString(16), UserID: u.ID, CreatedAt: now, RefreshedAt: now,
+			ExpiresAt: now.Add(s.opts.RefreshAbsoluteTTL), IP: by.IP, UserAgent: truncateRunes(by.UserAgent, maxUserAgentLen)}
+		sess.IdleExpiresAt = earlier(now.Add(s.opts.RefreshIdleTTL), sess.ExpiresAt)
+		if err := tx.SessionInsert(ctx, sess); err != nil {
+			return err
+		}
+		refresh := verify.NewKey(verify.PrefixRefreshToken)
+		if err := tx.RefreshTokenInsert(ctx, s.refreshRow(refresh, sess.ID, now)); err != nil {
+			return err
+		}
+		if out, err = s.tokens(ctx, tx, u, sess, refresh, now); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, "user.login", "user", u.ID, OutcomeSuccess, map[string]any{"session_id": sess.ID})
+	})
+	if err != nil {
+		if errors.Is(err, ErrUnauthenticated) || errors.Is(err, ErrThrottled) {
+			return Tokens{}, err
+		}
+		return Tokens{}, fmt.Errorf("login %s: %w", userID, err)
+	}
+	return out, nil
+}
+
+// Logout ends the user's session sessionID, or with all set every session of
+// the user, and denies their access tokens until they expire. Ending a session
+// that has ended already changes nothing. Returns verify.ErrNotFound if the
+// session is not the user's.
+func (s *Service) Logout(ctx context.Context, userID, sessionID string, all bool, by Actor) error {
+	if all {
+		_, err := s.endUserSessions(ctx, userID, ReasonLogout, by)
+		return err
+	}
+	return s.EndSession(ctx, userID, sessionID, by)
+}
+
+// EndSession ends the user's session sessionID (reason logout), as Logout does.
+// Returns verify.ErrNotFound if the user has no such session.
+func (s *Service) EndSession(ctx context.Context, userID, sessionID string, by Actor) error {
+	now := s.now()
+	err := s.store.InTx(ctx, func(tx Store) error {
+		sess, err := tx.SessionByIDForUpdate(ctx, sessionID)
+		if err != nil {
+			return err
+		}
+		if sess.UserID != userID {
+			return verify.ErrNotFound // another user's: as if it did not exist
+		}
+		return s.endSession(ctx, tx, by, sess, ReasonLogout, now)
+	})
+	if err != nil {
+		return fmt.Errorf("end session %s: %w", sessionID, err)
+	}
+	return nil
+}
+
+// RevokeUserSessions ends every session of user id (reason revoked) and returns
+// their ids. Returns verify.ErrNotFound if there is no such user.
+func (s *Service) RevokeUserSessions(ctx context.Context, id string, by Actor) ([]string, error) {
+	if _, err := s.store.UserByID(ctx, id); err != nil {
+		return nil, fmt.Errorf("revoke sessions of user %s: %w", id, err)
+	}
+	return s.endUserSessions(ctx, id, ReasonRevoked, by)
+}
+
+func (s *Service) endUserSessions(ctx context.Context, userID, reason string, by Actor) ([]string, error) {
+	now := s.now()
+	var ids []string
+	err := s.store.InTx(ctx, func(tx Store) error {
+		var err error
+		ids, err = tx.SessionRevokeAllForUser(ctx, userID, now, reason, s.denyUntil(now))
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			meta := map[string]any{"reason": reason, "user_id": userID}
+			if err := s.record(ctx, tx, by, "session.revoke", "session", id, OutcomeSuccess, meta); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("end sessions of user %s: %w", userID, err)
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
+}
+
+// endSession revokes sess through tx and audits it, unless it had ended already.
+func (s *Service) endSession(ctx context.Context, tx Store, by Actor, sess Session, reason string, now time.Time) error {
+	changed, err := tx.SessionRevoke(ctx, sess.ID, now, reason, s.denyUntil(now))
+	if err != nil || !changed {
+		return err
+	}
+	meta := map[string]any{"reason": reason, "user_id": sess.UserID}
+	return s.record(ctx, tx, by, "session.revoke", "session", sess.ID, OutcomeSuccess, meta)
+}
+
+// Sessions returns the user's live sessions, oldest first. Returns
+// verify.ErrNotFound if there is no such user.
+func (s *Service) Sessions(ctx context.Context, userID string) ([]Session, error) {
+	if _, err := s.store.UserByID(ctx, userID); err != nil {
+		return nil, fmt.Errorf("list sessions of user %s: %w", userID, err)
+	}
+	list, err := s.store.SessionListLive(ctx, userID, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("list sessions of user %s: %w", userID, err)
+	}
+	if list == nil {
+		list = []Session{}
+	}
+	return list, nil
+}
+
+// Profile is a user as the user sees themself: with roles and effective permissions.
+type Profile struct {
+	User
+	Permissions []string `json:"permissions"` // sorted; every permission for an admin
+}
+
+// Profile returns user id with its roles and permissions. Returns
+// verify.ErrNotFound if there is no such user.
+func (s *Service) Profile(ctx context.Context, id string) (Profile, error) {
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return Profile{}, fmt.Errorf("profile of user %s: %w", id, err)
+	}
+	p := Profile{User: u}
+	if p.Roles, err = s.store.UserRoles(ctx, id); err != nil {
+		return Profile{}, fmt.Errorf("profile of user %s: %w", id, err)
+	}
+	if p.Permissions, err = s.store.UserPermissions(ctx, id); err != nil {
+		return Profile{}, fmt.Errorf("profile of user %s: %w", id, err)
+	}
+	if p.Roles == nil {
+		p.Roles = []string{}
+	}
+	if p.Permissions == nil {
+		p.Permissions = []string{}
+	}
+	return p, nil
+}

@@ -1,0 +1,232 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// Signing algorithms a JWT signing key may use, by their JOSE names. Each key
+// has exactly one (RFC 8725 §3.1).
+const (
+	AlgES256 = "ES256" // ECDSA P-256; the key is an *ecdsa.PublicKey
+	AlgEdDSA = "EdDSA" // Ed25519; the key is an ed25519.PublicKey
+	AlgHS256 = "HS256" // HMAC-SHA-256; the key is the []byte secret
+)
+
+// JWTOptions configures the verification of the access tokens authgate issues.
+type JWTOptions struct {
+	Issuer   string          // the iss every token must carry; required
+	Audience string          // a value the aud of every token must hold; required
+	Leeway   time.Duration   // clock skew allowed on exp, nbf and iat; default 30 s
+	Keys     JWTKeys         // the issuer's verification keys; required
+	Revoked  SessionDenyList // sessions whose tokens are refused; required
+}
+
+// JWTKeys looks up the issuer's verification keys. It is called for every token
+// not already cached, so it must answer from memory, never over the network.
+//
+// When a key is removed, call Verifier.ForgetAll: tokens it signed that are
+// already cached would otherwise keep passing for up to Options.CacheTTL.
+type JWTKeys interface {
+	// VerificationKey returns the algorithm (AlgES256, AlgEdDSA or AlgHS256)
+	// and key of the signing key with this kid, or ok false if there is none.
+	VerificationKey(kid string) (alg string, key any, ok bool)
+}
+
+// SessionDenyList says which login sessions are revoked. It is asked on every
+// request that presents a JWT, cached or not, so it must answer from memory.
+// DenyList is one.
+type SessionDenyList interface {
+	// Revoked reports whether tokens of the session with this id must be refused now.
+	Revoked(sessionID string) bool
+}
+
+// defaultLeeway follows RFC 7519 §4.1.4's "a few minutes at most", and the
+// common 30 s of OAuth libraries.
+const defaultLeeway = 30 * time.Second
+
+// Why a JWT is refused, where the reason is always the same; built once.
+var (
+	errJWTDisabled    = fmt.Errorf("%w: JWTs are not enabled", ErrMalformed)
+	errWrongTyp       = fmt.Errorf("%w: typ is not %s", ErrMalformed, TypAccessToken)
+	errNoKid          = fmt.Errorf("%w: no kid", ErrMalformed)
+	errCrit           = fmt.Errorf("%w: crit header parameters are not supported", ErrMalformed)
+	errSessionRevoked = fmt.Errorf("%w: session revoked", ErrRevoked)
+)
+
+// jwtVerifier turns access tokens into principals. A verified token is
+// cached, keyed by its exact string, until its exp or for CacheTTL, whichever
+// is sooner; the deny list is asked on every use.
+type jwtVerifier struct {
+	parser  *jwt.Parser
+	keys    JWTKeys
+	revoked SessionDenyList
+	cache   *lru.Cache[string, *tokenEntry]
+	epoch   atomic.Uint64 // bumped by forgetAll: verifications that started before it are not kept
+	ttl     time.Duration
+	now     func() time.Time
+}
+
+type tokenEntry struct {
+	principal *Principal
+	expires   time.Time // min(exp, verified + CacheTTL)
+}
+
+func newJWTVerifier(o JWTOptions, size int, ttl time.Duration, now func() time.Time) (*jwtVerifier, error) {
+	switch {
+	case o.Issuer == "" || o.Audience == "":
+		return nil, errors.New("verify: JWTOptions needs an Issuer and an Audience")
+	case o.Keys == nil || o.Revoked == nil:
+		return nil, errors.New("verify: JWTOptions needs Keys and Revoked")
+	case o.Leeway < 0:
+		return nil, errors.New("verify: JWTOptions.Leeway must not be negative")
+	case o.Leeway == 0:
+		o.Leeway = defaultLeeway
+	}
+	c, err := lru.New[string, *tokenEntry](size)
+	if err != nil {
+		return nil, err
+	}
+	return &jwtVerifier{
+		// The algorithms any key may have; keyFor pins the one of the token's key.
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{AlgES256, AlgEdDSA, AlgHS256}),
+			jwt.WithIssuer(o.Issuer),
+			jwt.WithAudience(o.Audience),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(o.Leeway),
+			jwt.WithStrictDecoding(),
+			jwt.WithTimeFunc(now),
+		),
+		keys: o.Keys, revoked: o.Revoked, cache: c, ttl: ttl, now: now,
+	}, nil
+}
+
+// authenticate returns the principal behind an access token.
+func (j *jwtVerifier) authenticate(token string) (*Principal, error) {
+	// 1. A token verified recently, and not yet expired, costs no signature check.
+	now := j.now()
+	e, ok := j.cache.Get(token)
+	if !ok || !now.Before(e.expires) {
+		if ok {
+			j.cache.Remove(token)
+		}
+		var err error
+		if e, err = j.verify(token, now); err != nil {
+			return nil, err
+		}
+	}
+	// 2. Its session, now: a logout takes effect even for cached tokens.
+	if j.revoked.Revoked(e.principal.SessionID) {
+		return nil, errSessionRevoked
+	}
+	return e.principal, nil
+}
+
+// verify checks the token's signature and claims and, if they admit it,
+// caches the principal it names.
+func (j *jwtVerifier) verify(token string, now time.Time) (*tokenEntry, error) {
+	epoch := j.epoch.Load()
+	var c AccessClaims
+	if _, err := j.parser.ParseWithClaims(token, &c, j.keyFor); err != nil {
+		return nil, jwtError(err)
+	}
+	p, err := principalOf(&c)
+	if err != nil {
+		return nil, err
+	}
+	e := &tokenEntry{principal: p, expires: now.Add(j.ttl)}
+	if exp := c.ExpiresAt.Time; exp.Before(e.expires) { // exp is required: never nil here
+		e.expires = exp
+	}
+	if now.Before(e.expires) && j.epoch.Load() == epoch {
+		j.cache.Add(token, e)
+	}
+	return e, nil
+}
+
+// keyFor is the parser's keyfunc. The parser has checked that alg is one we
+// support; keyFor checks the header is an access token's and returns the key
+// its kid names, only if alg is that key's algorithm. So a token cannot choose
+// how its signature is checked: HS256 over a public key, or another key's
+// algorithm, is refused.
+func (j *jwtVerifier) keyFor(t *jwt.Token) (any, error) {
+	if typ, _ := t.Header["typ"].(string); typ != TypAccessToken {
+		return nil, errWrongTyp
+	}
+	if _, ok := t.Header["crit"]; ok {
+		return nil, errCrit
+	}
+	kid, _ := t.Header["kid"].(string)
+	if kid == "" {
+		return nil, errNoKid
+	}
+	alg, key, ok := j.keys.VerificationKey(kid)
+	if !ok {
+		return nil, fmt.Errorf("%w %s", ErrUnknownSigningKey, quote(kid))
+	}
+	if got := t.Method.Alg(); got != alg {
+		return nil, fmt.Errorf("%w: alg %s, but key %s is %s", ErrBadSignature, quote(got), quote(kid), alg)
+	}
+	return key, nil
+}
+
+// jwtError says why the parser refused a token in our sentinels, keeping its
+// words for the log.
+func jwtError(err error) error {
+	var why error
+	switch {
+	case errors.Is(err, ErrMalformed), errors.Is(err, ErrUnknownSigningKey), errors.Is(err, ErrBadSignature):
+		return fmt.Errorf("access token: %w", err) // keyFor's verdict, already ours
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		why = ErrBadSignature
+	case errors.Is(err, jwt.ErrTokenExpired):
+		why = ErrExpired
+	case errors.Is(err, jwt.ErrTokenInvalidClaims):
+		why = ErrInvalidClaims
+	default: // undecodable segments, unknown alg: not a token we could have issued
+		why = ErrMalformed
+	}
+	return fmt.Errorf("access token: %w: %w", why, err)
+}
+
+// principalOf builds the principal a verified token names, refusing claims no
+// token of ours lacks and values that could not be passed on safely.
+func principalOf(c *AccessClaims) (*Principal, error) {
+	switch {
+	case c.Subject == "":
+		return nil, fmt.Errorf("access token: %w: no sub", ErrInvalidClaims)
+	case c.SessionID == "":
+		return nil, fmt.Errorf("access token: %w: no sid", ErrInvalidClaims)
+	case c.ID == "":
+		return nil, fmt.Errorf("access token: %w: no jti", ErrInvalidClaims)
+	}
+	var scopes []string
+	if c.Scope != "" {
+		scopes = strings.Split(c.Scope, " ")
+	}
+	for _, s := range scopes {
+		if !ValidScope(s) {
+			return nil, fmt.Errorf("access token: %w: scope %s", ErrInvalidClaims, quote(s))
+		}
+	}
+	for _, r := range c.Roles { // joined with spaces in X-Auth-Roles: the same alphabet as scopes
+		if !ValidScope(r) {
+			return nil, fmt.Errorf("access token: %w: role %s", ErrInvalidClaims, quote(r))
+		}
+	}
+	return NewPrincipal(Principal{Kind: KindJWT, Subject: c.Subject, User: c.Username, Email: c.Email,
+		Roles: c.Roles, Scopes: scopes, SessionID: c.SessionID}), nil
+}
+
+func (j *jwtVerifier) forgetAll() {
+	j.epoch.Add(1)
+	j.cache.Purge()
+}
