@@ -222,3 +222,38 @@ func TestAPI_UnknownRouteIsJSON404(t *testing.T) {
 		t.Fatalf("%d %s; want a JSON 404", w.Code, w.Body)
 	}
 }
+
+// TestAPI_EveryRouteIsGuarded walks every route the API registers, so a new one
+// cannot ship without a permission: without a credential it is a 401 with a
+// challenge, and with a key holding no management permission a 403 naming what
+// is missing. Only the routes listed as open may answer anything else.
+func TestAPI_EveryRouteIsGuarded(t *testing.T) {
+	a := setupAPI(t)
+	open := map[string]bool{
+		"POST /v1/auth/login":        true, // the password is the credential
+		"POST /v1/auth/refresh":      true, // the refresh token is the credential
+		"POST /v1/auth/register":     true, // refused unless registration is open
+		"GET /.well-known/jwks.json": true, // public keys
+	}
+	seen := 0
+	for _, r := range a.e.Routes() {
+		name := r.Method + " " + r.Path
+		if open[name] || strings.HasSuffix(r.Path, "/*") || r.Path == "/v1" {
+			continue // the open routes, and echo's catch-alls for unknown paths
+		}
+		seen++
+		path := strings.NewReplacer(":id", "x", ":role", "viewer", ":name", "x", ":perm", "x:y").Replace(r.Path)
+		t.Run(name, func(t *testing.T) {
+			if w := a.do(r.Method, path, "", "{}"); w.Code != 401 || w.Header().Get("WWW-Authenticate") == "" {
+				t.Errorf("no credential: %d %q; want 401 with WWW-Authenticate", w.Code, w.Header().Get("WWW-Authenticate"))
+			}
+			w := a.do(r.Method, path, a.plain, "{}")
+			if body := decodeJSON[issue.ErrorBody](t, w); w.Code != 403 || body.Description == "" {
+				t.Errorf("key without management permissions: %d %+v; want 403 saying what is needed", w.Code, body)
+			}
+		})
+	}
+	if seen < 34 {
+		t.Errorf("walked %d guarded routes; the API registers more (is Register still wiring them?)", seen)
+	}
+}

@@ -263,6 +263,14 @@ func TestRun_ConfigErrorsNameTheVariable(t *testing.T) {
 		{"UnknownCommand", []string{"frobnicate"}, nil, `unknown command "frobnicate"`},
 		{"KeysWithoutCreate", []string{"keys"}, nil, "usage: authgate keys create"},
 		{"StrayArgument", []string{"keys", "create", "--name", "a", "events:read"}, nil, "scopes go in --scope"},
+		{"UnknownJWTAlg", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_JWT_ALG", "RS256"), "AUTHGATE_JWT_ALG must be ES256, EdDSA or HS256"},
+		{"HS256WithoutSecret", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_JWT_ALG", "HS256"), "AUTHGATE_JWT_HS256_SECRET must be at least 32 characters"},
+		{"HS256SecretWithES256", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_JWT_HS256_SECRET", testSecret), "AUTHGATE_JWT_HS256_SECRET is set but AUTHGATE_JWT_ALG is ES256"},
+		{"AccessTTLTooLong", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_ACCESS_TTL", "2h"), "AUTHGATE_ACCESS_TTL must be between 1m and 1h"},
+		{"IdleShorterThanAccess", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_REFRESH_IDLE_TTL", "5m"), "AUTHGATE_REFRESH_IDLE_TTL must be at least AUTHGATE_ACCESS_TTL"},
+		{"TinyPasswords", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_PASSWORD_MIN_LENGTH", "4"), "AUTHGATE_PASSWORD_MIN_LENGTH must be between 8 and 256"},
+		{"UsersWithoutCreate", []string{"users"}, nil, "usage: authgate users create"},
+		{"UserPasswordAsArgument", []string{"users", "create", "--username", "a", "hunter2hunter2"}, nil, "the password is read from standard input"},
 		{"DatabaseUnreachable", []string{"migrate"}, map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, "connect to database nobody@127.0.0.1:1/none"},
 	}
 	for _, tt := range tests {

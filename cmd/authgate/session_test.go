@@ -83,8 +83,22 @@ func waitDenied(t *testing.T, c client, token, what string) {
 func TestMain_LoginLogoutAndDisableReachEveryInstance(t *testing.T) {
 	env := testEnv(dbtest.URL(t))
 	admin := bootstrap(t, env)
-	a, b := client{t, startMain(t, env).URL()}, client{t, startMain(t, env).URL()}
+	var logs syncBuffer
+	a, b := client{t, startMain(t, env, &logs).URL()}, client{t, startMain(t, env, &logs).URL()}
 	alice := createAlice(t, env, a, admin)
+	var secrets []string // every password and token of the test: none may reach the log
+	defer func() {
+		text := logs.String()
+		if !strings.Contains(text, `"path":"/v1/auth/login"`) {
+			t.Fatalf("the log holds no login request; the scan would prove nothing")
+		}
+		for _, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("a password or token reached the log: %.12s…", s)
+			}
+		}
+	}()
+	secrets = append(secrets, alicePassword, "wrong password, clearly")
 
 	// An application permission, a role holding it, and Alice in that role.
 	for _, step := range [][3]string{
@@ -105,6 +119,7 @@ func TestMain_LoginLogoutAndDisableReachEveryInstance(t *testing.T) {
 	if code != 200 || tk.Access == "" || !strings.HasPrefix(tk.Refresh, "agr_") {
 		t.Fatalf("login: %d %+v; want 200 with both tokens", code, tk)
 	}
+	secrets = append(secrets, tk.Access, tk.Refresh[len("agr_")+12:])
 
 	// The access token from A passes B's verify endpoint, with Alice's identity.
 	code, got := b.bearerForwardAuth(tk.Access, "events:read")
@@ -136,6 +151,7 @@ func TestMain_LoginLogoutAndDisableReachEveryInstance(t *testing.T) {
 
 	// Disabling Alice denies her live token everywhere, and her next login.
 	_, tk = a.login("alice", alicePassword)
+	secrets = append(secrets, tk.Access, tk.Refresh[len("agr_")+12:])
 	if code, _ := b.bearerForwardAuth(tk.Access, "events:read"); code != 200 {
 		t.Fatalf("second login's token: %d; want 200", code)
 	}
