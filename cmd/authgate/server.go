@@ -192,8 +192,16 @@ func (m *Main) goRun(f func()) {
 // forgetter passes key-change announcements to the verifier's cache.
 type forgetter struct{ v *verify.Verifier }
 
-func (f forgetter) Changed(lookupID string) { f.v.Forget(lookupID) }
-func (f forgetter) Resync()                 { f.v.ForgetAll() }
+// Changed drops one credential, or every one for "*" (a change to roles,
+// grants or users, which any personal token may depend on).
+func (f forgetter) Changed(lookupID string) {
+	if lookupID == "*" {
+		f.v.ForgetAll()
+		return
+	}
+	f.v.Forget(lookupID)
+}
+func (f forgetter) Resync() { f.v.ForgetAll() }
 
 // requestLog logs one line per management request, after it is answered.
 func requestLog(log *slog.Logger) echo.MiddlewareFunc {
