@@ -77,6 +77,11 @@ func (a *API) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	g.DELETE("/me/sessions/:id", a.needUser(a.endMySession))
 	g.GET("/users/:id/sessions", a.need(PermUsersRead, a.userSessions))
 	g.DELETE("/users/:id/sessions", a.need(PermSessionsWrite, a.revokeUserSessions))
+	g.POST("/me/tokens", a.needUser(a.createMyToken))
+	g.GET("/me/tokens", a.needUser(a.myTokens))
+	g.DELETE("/me/tokens/:id", a.needUser(a.revokeMyToken))
+	g.GET("/users/:id/tokens", a.need(PermUsersRead, a.userTokens))
+	g.DELETE("/users/:id/tokens/:tid", a.need(PermUsersWrite, a.revokeUserToken))
 }
 
 // authgate's own permissions (seeded by the migrations). ScopeAdmin holds them all.
@@ -134,12 +139,18 @@ func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// actorID names a principal in audit rows: key:<id> or user:<id>.
+// actorID names a principal in audit rows: key:<id>, token:<id> (a user's
+// personal token), static:<name> or user:<id>.
 func actorID(p *verify.Principal) string {
-	if p.KeyID != "" {
-		return "key:" + p.KeyID
+	switch p.Kind {
+	case verify.KindPersonalToken:
+		return "token:" + p.KeyID
+	case verify.KindStaticKey:
+		return p.KeyID // static:<name>
+	case verify.KindJWT:
+		return "user:" + p.Subject
 	}
-	return "user:" + p.Subject
+	return "key:" + p.KeyID
 }
 
 // need admits only callers holding perm: 401 without a credential, 403 naming

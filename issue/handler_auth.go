@@ -81,7 +81,7 @@ func (a *API) needUser(h echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if p.SessionID == "" {
 			return &AuthError{Err: ErrPermission,
-				Msg: "this route is for users: send the access token from /v1/auth/login, not an API key"}
+				Msg: "this route is for users: send the access token from /v1/auth/login, not an API key or a personal token"}
 		}
 		return h(c)
 	}

@@ -31,6 +31,7 @@ type Options struct {
 	LockoutDuration    time.Duration // default 5 min
 	AllowRegistration  bool          // open self-registration (POST /v1/auth/register); default off
 	AuditRetention     time.Duration // audit rows older than this are pruned; default 365 days
+	MaxTokenDays       int           // longest life of a personal token, in days; default 365
 	Issuer             string        // access tokens' iss; default "authgate"
 	Audience           string        // access tokens' aud; default "authgate"
 
@@ -64,6 +65,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LockoutThreshold == 0 {
 		o.LockoutThreshold = 5
+	}
+	if o.MaxTokenDays == 0 {
+		o.MaxTokenDays = 365
 	}
 	if o.Issuer == "" {
 		o.Issuer = "authgate"

@@ -28,6 +28,7 @@ type Store interface {
 	UserStore
 	RoleStore
 	SessionStore
+	PersonalTokenStore
 	SigningKeyStore
 	AuditStore
 }
@@ -90,6 +91,25 @@ type SessionStore interface {
 	RefreshTokenMarkUsed(ctx context.Context, lookupID string, at time.Time) error
 }
 
+// PersonalTokenStore keeps users' personal tokens (agp_…). Names are unique
+// among a user's unrevoked tokens (ErrConflict naming personal_tokens_live_name).
+type PersonalTokenStore interface {
+	// PersonalTokenInsert stores d; a new token is unrevoked and unused. Returns
+	// verify.ErrNotFound if the user does not exist.
+	PersonalTokenInsert(ctx context.Context, d PersonalTokenDraft) (PersonalToken, error)
+	PersonalTokenByID(ctx context.Context, id string) (PersonalToken, error)
+	// PersonalTokenByIDForUpdate is PersonalTokenByID holding the row until the transaction ends.
+	PersonalTokenByIDForUpdate(ctx context.Context, id string) (PersonalToken, error)
+	// PersonalTokenListByUser returns the user's tokens in every state, newest first.
+	PersonalTokenListByUser(ctx context.Context, userID string) ([]PersonalToken, error)
+	// PersonalTokenRevoke sets revoked_at to at unless it is already set.
+	PersonalTokenRevoke(ctx context.Context, id string, at time.Time) (PersonalToken, error)
+	// PersonalTokenRevokeExpiredNamed revokes, at now, the user's unrevoked token
+	// called name if it has expired by now, so that a new token may take the
+	// name, and returns it (none, or one).
+	PersonalTokenRevokeExpiredNamed(ctx context.Context, userID, name string, now time.Time) ([]PersonalToken, error)
+}
+
 // SigningKeyStore keeps JWT signing keys.
 type SigningKeyStore interface {
 	// SigningKeyLock serialises signing-key changes across instances until the
@@ -124,6 +144,19 @@ type KeyDraft struct {
 	RotatedFrom *string
 	CreatedAt   time.Time
 	CreatedBy   string
+}
+
+// PersonalTokenDraft is a personal token about to be stored.
+type PersonalTokenDraft struct {
+	ID         string // tok_…
+	LookupID   string
+	SecretMAC  []byte
+	MACVersion int16
+	UserID     string
+	Name       string
+	Scopes     []string
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
 }
 
 // KeyFilter selects a page of keys, newest first.

@@ -21,14 +21,15 @@ func (w *nopWriter) Header() http.Header         { return w.h }
 func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *nopWriter) WriteHeader(int)             {}
 
-// benchRequest returns a handler accepting the fixture keys and tokens, and a
-// subrequest carrying the one named cred (keys in X-API-Key, tokens as Bearer).
+// benchRequest returns a handler accepting every fixture credential, and a
+// subrequest carrying the one named cred (keys, personal tokens and static keys
+// in X-API-Key, JWTs as Bearer).
 func benchRequest(b *testing.B, path, cred string) (*echo.Echo, *http.Request) {
 	b.Helper()
 	keys := newFixtureKeys(b, testHasher(b))
 	tokens := newJWTFixture(b, fixedClock(testNow))
 	e := echo.New()
-	v := newTestVerifierJWT(b, keys.store(), fixedClock(testNow), tokens.options())
+	v := newTestVerifierAll(b, keys, fixedClock(testNow), tokens.options())
 	NewHandler(v, slog.New(slog.DiscardHandler)).Register(e)
 	r := httptest.NewRequest(http.MethodGet, path, nil)
 	r.Header = http.Header{
@@ -69,6 +70,26 @@ func BenchmarkHandler_ForwardAuthCached(b *testing.B) {
 func BenchmarkHandler_AuthRequestCached(b *testing.B) {
 	e, r := benchRequest(b, "/auth-request?scope=events:read", "active")
 	runHandler(b, e, r, http.StatusOK)
+}
+
+// BenchmarkHandler_PersonalTokenCached is the hot path for a kiosk or a
+// camera viewer: a valid, cached personal token with a scope check.
+func BenchmarkHandler_PersonalTokenCached(b *testing.B) {
+	e, r := benchRequest(b, "/forward-auth?scope=cameras:stream", "token-active")
+	runHandler(b, e, r, http.StatusOK)
+}
+
+// BenchmarkHandler_StaticKey is a static key: one HMAC and a map lookup, no
+// cache and no store.
+func BenchmarkHandler_StaticKey(b *testing.B) {
+	e, r := benchRequest(b, "/forward-auth?scope=events:read", "static-home-assistant")
+	runHandler(b, e, r, http.StatusOK)
+}
+
+// BenchmarkHandler_StaticKeyUnknown is a flood of wrong static-shaped keys.
+func BenchmarkHandler_StaticKeyUnknown(b *testing.B) {
+	e, r := benchRequest(b, "/auth-request", "static-unknown")
+	runHandler(b, e, r, http.StatusUnauthorized)
 }
 
 // BenchmarkHandler_JWTCached is the hot path for a user: a valid access token

@@ -11,11 +11,15 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// keyCache remembers, per lookup id, what the store said: the record and the
-// principal built from it, or that no such key exists. Entries live for a fixed
-// time; Forget and ForgetAll drop them sooner when the store says a key changed.
-type keyCache struct {
-	store  KeyStore
+// credCache remembers what the store said about API keys and personal tokens:
+// the record and the principal built from it, or that there is none. Entries
+// are keyed by the credential's prefix and lookup id (its Display), so a key
+// and a token that happen to share a lookup id never see each other's entry.
+// Entries live for a fixed time; Forget and ForgetAll drop them sooner when the
+// store says something changed.
+type credCache struct {
+	keys   KeyStore
+	tokens TokenStore // nil: personal tokens are refused before they reach the cache
 	lru    *lru.Cache[string, *entry]
 	loads  singleflight.Group
 	epoch  atomic.Uint64 // bumped by every Forget: loads that started before it are not kept
@@ -24,65 +28,140 @@ type keyCache struct {
 	now    func() time.Time
 }
 
+// entry is what the cache keeps of one stored key or token: enough to check a
+// presented secret and the credential's state at the time of each request.
 type entry struct {
-	rec       KeyRecord
-	principal *Principal
-	missing   bool         // the store has no key with this lookup id
-	expires   time.Time    // when this entry stops being trusted
-	touched   atomic.Int64 // unix seconds of the last use passed to the touch queue
+	kind       *storedKind
+	id         string // the key's or token's id, for last-used writes
+	secretMAC  []byte
+	macVersion int16
+	expiresAt  time.Time // zero: never
+	revokedAt  time.Time // zero: not revoked
+	disabled   bool      // the key, or the token's user, is disabled
+	principal  *Principal
+	missing    bool         // the store has no credential with this lookup id
+	expires    time.Time    // when this entry stops being trusted
+	touched    atomic.Int64 // unix seconds of the last use passed to the touch queue
+}
+
+// storedKind is a sort of credential the store holds, with the reasons it is
+// refused, built once so that a refusal costs no allocation.
+type storedKind struct {
+	prefix string
+	// Why a credential of this kind is refused.
+	unknown, wrongSecret, revoked, disabled, expired error
+}
+
+var (
+	storedKeys = &storedKind{prefix: PrefixAPIKey, unknown: ErrUnknownKey, wrongSecret: ErrWrongSecret,
+		revoked: ErrRevoked, disabled: ErrDisabled, expired: ErrExpired}
+	storedTokens = &storedKind{prefix: PrefixPersonalToken,
+		unknown:     fmt.Errorf("personal token: %w", ErrUnknownKey),
+		wrongSecret: fmt.Errorf("personal token: %w", ErrWrongSecret),
+		revoked:     fmt.Errorf("personal token: %w", ErrRevoked),
+		disabled:    fmt.Errorf("personal token: %w: its user is disabled", ErrDisabled),
+		expired:     fmt.Errorf("personal token: %w", ErrExpired)}
+)
+
+// check returns why the credential may not be used at now, or nil.
+func (e *entry) check(now time.Time) error {
+	switch {
+	case !e.revokedAt.IsZero():
+		return e.kind.revoked
+	case e.disabled:
+		return e.kind.disabled
+	case !e.expiresAt.IsZero() && !now.Before(e.expiresAt):
+		return e.kind.expired
+	}
+	return nil
 }
 
 // loadTimeout bounds one store read, whoever is waiting for it.
 const loadTimeout = 2 * time.Second
 
-func newKeyCache(store KeyStore, size int, ttl, negTTL time.Duration, now func() time.Time) (*keyCache, error) {
+func newCredCache(keys KeyStore, tokens TokenStore, size int, ttl, negTTL time.Duration, now func() time.Time) (*credCache, error) {
 	c, err := lru.New[string, *entry](size)
 	if err != nil {
 		return nil, err
 	}
-	return &keyCache{store: store, lru: c, ttl: ttl, negTTL: negTTL, now: now}, nil
+	return &credCache{keys: keys, tokens: tokens, lru: c, ttl: ttl, negTTL: negTTL, now: now}, nil
 }
 
-// get returns the entry for lookupID, reading the store at most once at a time
-// per lookup id when the cache has nothing fresh. Store failures are returned
-// (the caller fails closed); they are never cached.
-func (c *keyCache) get(ctx context.Context, lookupID string) (*entry, error) {
-	if e, ok := c.lru.Get(lookupID); ok && c.now().Before(e.expires) {
+// get returns the entry for the credential whose prefix and lookup id are
+// display, reading the store at most once at a time per display when the cache
+// has nothing fresh. Store failures are returned (the caller fails closed);
+// they are never cached.
+func (c *credCache) get(ctx context.Context, display string) (*entry, error) {
+	if e, ok := c.lru.Get(display); ok && c.now().Before(e.expires) {
 		return e, nil
 	}
-	v, err, _ := c.loads.Do(lookupID, func() (any, error) {
-		epoch := c.epoch.Load()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
-		defer cancel()
-		e := &entry{}
-		rec, err := c.store.KeyByLookupID(ctx, lookupID)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			e.missing, e.expires = true, c.now().Add(c.negTTL)
-		case err != nil:
-			return nil, fmt.Errorf("load key %s: %w", lookupID, err)
-		default:
-			e.rec, e.expires = rec, c.now().Add(c.ttl)
-			e.principal = NewPrincipal(Principal{Kind: KindAPIKey, Subject: rec.Subject,
-				KeyID: rec.ID, KeyName: rec.Name, Scopes: rec.Scopes})
-		}
-		if c.epoch.Load() == epoch { // nothing changed while we read: safe to keep
-			c.lru.Add(lookupID, e)
-		}
-		return e, nil
-	})
+	v, err, _ := c.loads.Do(display, func() (any, error) { return c.load(ctx, display) })
 	if err != nil {
 		return nil, err
 	}
 	return v.(*entry), nil
 }
 
-func (c *keyCache) forget(lookupID string) {
-	c.epoch.Add(1)
-	c.lru.Remove(lookupID)
+func (c *credCache) load(ctx context.Context, display string) (*entry, error) {
+	epoch := c.epoch.Load()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	defer cancel()
+	kind, lookupID := storedKeys, display[prefixLen:]
+	var e *entry
+	var err error
+	if display[:prefixLen] == PrefixPersonalToken {
+		kind = storedTokens
+		e, err = c.loadToken(ctx, lookupID)
+	} else {
+		e, err = c.loadKey(ctx, lookupID)
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		e = &entry{missing: true, expires: c.now().Add(c.negTTL)}
+	case err != nil:
+		return nil, fmt.Errorf("load %s: %w", display, err)
+	default:
+		e.expires = c.now().Add(c.ttl)
+	}
+	e.kind = kind
+	if c.epoch.Load() == epoch { // nothing changed while we read: safe to keep
+		c.lru.Add(display, e)
+	}
+	return e, nil
 }
 
-func (c *keyCache) forgetAll() {
+func (c *credCache) loadKey(ctx context.Context, lookupID string) (*entry, error) {
+	r, err := c.keys.KeyByLookupID(ctx, lookupID)
+	if err != nil {
+		return nil, err
+	}
+	return &entry{id: r.ID, secretMAC: r.SecretMAC, macVersion: r.MACVersion,
+		expiresAt: r.ExpiresAt, revokedAt: r.RevokedAt, disabled: !r.DisabledAt.IsZero(),
+		principal: NewPrincipal(Principal{Kind: KindAPIKey, Subject: r.Subject,
+			KeyID: r.ID, KeyName: r.Name, Scopes: r.Scopes})}, nil
+}
+
+func (c *credCache) loadToken(ctx context.Context, lookupID string) (*entry, error) {
+	r, err := c.tokens.TokenByLookupID(ctx, lookupID)
+	if err != nil {
+		return nil, err
+	}
+	return &entry{id: r.ID, secretMAC: r.SecretMAC, macVersion: r.MACVersion,
+		expiresAt: r.ExpiresAt, revokedAt: r.RevokedAt, disabled: r.UserDisabled,
+		principal: NewPrincipal(Principal{Kind: KindPersonalToken, Subject: r.UserID,
+			User: r.Username, Email: r.Email, Roles: r.Roles,
+			KeyID: r.ID, KeyName: r.Name, Scopes: r.Scopes})}, nil
+}
+
+// forget drops the API key and the personal token with this lookup id:
+// announcements carry the lookup id alone.
+func (c *credCache) forget(lookupID string) {
+	c.epoch.Add(1)
+	c.lru.Remove(PrefixAPIKey + lookupID)
+	c.lru.Remove(PrefixPersonalToken + lookupID)
+}
+
+func (c *credCache) forgetAll() {
 	c.epoch.Add(1)
 	c.lru.Purge()
 }

@@ -97,36 +97,38 @@ func visibleASCII(s string) bool {
 type shape int
 
 const (
-	shapeAPIKey shape = iota + 1 // agk_…
-	shapeJWT                     // three dot-separated base64url segments
+	shapeOther         shape = iota + 1 // none of the below: only ever a static key
+	shapeAPIKey                         // agk_…
+	shapePersonalToken                  // agp_…
+	shapeJWT                            // three dot-separated base64url segments
 )
 
 // Why a credential of the wrong shape is refused, for the log. Built once: a
 // flood of them costs no allocation.
 var (
-	errTooLong       = fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxCredentialLen)
-	errRefreshToken  = fmt.Errorf("%w: refresh token presented as an access credential", ErrMalformed)
-	errPersonalToken = fmt.Errorf("%w: personal token presented as an access credential", ErrMalformed)
-	errUnknownShape  = fmt.Errorf("%w: neither an API key nor a JWT", ErrMalformed)
+	errTooLong      = fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxCredentialLen)
+	errRefreshToken = fmt.Errorf("%w: refresh token presented as an access credential", ErrMalformed)
+	errUnknownShape = fmt.Errorf("%w: neither an API key, a personal token nor a JWT", ErrMalformed)
 )
 
-// shapeOf says whether s is an API key (by its prefix) or a JWT (exactly three
-// non-empty base64url segments), without checking either any further. Refresh
-// and personal tokens, and anything else, are ErrMalformed.
+// shapeOf says whether s is an API key or a personal token (by its prefix), a
+// JWT (exactly three non-empty base64url segments), or none of them, without
+// checking any further. Refresh tokens and anything over MaxCredentialLen are
+// ErrMalformed.
 func shapeOf(s string) (shape, error) {
 	switch {
 	case len(s) > MaxCredentialLen:
 		return 0, errTooLong
 	case strings.HasPrefix(s, PrefixAPIKey):
 		return shapeAPIKey, nil
+	case strings.HasPrefix(s, PrefixPersonalToken):
+		return shapePersonalToken, nil
 	case strings.HasPrefix(s, PrefixRefreshToken):
 		return 0, errRefreshToken
-	case strings.HasPrefix(s, PrefixPersonalToken):
-		return 0, errPersonalToken
 	case jwtShaped(s):
 		return shapeJWT, nil
 	}
-	return 0, errUnknownShape
+	return shapeOther, nil
 }
 
 // jwtShaped reports whether s is three non-empty segments of unpadded

@@ -82,17 +82,19 @@ func TestShapeOf(t *testing.T) {
 		{"JWT", "eyJh.eyJz.c2ln", shapeJWT, nil},
 		{"JWTAllAlphabet", "aZ09-_.b.c", shapeJWT, nil},
 		{"RefreshToken", "agr_" + k[4:], 0, errRefreshToken},
-		{"PersonalToken", "agp_" + k[4:], 0, errPersonalToken},
-		{"Empty", "", 0, errUnknownShape},
-		{"OneSegment", "abc", 0, errUnknownShape},
-		{"TwoSegments", "a.b", 0, errUnknownShape},
-		{"FourSegments", "a.b.c.d", 0, errUnknownShape},
-		{"EmptyHeader", ".b.c", 0, errUnknownShape},
-		{"EmptyPayload", "a..c", 0, errUnknownShape},
-		{"EmptySignature", "a.b.", 0, errUnknownShape},
-		{"Padding", "a.b.c=", 0, errUnknownShape},
-		{"StandardBase64", "a+.b/.c", 0, errUnknownShape},
-		{"OtherVendorPrefix", "ghp_" + k[4:], 0, errUnknownShape},
+		{"PersonalToken", "agp_" + k[4:], shapePersonalToken, nil},
+		{"PersonalTokenPrefixOnly", "agp_x", shapePersonalToken, nil},
+		{"Empty", "", shapeOther, nil},
+		{"OneSegment", "abc", shapeOther, nil},
+		{"TwoSegments", "a.b", shapeOther, nil},
+		{"FourSegments", "a.b.c.d", shapeOther, nil},
+		{"EmptyHeader", ".b.c", shapeOther, nil},
+		{"EmptyPayload", "a..c", shapeOther, nil},
+		{"EmptySignature", "a.b.", shapeOther, nil},
+		{"Padding", "a.b.c=", shapeOther, nil},
+		{"StandardBase64", "a+.b/.c", shapeOther, nil},
+		{"OtherVendorPrefix", "ghp_" + k[4:], shapeOther, nil},
+		{"UppercasePrefix", "AGK_" + k[4:], shapeOther, nil},
 		{"LongestJWT", strings.Repeat("a", MaxCredentialLen-4) + ".b.c", shapeJWT, nil},
 		{"TooLong", strings.Repeat("a", MaxCredentialLen-3) + ".b.c", 0, errTooLong},
 	}
@@ -102,7 +104,7 @@ func TestShapeOf(t *testing.T) {
 			if got != tt.want || !errors.Is(err, tt.wantErr) {
 				t.Fatalf("shapeOf = %v, %v; want %v, %v", got, err, tt.want, tt.wantErr)
 			}
-			if err != nil && !errors.Is(err, ErrMalformed) {
+			if err != nil && (got != 0 || !errors.Is(err, ErrMalformed)) {
 				t.Fatalf("shapeOf err = %v; want it to be ErrMalformed", err)
 			}
 		})

@@ -1,6 +1,7 @@
 // Package verify decides, for every request a reverse proxy receives, whether it
 // may pass. It holds the nouns the rest of authgate shares (Key, Principal,
-// Target, Requirement, AccessClaims, the error sentinels) and the hot path itself.
+// Target, Requirement, AccessClaims, StaticKey, the error sentinels) and the hot
+// path itself.
 //
 // # Routes
 //
@@ -28,11 +29,26 @@
 //
 // # Credentials
 //
-// Its shape says what a credential is. One starting agk_ is an API key. One of
-// exactly three non-empty base64url segments separated by dots is a JWT: an
-// access token authgate issued to a user (Options.JWT; without it, JWTs are
-// refused). Refresh (agr_) and personal (agp_) tokens, and anything else, are
-// refused as malformed.
+// Its shape says what a credential is, so it is looked up in one place only:
+//
+//   - agk_…: an API key, read from the KeyStore.
+//   - agp_…: a user's personal token (Options.Tokens; without it, refused as
+//     malformed), read from the TokenStore like a key and cached with the keys,
+//     under its prefix and lookup id, so a key and a token that share a lookup
+//     id are never confused. It passes only while it is neither revoked nor
+//     expired and its user is not disabled; its scopes are those it was issued
+//     with that its user still holds (the store works them out).
+//   - exactly three non-empty base64url segments separated by dots: a JWT, an
+//     access token authgate issued to a user (Options.JWT; without it, JWTs
+//     are refused).
+//   - agr_…: a refresh token, always refused as malformed: it is for the
+//     token endpoint only.
+//   - anything else: a static key from the configuration (Options.StaticKeys;
+//     without them, refused as malformed), found by its MAC. NewStaticKeys
+//     refuses keys shaped like any of the above, so the shapes never overlap.
+//
+// Keys and personal tokens are checked by their CRC before any lookup, and
+// their secret is compared in constant time against its HMAC.
 //
 // An access token is admitted only if its header has typ at+jwt and a kid
 // naming a key of JWTOptions.Keys, its alg is that key's algorithm (so neither
@@ -44,21 +60,33 @@
 // # Answers
 //
 //   - 200: allowed. Every header in IdentityHeaders is set, empty when it does
-//     not apply: X-Auth-Subject (the key's owner, or the token's sub),
-//     X-Auth-Kind (api_key or jwt), X-Auth-Key-Id and X-Auth-Key-Name (API keys
-//     only), X-Auth-Scopes (space-separated), X-Auth-User, X-Auth-Email and
-//     X-Auth-Roles (space-separated; JWTs only).
+//     not apply (see the table below).
 //   - 401: no credential (WWW-Authenticate: Bearer realm="authgate"), or one that
 //     is malformed, unknown, wrong, expired, disabled or revoked, or a JWT
 //     with an unknown key, a bad signature, unacceptable claims or a revoked
 //     session, all alike (error="invalid_token").
-//   - 403: a valid credential without a required scope, whether a key's or a
-//     token's (error="insufficient_scope");
+//   - 403: a valid credential of any kind without a required scope
+//     (error="insufficient_scope");
 //     or, whatever the credential, a path that cannot be normalised safely: a ..
 //     above the root, an invalid %-escape, a control character, or no leading /
 //     (error="invalid_path", no WWW-Authenticate).
 //   - 500: the proxy is misconfigured (the body and the log say how) or authgate
 //     could not check the credential. Never an allow.
+//
+// The identity headers of an allow, by X-Auth-Kind (api_key, token for a
+// personal token, static_key, jwt):
+//
+//	header           api_key      token          static_key      jwt
+//	X-Auth-Subject   key's owner  user id        static:<name>   sub
+//	X-Auth-Key-Id    key id       token id       static:<name>
+//	X-Auth-Key-Name  key name     token name     <name>
+//	X-Auth-User                   username                       username
+//	X-Auth-Email                  email                          email
+//	X-Auth-Roles                  user's roles                   roles
+//	X-Auth-Scopes    key's        effective      configured      scope
+//
+// Scopes and roles are space-separated. A personal token's scopes are the
+// effective ones: those it was issued with that its user still holds.
 //
 // /forward-auth denies with a small JSON body {"error", "error_description"},
 // which Traefik and Caddy pass to the client. /auth-request denies with an empty
@@ -66,10 +94,17 @@
 //
 // # Revocation bound
 //
-// Verified keys are cached for at most Options.CacheTTL (10 s) and unknown lookup
-// ids for Options.NegativeCacheTTL (5 s). Stores announce changes, and callers
-// pass them to Verifier.Forget, so a revocation normally takes effect within the
-// announcement's delivery time; CacheTTL is the bound when announcements are lost.
+// Verified keys and personal tokens are cached for at most Options.CacheTTL
+// (10 s), and unknown lookup ids for Options.NegativeCacheTTL (5 s). Stores
+// announce changes, and callers pass them to Verifier.Forget (one key or token,
+// by lookup id) or Verifier.ForgetAll (a change to roles, grants or users, on
+// which any personal token's power depends), so a revocation, a demotion or a
+// disabled user normally takes effect within the announcement's delivery
+// time; CacheTTL is the bound when announcements are lost. Their last use is
+// written at most once a minute each, off the request path (Verifier.Run).
+//
+// Static keys live in memory from start-up: they are revoked only by removing
+// them from the configuration and restarting.
 //
 // Verified access tokens are cached, by their exact string, until their exp or
 // for CacheTTL, whichever is sooner, but JWTOptions.Revoked is asked on every

@@ -15,14 +15,21 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// fakeStore is a KeyStore whose behaviour each test sets through Func fields.
+// fakeStore is a KeyStore and a TokenStore whose behaviour each test sets
+// through Func fields.
 type fakeStore struct {
-	KeyByLookupIDFunc func(ctx context.Context, lookupID string) (KeyRecord, error)
-	KeysTouchFunc     func(ctx context.Context, ids []string, at time.Time) error
-	lookups           atomic.Int64
+	KeyByLookupIDFunc   func(ctx context.Context, lookupID string) (KeyRecord, error)
+	KeysTouchFunc       func(ctx context.Context, ids []string, at time.Time) error
+	TokenByLookupIDFunc func(ctx context.Context, lookupID string) (TokenRecord, error)
+	TokensTouchFunc     func(ctx context.Context, ids []string, at time.Time) error
+	lookups             atomic.Int64 // of keys
+	tokenLookups        atomic.Int64
 }
 
-var _ KeyStore = (*fakeStore)(nil)
+var (
+	_ KeyStore   = (*fakeStore)(nil)
+	_ TokenStore = (*fakeStore)(nil)
+)
 
 func (s *fakeStore) KeyByLookupID(ctx context.Context, lookupID string) (KeyRecord, error) {
 	s.lookups.Add(1)
@@ -34,6 +41,21 @@ func (s *fakeStore) KeysTouch(ctx context.Context, ids []string, at time.Time) e
 		return nil
 	}
 	return s.KeysTouchFunc(ctx, ids, at)
+}
+
+func (s *fakeStore) TokenByLookupID(ctx context.Context, lookupID string) (TokenRecord, error) {
+	s.tokenLookups.Add(1)
+	if s.TokenByLookupIDFunc == nil {
+		return TokenRecord{}, ErrNotFound
+	}
+	return s.TokenByLookupIDFunc(ctx, lookupID)
+}
+
+func (s *fakeStore) TokensTouch(ctx context.Context, ids []string, at time.Time) error {
+	if s.TokensTouchFunc == nil {
+		return nil
+	}
+	return s.TokensTouchFunc(ctx, ids, at)
 }
 
 // testNow is the fixed time fixtures are judged at.
@@ -48,15 +70,19 @@ func testHasher(t testing.TB) *Hasher {
 	return h
 }
 
-// fixtureKeys are stored keys in each state, by name, with their full credentials.
+// fixtureKeys are stored keys and personal tokens in each state, and static
+// keys, by name, with their full credentials. Token names start "token-",
+// static key names "static-".
 type fixtureKeys struct {
 	creds   map[string]string
-	records map[string]KeyRecord // by lookup id
+	records map[string]KeyRecord   // by lookup id
+	tokens  map[string]TokenRecord // by lookup id
+	static  []StaticKey
 }
 
 func newFixtureKeys(t testing.TB, h *Hasher) *fixtureKeys {
 	t.Helper()
-	f := &fixtureKeys{creds: map[string]string{}, records: map[string]KeyRecord{}}
+	f := &fixtureKeys{creds: map[string]string{}, records: map[string]KeyRecord{}, tokens: map[string]TokenRecord{}}
 	add := func(name string, scopes []string, edit func(*KeyRecord)) {
 		k := NewKey(PrefixAPIKey)
 		v, mac := h.Sum(k.Secret)
@@ -79,16 +105,88 @@ func newFixtureKeys(t testing.TB, h *Hasher) *fixtureKeys {
 	guess.LookupID = active.LookupID
 	f.creds["wrong-secret"] = guess.Reveal()
 	f.creds["unknown"] = NewKey(PrefixAPIKey).Reveal()
+
+	// Personal tokens of alice. Scopes are the effective ones, as the store
+	// returns them: "token-scope-lost" was issued for events:read, which alice
+	// no longer holds.
+	addToken := func(name string, k Key, scopes []string, edit func(*TokenRecord)) {
+		v, mac := h.Sum(k.Secret)
+		r := TokenRecord{ID: "tok_" + name[len("token-"):], LookupID: k.LookupID, Name: name[len("token-"):] + " kiosk",
+			SecretMAC: mac, MACVersion: v, Scopes: scopes, ExpiresAt: testNow.Add(30 * 24 * time.Hour),
+			UserID: "usr_alice", Username: "alice", Email: "alice@example.com", Roles: []string{"viewer", "operator"}}
+		if edit != nil {
+			edit(&r)
+		}
+		f.creds[name] = k.Reveal()
+		f.tokens[k.LookupID] = r
+	}
+	// "token-active" shares its lookup id with the key "active": each must
+	// verify only as itself, with its own secret.
+	addToken("token-active", Key{Prefix: PrefixPersonalToken, LookupID: active.LookupID, Secret: RandomString(secretLen)},
+		[]string{"cameras:stream", "events:read"}, nil)
+	addToken("token-expired", NewKey(PrefixPersonalToken), []string{"events:read"}, func(r *TokenRecord) { r.ExpiresAt = testNow })
+	addToken("token-revoked", NewKey(PrefixPersonalToken), []string{"events:read"}, func(r *TokenRecord) {
+		r.RevokedAt = testNow.Add(-time.Hour)
+	})
+	addToken("token-user-disabled", NewKey(PrefixPersonalToken), []string{"events:read"}, func(r *TokenRecord) {
+		r.UserDisabled = true
+	})
+	addToken("token-scope-lost", NewKey(PrefixPersonalToken), []string{"cameras:stream"}, nil)
+	tokenGuess := NewKey(PrefixPersonalToken)
+	tokenGuess.LookupID = active.LookupID
+	f.creds["token-wrong-secret"] = tokenGuess.Reveal()
+	f.creds["token-unknown"] = NewKey(PrefixPersonalToken).Reveal()
+
+	// Static keys, from the configuration.
+	f.static = []StaticKey{
+		{Key: "home-assistant-" + RandomString(24), Name: "home assistant", Scopes: []string{"events:read", "cameras:stream"}},
+		{Key: "kiosk-" + RandomString(24)}, // named static-2, no scopes
+	}
+	f.creds["static-home-assistant"] = f.static[0].Key
+	f.creds["static-2"] = f.static[1].Key
+	f.creds["static-unknown"] = "home-assistant-" + RandomString(24)
 	return f
 }
 
 func (f *fixtureKeys) store() *fakeStore {
-	return &fakeStore{KeyByLookupIDFunc: func(_ context.Context, id string) (KeyRecord, error) {
-		if r, ok := f.records[id]; ok {
-			return r, nil
-		}
-		return KeyRecord{}, ErrNotFound
-	}}
+	return &fakeStore{
+		KeyByLookupIDFunc: func(_ context.Context, id string) (KeyRecord, error) {
+			if r, ok := f.records[id]; ok {
+				return r, nil
+			}
+			return KeyRecord{}, ErrNotFound
+		},
+		TokenByLookupIDFunc: func(_ context.Context, id string) (TokenRecord, error) {
+			if r, ok := f.tokens[id]; ok {
+				return r, nil
+			}
+			return TokenRecord{}, ErrNotFound
+		},
+	}
+}
+
+// staticKeys returns the fixture's static keys, hashed with h.
+func (f *fixtureKeys) staticKeys(t testing.TB, h *Hasher) *StaticKeys {
+	t.Helper()
+	s, err := NewStaticKeys(f.static, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newTestVerifierAll returns a verifier accepting every kind of credential:
+// the fixture's keys, personal tokens and static keys, and the JWTs o admits.
+func newTestVerifierAll(t testing.TB, f *fixtureKeys, now func() time.Time, o *JWTOptions) *Verifier {
+	t.Helper()
+	h := testHasher(t)
+	store := f.store()
+	v, err := NewVerifier(store, h, Options{Now: now, Logger: slog.New(slog.DiscardHandler), JWT: o,
+		Tokens: store, StaticKeys: f.staticKeys(t, h)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func newTestVerifier(t testing.TB, store KeyStore, now func() time.Time) *Verifier {

@@ -177,10 +177,8 @@ func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err erro
 	if h.log.Enabled(c.Request().Context(), level) {
 		attrs := []any{"endpoint", p.name, "status", status, "reason", err.Error(), "request_id", id}
 		var se *scopeError
-		if errors.As(err, &se) && se.principal.Kind == KindJWT {
-			attrs = append(attrs, "subject", se.principal.Subject, "session_id", se.principal.SessionID)
-		} else if se != nil {
-			attrs = append(attrs, "key_id", se.principal.KeyID)
+		if errors.As(err, &se) {
+			attrs = append(attrs, who(se.principal)...)
 		}
 		h.log.Log(c.Request().Context(), level, "deny", attrs...)
 	}
@@ -189,6 +187,17 @@ func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err erro
 		return nil
 	}
 	return c.JSONBlob(status, body)
+}
+
+// who names a principal in a log line, by what identifies its credential.
+func who(p *Principal) []any {
+	switch p.Kind {
+	case KindJWT:
+		return []any{"subject", p.Subject, "session_id", p.SessionID}
+	case KindPersonalToken:
+		return []any{"subject", p.Subject, "token_id", p.KeyID}
+	}
+	return []any{"key_id", p.KeyID}
 }
 
 func mustJSON(v any) []byte {

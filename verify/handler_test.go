@@ -20,7 +20,8 @@ import (
 // as a proxy sends it, then "----------", then the answer: status, headers and,
 // after a blank line, the body. Identity headers and WWW-Authenticate the
 // answer does not list must be absent; a missing body must be empty.
-// {{name}} stands for the credential of fixture key or token name. An allow
+// {{name}} stands for the credential of the fixture key, personal token,
+// static key or JWT name. An allow
 // must list every identity header, empty or not.
 func TestHandler_Golden(t *testing.T) {
 	keys := newFixtureKeys(t, testHasher(t))
@@ -30,7 +31,7 @@ func TestHandler_Golden(t *testing.T) {
 		creds[name] = cred
 	}
 	e := echo.New()
-	v := newTestVerifierJWT(t, keys.store(), fixedClock(testNow), tokens.options())
+	v := newTestVerifierAll(t, keys, fixedClock(testNow), tokens.options())
 	NewHandler(v, slog.New(slog.DiscardHandler)).Register(e)
 
 	files, _ := filepath.Glob("testdata/*/*.txt")

@@ -111,7 +111,7 @@ func jwtCases(t testing.TB, f *jwtFixture) []jwtCase {
 		{"TamperedPayload", segs[0] + "." + b64(string(forged)) + "." + segs[2], ErrBadSignature},
 		{"TamperedSignature", segs[0] + "." + segs[1] + "." + string(sig), ErrBadSignature},
 		{"RefreshToken", NewKey(PrefixRefreshToken).Reveal(), errRefreshToken},
-		{"PersonalToken", NewKey(PrefixPersonalToken).Reveal(), errPersonalToken},
+		{"PersonalTokenNotEnabled", NewKey(PrefixPersonalToken).Reveal(), errTokensDisabled},
 	}
 }
 

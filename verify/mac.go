@@ -19,9 +19,20 @@ type Hasher struct {
 }
 
 type macState struct {
-	mac hash.Hash
-	buf [secretLen]byte
-	sum [sha256.Size]byte
+	mac   hash.Hash
+	buf   [secretLen]byte
+	block [sha256.BlockSize]byte
+	sum   [sha256.Size]byte
+}
+
+// writeString feeds s to the MAC through a fixed buffer: []byte(s) would cost
+// an allocation per call, since the hash is behind an interface.
+func (st *macState) writeString(s string) {
+	for len(s) > 0 {
+		n := copy(st.block[:], s)
+		st.mac.Write(st.block[:n])
+		s = s[n:]
+	}
 }
 
 // NewHasher returns a Hasher over the given versioned keys, hashing new secrets

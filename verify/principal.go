@@ -30,21 +30,23 @@ type Kind string
 
 // Kinds of credential.
 const (
-	KindAPIKey Kind = "api_key" // an API key (agk_…)
-	KindJWT    Kind = "jwt"     // an access token authgate issued to a user
+	KindAPIKey        Kind = "api_key"    // an API key (agk_…)
+	KindJWT           Kind = "jwt"        // an access token authgate issued to a user
+	KindPersonalToken Kind = "token"      // a user's personal token (agp_…)
+	KindStaticKey     Kind = "static_key" // a key fixed in the configuration (StaticKeys)
 )
 
 // Principal is who is asking: the identity behind a verified credential.
 // A Principal is immutable once built and is shared between requests.
 type Principal struct {
 	Kind    Kind
-	Subject string   // the key's owner, or the user's id (the token's sub)
-	KeyID   string   // API keys only
-	KeyName string   // API keys only
-	User    string   // JWTs only: the username
-	Email   string   // JWTs only
-	Roles   []string // JWTs only; sorted, no duplicates
-	Scopes  []string // sorted, no duplicates
+	Subject string   // the key's owner, the user's id (a JWT's sub), or "static:" and a static key's name
+	KeyID   string   // the key's or personal token's id, or "static:" and a static key's name; not for JWTs
+	KeyName string   // the key's, personal token's or static key's name; not for JWTs
+	User    string   // JWTs and personal tokens only: the username
+	Email   string   // JWTs and personal tokens only
+	Roles   []string // JWTs and personal tokens only; sorted, no duplicates
+	Scopes  []string // sorted, no duplicates; a personal token's are those its user still holds
 
 	// SessionID is the login session a JWT belongs to (its sid claim), by
 	// which it is revoked. It is never sent upstream.

@@ -20,19 +20,6 @@ type KeyRecord struct {
 	RevokedAt  time.Time
 }
 
-// check returns why the key may not be used at now, or nil.
-func (r *KeyRecord) check(now time.Time) error {
-	switch {
-	case !r.RevokedAt.IsZero():
-		return ErrRevoked
-	case !r.DisabledAt.IsZero():
-		return ErrDisabled
-	case !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt):
-		return ErrExpired
-	}
-	return nil
-}
-
 // KeyStore is the storage the verifier reads API keys from.
 type KeyStore interface {
 	// KeyByLookupID returns the key with this lookup id, in any state.

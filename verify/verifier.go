@@ -3,14 +3,15 @@ package verify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
 
 // Options configures a Verifier. Zero values take the defaults shown.
 type Options struct {
-	CacheSize        int           // entries; default 100 000
-	CacheTTL         time.Duration // how long a verified key is trusted without the store; default 10 s
+	CacheSize        int           // entries, keys and personal tokens together; default 100 000
+	CacheTTL         time.Duration // how long a verified key or token is trusted without the store; default 10 s
 	NegativeCacheTTL time.Duration // how long an unknown lookup id is remembered; default 5 s
 	TouchInterval    time.Duration // how often last-used times are written; default 10 s
 	Now              func() time.Time
@@ -20,26 +21,49 @@ type Options struct {
 	// to CacheSize tokens for at most CacheTTL). Without it they are refused as
 	// malformed.
 	JWT *JWTOptions
+
+	// Tokens, when set, admits personal tokens (agp_…), read from it and cached
+	// like API keys, in the same cache. Without it they are refused as
+	// malformed.
+	Tokens TokenStore
+
+	// StaticKeys, when set, admits the keys fixed in the configuration. Only a
+	// credential shaped like none of authgate's own (agk_, agp_, agr_, JWT) is
+	// looked up there. Without it such credentials are refused as malformed.
+	StaticKeys *StaticKeys
 }
 
-// Verifier turns a presented credential into a Principal. A key seen within
-// CacheTTL costs no store round trip, and a token seen within CacheTTL no
-// signature check; a change the store announces (Forget) takes effect at once,
-// and so does a revoked session. A Verifier is safe for concurrent use.
+// Verifier turns a presented credential into a Principal. A key or personal
+// token seen within CacheTTL costs no store round trip, and a JWT seen within
+// CacheTTL no signature check; a change the store announces (Forget) takes
+// effect at once, and so does a revoked session. A Verifier is safe for
+// concurrent use.
 type Verifier struct {
-	cache   *keyCache
+	cache   *credCache
 	jwt     *jwtVerifier // nil: JWTs are not accepted
+	static  *StaticKeys  // nil: no static keys
 	hasher  *Hasher
 	now     func() time.Time
 	log     *slog.Logger
-	touches chan string
+	touches chan touchRef
 	every   time.Duration
 }
 
-// TouchGap is the least time between two last-used writes for one key.
+// touchRef names a key or a personal token whose last use is to be written.
+type touchRef struct {
+	token bool // a personal token; otherwise an API key
+	id    string
+}
+
+// TouchGap is the least time between two last-used writes for one key or
+// personal token.
 const TouchGap = time.Minute
 
-// NewVerifier returns a Verifier reading keys from store.
+// Why a personal token is refused when they are not enabled; built once.
+var errTokensDisabled = fmt.Errorf("%w: personal tokens are not enabled", ErrMalformed)
+
+// NewVerifier returns a Verifier reading API keys from store, and personal
+// tokens from o.Tokens when it is set.
 func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 	if o.CacheSize == 0 {
 		o.CacheSize = 100_000
@@ -59,12 +83,12 @@ func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	c, err := newKeyCache(store, o.CacheSize, o.CacheTTL, o.NegativeCacheTTL, o.Now)
+	c, err := newCredCache(store, o.Tokens, o.CacheSize, o.CacheTTL, o.NegativeCacheTTL, o.Now)
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{cache: c, hasher: hasher, now: o.Now, log: o.Logger,
-		touches: make(chan string, 1024), every: o.TouchInterval}
+	v := &Verifier{cache: c, static: o.StaticKeys, hasher: hasher, now: o.Now, log: o.Logger,
+		touches: make(chan touchRef, 1024), every: o.TouchInterval}
 	if o.JWT != nil {
 		if v.jwt, err = newJWTVerifier(*o.JWT, o.CacheSize, o.CacheTTL, o.Now); err != nil {
 			return nil, err
@@ -73,10 +97,11 @@ func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 	return v, nil
 }
 
-// Authenticate returns the principal behind credential: an API key or, when
-// Options.JWT is set, an access token, told apart by their shape. It returns
-// ErrMalformed, ErrUnknownKey, ErrWrongSecret, ErrExpired, ErrDisabled,
-// ErrRevoked, ErrUnknownSigningKey, ErrBadSignature or ErrInvalidClaims when the
+// Authenticate returns the principal behind credential: an API key, a personal
+// token (Options.Tokens), an access token (Options.JWT) or a static key
+// (Options.StaticKeys), told apart by their shape. It returns ErrMalformed,
+// ErrUnknownKey, ErrWrongSecret, ErrExpired, ErrDisabled, ErrRevoked,
+// ErrUnknownSigningKey, ErrBadSignature or ErrInvalidClaims when the
 // credential may not be used, and any other error when the store could not be
 // read, in which case the caller must deny.
 func (v *Verifier) Authenticate(ctx context.Context, credential string) (*Principal, error) {
@@ -84,47 +109,60 @@ func (v *Verifier) Authenticate(ctx context.Context, credential string) (*Princi
 	switch {
 	case err != nil:
 		return nil, err
+	case s == shapeAPIKey:
+		return v.authenticateStored(ctx, storedKeys, credential)
+	case s == shapePersonalToken && v.cache.tokens == nil:
+		return nil, errTokensDisabled
+	case s == shapePersonalToken:
+		return v.authenticateStored(ctx, storedTokens, credential)
 	case s == shapeJWT && v.jwt == nil:
 		return nil, errJWTDisabled
 	case s == shapeJWT:
 		return v.jwt.authenticate(credential)
+	case v.static == nil:
+		return nil, errUnknownShape
 	}
-	return v.authenticateKey(ctx, credential)
+	return v.static.authenticate(credential)
 }
 
-func (v *Verifier) authenticateKey(ctx context.Context, credential string) (*Principal, error) {
+// authenticateStored verifies an API key or a personal token: the two differ
+// only in their prefix, the store they are read from and the principal built.
+func (v *Verifier) authenticateStored(ctx context.Context, kind *storedKind, credential string) (*Principal, error) {
 	// 1. Shape and checksum: garbage costs no cache or store work.
-	key, err := ParseKey(PrefixAPIKey, credential)
+	key, err := ParseKey(kind.prefix, credential)
 	if err != nil {
 		return nil, err
 	}
-	// 2. The stored key, from the cache or, at most once per TTL, the store.
-	e, err := v.cache.get(ctx, key.LookupID)
+	// 2. The stored credential, from the cache or, at most once per TTL, the
+	// store. Keyed by prefix and lookup id (a slice of credential: no allocation).
+	e, err := v.cache.get(ctx, credential[:prefixLen+lookupIDLen])
 	if err != nil {
 		return nil, err
 	}
 	if e.missing {
-		return nil, ErrUnknownKey
+		return nil, kind.unknown
 	}
 	// 3. The secret, compared in constant time against its MAC.
-	if !v.hasher.Equal(e.rec.MACVersion, key.Secret, e.rec.SecretMAC) {
-		return nil, ErrWrongSecret
+	if !v.hasher.Equal(e.macVersion, key.Secret, e.secretMAC) {
+		return nil, kind.wrongSecret
 	}
 	// 4. Its state now, not when it was cached.
 	now := v.now()
-	if err := e.rec.check(now); err != nil {
+	if err := e.check(now); err != nil {
 		return nil, err
 	}
 	v.touch(e, now)
 	return e.principal, nil
 }
 
-// Forget drops what the verifier knows about the key with this lookup id.
-// Call it when the store announces that the key changed.
+// Forget drops what the verifier knows about the API key and the personal
+// token with this lookup id. Call it when the store announces that one changed.
 func (v *Verifier) Forget(lookupID string) { v.cache.forget(lookupID) }
 
-// ForgetAll drops everything cached, keys and tokens, e.g. after announcements
-// may have been missed or a JWT signing key was removed.
+// ForgetAll drops everything cached: keys, personal tokens and JWTs. Call it
+// after announcements may have been missed, when a user's roles, grants or
+// state changed (personal tokens carry the user's current permissions), or
+// when a JWT signing key was removed.
 func (v *Verifier) ForgetAll() {
 	v.cache.forgetAll()
 	if v.jwt != nil {
@@ -132,8 +170,9 @@ func (v *Verifier) ForgetAll() {
 	}
 }
 
-// touch queues a last-used write for the key, at most once per TouchGap per
-// cache entry. It never blocks: when the queue is full the write is skipped.
+// touch queues a last-used write for the key or token, at most once per
+// TouchGap per cache entry. It never blocks: when the queue is full the write
+// is skipped.
 func (v *Verifier) touch(e *entry, now time.Time) {
 	sec := now.Unix()
 	last := e.touched.Load()
@@ -141,48 +180,61 @@ func (v *Verifier) touch(e *entry, now time.Time) {
 		return
 	}
 	select {
-	case v.touches <- e.rec.ID:
+	case v.touches <- touchRef{token: e.kind == storedTokens, id: e.id}:
 	default:
 	}
 }
 
 // Run writes queued last-used times every TouchInterval, at most once per
-// TouchGap per key, until ctx is done. Write failures are logged, never retried:
-// last_used_at is approximate by contract.
+// TouchGap per key or token, until ctx is done. Write failures are logged,
+// never retried: last_used_at is approximate by contract.
 func (v *Verifier) Run(ctx context.Context) {
 	tick := time.NewTicker(v.every)
 	defer tick.Stop()
-	pending := map[string]bool{}
-	written := map[string]time.Time{}
+	pending := map[touchRef]bool{}
+	written := map[touchRef]time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case id := <-v.touches:
-			pending[id] = true
+		case ref := <-v.touches:
+			pending[ref] = true
 		case <-tick.C:
 			now := v.now()
-			ids := make([]string, 0, len(pending))
-			for id := range pending {
-				if now.Sub(written[id]) >= TouchGap {
-					ids = append(ids, id)
-					written[id] = now
+			var keys, tokens []string
+			for ref := range pending {
+				if now.Sub(written[ref]) < TouchGap {
+					continue
+				}
+				written[ref] = now
+				if ref.token {
+					tokens = append(tokens, ref.id)
+				} else {
+					keys = append(keys, ref.id)
 				}
 			}
 			clear(pending)
-			for id, at := range written {
+			for ref, at := range written {
 				if now.Sub(at) >= TouchGap {
-					delete(written, id)
+					delete(written, ref)
 				}
 			}
-			if len(ids) == 0 {
-				continue
+			if len(keys) > 0 {
+				v.write(ctx, "keys", keys, now, v.cache.keys.KeysTouch)
 			}
-			wctx, cancel := context.WithTimeout(ctx, loadTimeout)
-			if err := v.cache.store.KeysTouch(wctx, ids, now); err != nil && !errors.Is(err, context.Canceled) {
-				v.log.Warn("record last use of keys", "keys", len(ids), "err", err)
+			if len(tokens) > 0 {
+				v.write(ctx, "personal tokens", tokens, now, v.cache.tokens.TokensTouch)
 			}
-			cancel()
 		}
+	}
+}
+
+// write records one batch of last-used times, bounded like a store read.
+func (v *Verifier) write(ctx context.Context, what string, ids []string, now time.Time,
+	touch func(context.Context, []string, time.Time) error) {
+	wctx, cancel := context.WithTimeout(ctx, loadTimeout)
+	defer cancel()
+	if err := touch(wctx, ids, now); err != nil && !errors.Is(err, context.Canceled) {
+		v.log.Warn("record last use of "+what, "count", len(ids), "err", err)
 	}
 }

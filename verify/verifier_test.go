@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -202,47 +203,72 @@ func TestVerifier_ConcurrentMissesShareOneLoad(t *testing.T) {
 
 func TestVerifier_TouchAtMostOncePerMinute(t *testing.T) {
 	keys := newFixtureKeys(t, testHasher(t))
-	store := keys.store()
-	var mu sync.Mutex
-	var writes [][]string
-	store.KeysTouchFunc = func(_ context.Context, ids []string, _ time.Time) error {
-		mu.Lock()
-		defer mu.Unlock()
-		writes = append(writes, ids)
-		return nil
+	tests := []struct {
+		name       string
+		cred       string
+		wantID     string
+		tokenTouch bool // the write goes to TokensTouch, not KeysTouch
+	}{
+		{"APIKey", keys.creds["active"], "key_active", false},
+		{"PersonalToken", keys.creds["token-active"], "tok_active", true},
 	}
-	var now atomic.Pointer[time.Time]
-	setNow := func(t time.Time) { now.Store(&t) }
-	setNow(testNow)
-	v, err := NewVerifier(store, testHasher(t), Options{Now: func() time.Time { return *now.Load() },
-		TouchInterval: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go v.Run(ctx)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := keys.store()
+			var mu sync.Mutex
+			var writes [][]string
+			record := func(into *[][]string) func(context.Context, []string, time.Time) error {
+				return func(_ context.Context, ids []string, _ time.Time) error {
+					mu.Lock()
+					defer mu.Unlock()
+					*into = append(*into, ids)
+					return nil
+				}
+			}
+			var wrong [][]string // writes to the other kind's store
+			store.KeysTouchFunc, store.TokensTouchFunc = record(&writes), record(&wrong)
+			if tt.tokenTouch {
+				store.KeysTouchFunc, store.TokensTouchFunc = record(&wrong), record(&writes)
+			}
+			var now atomic.Pointer[time.Time]
+			setNow := func(t time.Time) { now.Store(&t) }
+			setNow(testNow)
+			v, err := NewVerifier(store, testHasher(t), Options{Now: func() time.Time { return *now.Load() },
+				TouchInterval: 5 * time.Millisecond, Tokens: store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go v.Run(ctx)
 
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(writes) }
-	use := func() {
-		if _, err := v.Authenticate(context.Background(), keys.creds["active"]); err != nil {
-			t.Fatal(err)
-		}
+			count := func() int { mu.Lock(); defer mu.Unlock(); return len(writes) }
+			use := func() {
+				if _, err := v.Authenticate(context.Background(), tt.cred); err != nil {
+					t.Fatal(err)
+				}
+			}
+			use()
+			waitFor(t, func() bool { return count() == 1 })
+			for i := range 30 { // 30 s of steady use, with the cache expiring twice
+				setNow(testNow.Add(time.Duration(i) * time.Second))
+				use()
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(30 * time.Millisecond)
+			if got := count(); got != 1 {
+				t.Fatalf("last-used writes within one minute = %d; want 1", got)
+			}
+			setNow(testNow.Add(61 * time.Second))
+			use()
+			waitFor(t, func() bool { return count() == 2 })
+			mu.Lock()
+			defer mu.Unlock()
+			if len(wrong) != 0 || !slices.Equal(writes[0], []string{tt.wantID}) {
+				t.Fatalf("writes = %q, to the other store %q; want [[%s] [%[3]s]] and none", writes, wrong, tt.wantID)
+			}
+		})
 	}
-	use()
-	waitFor(t, func() bool { return count() == 1 })
-	for i := range 30 { // 30 s of steady use, with the cache expiring twice
-		setNow(testNow.Add(time.Duration(i) * time.Second))
-		use()
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(30 * time.Millisecond)
-	if got := count(); got != 1 {
-		t.Fatalf("last-used writes within one minute = %d; want 1", got)
-	}
-	setNow(testNow.Add(61 * time.Second))
-	use()
-	waitFor(t, func() bool { return count() == 2 })
 }
 
 func waitFor(t *testing.T, cond func() bool) {

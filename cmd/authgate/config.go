@@ -42,6 +42,8 @@ type Config struct {
 	LockoutDuration    time.Duration `env:"AUTHGATE_LOCKOUT_DURATION" envDefault:"5m" help:"how long a locked account stays locked"`
 	AllowRegistration  bool          `env:"AUTHGATE_ALLOW_REGISTRATION" envDefault:"false" help:"open self-registration at POST /v1/auth/register (new users get no role)"`
 	AuditRetention     time.Duration `env:"AUTHGATE_AUDIT_RETENTION" envDefault:"8760h" help:"audit rows older than this are deleted (default 365 days)"`
+	MaxTokenDays       int           `env:"AUTHGATE_MAX_TOKEN_DAYS" envDefault:"365" help:"longest life of a personal token in days, 1 to 3650"`
+	StaticKeys         string        `env:"AUTHGATE_STATIC_KEYS" help:"fixed keys for small setups: k1,k2 or a JSON array of keys and {key,name,scopes} objects; hashed at start, never logged"`
 }
 
 // LoadConfig reads the configuration from environ (NAME → value) and checks it.
@@ -114,6 +116,12 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 	if c.LockoutWindow <= 0 || c.LockoutDuration <= 0 {
 		bad("AUTHGATE_LOCKOUT_WINDOW and AUTHGATE_LOCKOUT_DURATION", "must be positive durations such as 15m and 5m (got %s and %s)", c.LockoutWindow, c.LockoutDuration)
 	}
+	if _, err := parseStaticKeys(c.StaticKeys); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxTokenDays < 1 || c.MaxTokenDays > 3650 {
+		bad("AUTHGATE_MAX_TOKEN_DAYS", "must be between 1 and 3650 (got %d)", c.MaxTokenDays)
+	}
 	if c.AuditRetention < 24*time.Hour {
 		bad("AUTHGATE_AUDIT_RETENTION", "must be at least 24h (got %s)", c.AuditRetention)
 	}
@@ -128,6 +136,19 @@ func (c Config) Hasher() (*verify.Hasher, error) {
 		return nil, err
 	}
 	return verify.NewHasher(map[int16][]byte{1: k}, 1)
+}
+
+// StaticKeyset returns the verifier's static keys, hashed, or nil when none are configured.
+func (c Config) StaticKeyset(h *verify.Hasher) (*verify.StaticKeys, error) {
+	keys, err := parseStaticKeys(c.StaticKeys)
+	if err != nil || len(keys) == 0 {
+		return nil, err
+	}
+	set, err := verify.NewStaticKeys(keys, h)
+	if err != nil {
+		return nil, fmt.Errorf("AUTHGATE_STATIC_KEYS: %w", err)
+	}
+	return set, nil
 }
 
 // SealKey returns the key that seals JWT signing keys at rest, derived from the

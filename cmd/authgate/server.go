@@ -62,7 +62,7 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 		AccessTTL: m.cfg.AccessTTL, RefreshIdleTTL: m.cfg.RefreshIdleTTL, RefreshAbsoluteTTL: m.cfg.RefreshAbsoluteTTL,
 		MaxSessions: m.cfg.MaxSessions, PasswordMinLen: m.cfg.PasswordMinLength,
 		LockoutThreshold: m.cfg.LockoutThreshold, LockoutWindow: m.cfg.LockoutWindow, LockoutDuration: m.cfg.LockoutDuration,
-		AllowRegistration: m.cfg.AllowRegistration, AuditRetention: m.cfg.AuditRetention,
+		AllowRegistration: m.cfg.AllowRegistration, AuditRetention: m.cfg.AuditRetention, MaxTokenDays: m.cfg.MaxTokenDays,
 		Issuer: m.cfg.JWTIssuer, Audience: m.cfg.JWTAudience, Leeway: tokenLeeway,
 	}
 	// No token outlives its session's revocation or its key's retirement by more than this.
@@ -75,9 +75,13 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 	if err := m.feed.load(ctx); err != nil { // before serving: no revoked session may slip through at start
 		return fmt.Errorf("load session revocations: %w", err)
 	}
+	static, err := m.cfg.StaticKeyset(hasher)
+	if err != nil {
+		return err
+	}
 	m.verifier, err = verify.NewVerifier(m.db, hasher, verify.Options{
 		CacheSize: m.cfg.CacheSize, CacheTTL: m.cfg.CacheTTL, NegativeCacheTTL: m.cfg.NegativeCacheTTL,
-		Now: now, Logger: m.log,
+		Now: now, Logger: m.log, Tokens: m.db, StaticKeys: static,
 		JWT: &verify.JWTOptions{Issuer: m.cfg.JWTIssuer, Audience: m.cfg.JWTAudience, Leeway: tokenLeeway,
 			Keys: m.keys, Revoked: m.deny},
 	})

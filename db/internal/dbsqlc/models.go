@@ -49,6 +49,20 @@ type Permission struct {
 	CreatedAt   time.Time
 }
 
+type PersonalTokenRow struct {
+	ID         string
+	LookupID   string
+	SecretMAC  []byte
+	MACVersion int16
+	UserID     string
+	Name       string
+	Scopes     []string
+	ExpiresAt  time.Time
+	RevokedAt  *time.Time
+	LastUsedAt *time.Time
+	CreatedAt  time.Time
+}
+
 type RefreshTokenRow struct {
 	LookupID   string
 	SessionID  string

@@ -1,0 +1,200 @@
+package issue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/authgate/authgate/verify"
+)
+
+// PersonalToken is a user's long-lived token (agp_…) as the API shows it. It
+// never holds the secret. A token always expires; what it may do is its scopes
+// intersected with its user's permissions at the time of each check.
+type PersonalToken struct {
+	ID         string     `json:"id"`     // tok_…
+	Prefix     string     `json:"prefix"` // agp_ + lookup id: how a token is recognised in lists and logs
+	UserID     string     `json:"user_id"`
+	Name       string     `json:"name"`
+	Scopes     []string   `json:"scopes"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"` // approximate: recorded at most once a minute
+	CreatedAt  time.Time  `json:"created_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// IssuedToken is a freshly minted personal token. Secret is the full
+// credential: it is shown once, to its user, and stored nowhere.
+type IssuedToken struct {
+	PersonalToken
+	Secret string `json:"token"`
+}
+
+// NewToken is what a user asks for when creating a personal token.
+type NewToken struct {
+	Name          string   // 1 to MaxNameLen printable characters, unique among the user's live tokens
+	Scopes        []string // each one the user holds
+	ExpiresInDays *int     // required: 1 to Options.MaxTokenDays
+}
+
+// CreateToken validates in and stores a new personal token for user userID,
+// created by by and audited (token.create) in the same transaction. An expired
+// token holding the name is revoked first, so the name can be reused.
+// Returns a *FieldError (ErrInvalid) naming the first bad field, an
+// *AuthError (ErrPermission) naming the scopes the user does not hold, and a
+// *StateError (ErrConflict) if a live token of the user has the name.
+func (s *Service) CreateToken(ctx context.Context, userID string, in NewToken, by Actor) (IssuedToken, error) {
+	if err := s.validToken(&in); err != nil {
+		return IssuedToken{}, err
+	}
+	now := s.now()
+	secret := verify.NewKey(verify.PrefixPersonalToken)
+	version, mac := s.hasher.Sum(secret.Secret)
+	d := PersonalTokenDraft{
+		ID: "tok_" + verify.RandomString(16), LookupID: secret.LookupID, SecretMAC: mac, MACVersion: version,
+		UserID: userID, Name: in.Name, Scopes: in.Scopes,
+		ExpiresAt: now.Add(time.Duration(*in.ExpiresInDays) * 24 * time.Hour), CreatedAt: now,
+	}
+	var out IssuedToken
+	err := s.store.InTx(ctx, func(tx Store) error {
+		held, err := tx.UserPermissions(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if err := notHeld(in.Scopes, held); err != nil {
+			return err
+		}
+		expired, err := tx.PersonalTokenRevokeExpiredNamed(ctx, userID, in.Name, now)
+		if err != nil {
+			return err
+		}
+		for _, t := range expired {
+			if err := s.record(ctx, tx, by, "token.revoke", "token", t.ID, OutcomeSuccess, map[string]any{
+				"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "reason": "expired; name reused"}); err != nil {
+				return err
+			}
+		}
+		t, err := tx.PersonalTokenInsert(ctx, d)
+		if errors.Is(err, ErrConflict) {
+			return errors.Join(&StateError{Msg: fmt.Sprintf("you already have a token named %q; revoke it or choose another name", in.Name)}, err)
+		}
+		if err != nil {
+			return err
+		}
+		out = IssuedToken{PersonalToken: t, Secret: secret.Reveal()}
+		return s.record(ctx, tx, by, "token.create", "token", t.ID, OutcomeSuccess, map[string]any{
+			"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "scopes": t.Scopes, "expires_at": t.ExpiresAt})
+	})
+	if err != nil {
+		return IssuedToken{}, fmt.Errorf("create token for user %s: %w", userID, err)
+	}
+	return out, nil
+}
+
+// ListTokens returns user userID's personal tokens in every state, newest
+// first. Returns verify.ErrNotFound if there is no such user.
+func (s *Service) ListTokens(ctx context.Context, userID string) ([]PersonalToken, error) {
+	var out []PersonalToken
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if _, err := tx.UserByID(ctx, userID); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.PersonalTokenListByUser(ctx, userID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tokens of user %s: %w", userID, err)
+	}
+	if out == nil {
+		out = []PersonalToken{}
+	}
+	return out, nil
+}
+
+// RevokeToken ends personal token tokenID of user userID for good, audited
+// (token.revoke) in the same transaction. Revoking a revoked token changes
+// nothing and records nothing. Returns verify.ErrNotFound if the user has no
+// such token (another user's token is as if it did not exist).
+func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string, by Actor) (PersonalToken, error) {
+	var out PersonalToken
+	err := s.store.InTx(ctx, func(tx Store) error {
+		t, err := tx.PersonalTokenByIDForUpdate(ctx, tokenID)
+		if err != nil {
+			return err
+		}
+		if t.UserID != userID {
+			return verify.ErrNotFound
+		}
+		if t.RevokedAt != nil {
+			out = t
+			return nil
+		}
+		if out, err = tx.PersonalTokenRevoke(ctx, tokenID, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, "token.revoke", "token", t.ID, OutcomeSuccess, map[string]any{
+			"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID})
+	})
+	if err != nil {
+		return PersonalToken{}, fmt.Errorf("revoke token %s: %w", tokenID, err)
+	}
+	return out, nil
+}
+
+// validToken checks in and puts its scopes in order, without duplicates.
+func (s *Service) validToken(in *NewToken) error {
+	if err := validTokenName(in.Name); err != nil {
+		return err
+	}
+	if in.ExpiresInDays == nil {
+		return invalid("expires_in_days", fmt.Sprintf("is required: the token's life in days, 1 to %d (tokens always expire)", s.opts.MaxTokenDays))
+	}
+	if d := *in.ExpiresInDays; d < 1 || d > s.opts.MaxTokenDays {
+		return invalid("expires_in_days", fmt.Sprintf("must be between 1 and %d (tokens always expire)", s.opts.MaxTokenDays))
+	}
+	if err := validScopes(in.Scopes); err != nil {
+		return err
+	}
+	in.Scopes = slices.Compact(slices.Sorted(slices.Values(in.Scopes)))
+	if in.Scopes == nil {
+		in.Scopes = []string{}
+	}
+	return nil
+}
+
+// validTokenName is validName, also refusing characters that print nothing
+// (format characters such as bidi overrides, private use, line separators), so
+// a list of tokens shows each name as it is.
+func validTokenName(name string) error {
+	if err := validName(name); err != nil {
+		return err
+	}
+	for _, r := range name {
+		if unicode.In(r, unicode.C, unicode.Zl, unicode.Zp) {
+			return invalid("name", "must be printable text, without formatting or invisible characters")
+		}
+	}
+	return nil
+}
+
+// notHeld refuses scopes that are not among held, naming them.
+func notHeld(scopes, held []string) error {
+	var missing []string
+	for _, sc := range scopes {
+		if !slices.Contains(held, sc) {
+			missing = append(missing, sc)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return &AuthError{Err: ErrPermission, Msg: "you do not hold scope " + missing[0] + "; a token can carry only permissions you hold"}
+	}
+	return &AuthError{Err: ErrPermission, Msg: "you do not hold scopes " + strings.Join(missing, ", ") + "; a token can carry only permissions you hold"}
+}
