@@ -2,6 +2,7 @@ package verify
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,8 @@ type DenyList struct {
 
 	mu    sync.RWMutex
 	until map[string]time.Time // session id → revoked until
+
+	trusted atomic.Int64 // unix nanoseconds until which the list is known complete; 0: always
 }
 
 var _ SessionDenyList = (*DenyList)(nil)
@@ -69,4 +72,17 @@ func (d *DenyList) Len() int {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return len(d.until)
+}
+
+// TrustUntil records that the list holds every revocation made so far, and
+// may be trusted until t. Whoever feeds the list calls it after each complete
+// read of the revocations; once t passes without another call, Current is
+// false and access tokens are refused rather than checked against a list that
+// may be missing revocations. A list never given a time is always current.
+func (d *DenyList) TrustUntil(t time.Time) { d.trusted.Store(t.UnixNano()) }
+
+// Current reports whether the list may be trusted now (see TrustUntil).
+func (d *DenyList) Current() bool {
+	t := d.trusted.Load()
+	return t == 0 || d.now().UnixNano() < t
 }

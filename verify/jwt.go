@@ -47,6 +47,18 @@ type SessionDenyList interface {
 	Revoked(sessionID string) bool
 }
 
+// currentDenyList is a SessionDenyList that knows whether it is up to date
+// (*DenyList is one). When it is not, access tokens are refused with a 500:
+// authgate fails closed rather than honour a token whose session may have
+// been revoked where it cannot see.
+type currentDenyList interface {
+	SessionDenyList
+	Current() bool
+}
+
+// errDenyListStale is an internal failure: Status maps it to 500.
+var errDenyListStale = errors.New("the session deny-list is out of date (Postgres unreachable?)")
+
 // defaultLeeway follows RFC 7519 §4.1.4's "a few minutes at most", and the
 // common 30 s of OAuth libraries.
 const defaultLeeway = 30 * time.Second
@@ -67,6 +79,7 @@ type jwtVerifier struct {
 	parser  *jwt.Parser
 	keys    JWTKeys
 	revoked SessionDenyList
+	current currentDenyList // revoked, when it can tell whether it is up to date; else nil
 	cache   *lru.Cache[string, *tokenEntry]
 	epoch   atomic.Uint64 // bumped by forgetAll: verifications that started before it are not kept
 	ttl     time.Duration
@@ -93,7 +106,8 @@ func newJWTVerifier(o JWTOptions, size int, ttl time.Duration, now func() time.T
 	if err != nil {
 		return nil, err
 	}
-	return &jwtVerifier{
+	current, _ := o.Revoked.(currentDenyList)
+	return &jwtVerifier{current: current,
 		// The algorithms any key may have; keyFor pins the one of the token's key.
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{AlgES256, AlgEdDSA, AlgHS256}),
@@ -124,6 +138,9 @@ func (j *jwtVerifier) authenticate(token string) (*Principal, error) {
 		}
 	}
 	// 2. Its session, now: a logout takes effect even for cached tokens.
+	if j.current != nil && !j.current.Current() {
+		return nil, errDenyListStale
+	}
 	if j.revoked.Revoked(e.principal.SessionID) {
 		return nil, errSessionRevoked
 	}

@@ -394,3 +394,25 @@ func (f *jwtFixture) signedByTrustedKey(token string) bool {
 	}
 	return false
 }
+
+func TestJWT_StaleDenyListFailsClosed(t *testing.T) {
+	now := testNow
+	clock := func() time.Time { return now }
+	f := newJWTFixture(t, clock)
+	v := newTestVerifierJWT(t, notFoundStore(), clock, f.options())
+	ctx := context.Background()
+	tok := f.token(t, nil)
+	f.deny.TrustUntil(testNow.Add(15 * time.Second)) // the feed read the revocations just now
+	if _, err := v.Authenticate(ctx, tok); err != nil {
+		t.Fatalf("with a current deny-list: %v; want the token allowed", err)
+	}
+	now = testNow.Add(16 * time.Second) // and has not managed to since
+	_, err := v.Authenticate(ctx, tok)
+	if status, code := Status(err); status != 500 || code != CodeServerError {
+		t.Fatalf("with a stale deny-list: %v (%d %s); want a 500 server_error, never an allow", err, status, code)
+	}
+	f.deny.TrustUntil(now.Add(15 * time.Second)) // it reads them again
+	if _, err := v.Authenticate(ctx, tok); err != nil {
+		t.Fatalf("once current again: %v; want the token allowed", err)
+	}
+}

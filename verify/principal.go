@@ -22,8 +22,7 @@ const (
 
 // IdentityHeaders lists every identity header. Proxy configurations must copy
 // each from authgate's answer and strip each from the client's request.
-var IdentityHeaders = []string{HeaderSubject, HeaderKind, HeaderKeyID, HeaderKeyName, HeaderScopes,
-	HeaderUser, HeaderEmail, HeaderRoles}
+var IdentityHeaders = slices.Clone(identityOrder[:])
 
 // Kind says what sort of credential authenticated a principal.
 type Kind string
@@ -52,8 +51,13 @@ type Principal struct {
 	// which it is revoked. It is never sent upstream.
 	SessionID string
 
-	header http.Header // identity headers, built once by NewPrincipal
+	header [len(identityOrder)][]string // identity header values in identityOrder, built once by NewPrincipal
 }
+
+// identityOrder is IdentityHeaders as an array, so WriteHeaders is a fixed
+// loop of map assignments rather than a map iteration.
+var identityOrder = [...]string{HeaderSubject, HeaderKind, HeaderKeyID, HeaderKeyName, HeaderScopes,
+	HeaderUser, HeaderEmail, HeaderRoles}
 
 // NewPrincipal returns a copy of p, its scopes and roles sorted and
 // deduplicated, with its identity headers built once so that WriteHeaders
@@ -62,15 +66,9 @@ type Principal struct {
 func NewPrincipal(p Principal) *Principal {
 	p.Scopes = sortedSet(p.Scopes)
 	p.Roles = sortedSet(p.Roles)
-	p.header = http.Header{
-		HeaderSubject: {headerSafe(p.Subject)},
-		HeaderKind:    {string(p.Kind)},
-		HeaderKeyID:   {headerSafe(p.KeyID)},
-		HeaderKeyName: {headerSafe(p.KeyName)},
-		HeaderScopes:  {strings.Join(p.Scopes, " ")},
-		HeaderUser:    {headerSafe(p.User)},
-		HeaderEmail:   {headerSafe(p.Email)},
-		HeaderRoles:   {strings.Join(p.Roles, " ")},
+	p.header = [...][]string{
+		{headerSafe(p.Subject)}, {string(p.Kind)}, {headerSafe(p.KeyID)}, {headerSafe(p.KeyName)},
+		{strings.Join(p.Scopes, " ")}, {headerSafe(p.User)}, {headerSafe(p.Email)}, {strings.Join(p.Roles, " ")},
 	}
 	return &p
 }
@@ -90,8 +88,11 @@ func (p *Principal) HasScope(s string) bool {
 // WriteHeaders sets every identity header on h, replacing whatever was there.
 // It shares the principal's prebuilt values and does not allocate.
 func (p *Principal) WriteHeaders(h http.Header) {
-	for k, v := range p.header {
-		h[k] = v
+	if p.header[1] == nil { // a bare literal, not from NewPrincipal
+		return
+	}
+	for i, name := range identityOrder {
+		h[name] = p.header[i]
 	}
 }
 

@@ -25,8 +25,13 @@ type revocationFeed struct {
 	resync chan struct{}
 }
 
-// pollEvery is how often the feed reads new revocations from Postgres.
-const pollEvery = 5 * time.Second
+// pollEvery is how often the feed reads the revocations from Postgres. After
+// staleAfter without a complete read, the deny-list is no longer trusted and
+// access tokens are refused (500): a revocation made meanwhile could be missed.
+const (
+	pollEvery  = 5 * time.Second
+	staleAfter = 3 * pollEvery
+)
 
 func newRevocationFeed(store *db.DB, deny *verify.DenyList, now func() time.Time, ttl time.Duration, log *slog.Logger) *revocationFeed {
 	return &revocationFeed{db: store, deny: deny, now: now, ttl: ttl, log: log, resync: make(chan struct{}, 1)}
@@ -52,6 +57,7 @@ func (f *revocationFeed) load(ctx context.Context) error {
 	for _, r := range revs {
 		f.deny.Add(r.SessionID, r.ExpiresAt)
 	}
+	f.deny.TrustUntil(f.now().Add(staleAfter))
 	return nil
 }
 
