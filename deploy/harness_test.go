@@ -205,25 +205,6 @@ func (a *authgate) api(t *testing.T, method, path string, body, out any) {
 	}
 }
 
-// apiStatus calls the management API with the admin key and returns the status, failing only on 5xx.
-func (a *authgate) apiStatus(t *testing.T, method, path string, body any) int {
-	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, "http://"+a.addr+path, bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+a.adminKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 500 {
-		data, _ := io.ReadAll(resp.Body)
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, data)
-	}
-	return resp.StatusCode
-}
-
 type createdKey struct {
 	ID  string `json:"id"`
 	Key string `json:"key"`

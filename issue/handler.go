@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -225,29 +226,11 @@ type keyPage struct {
 }
 
 func (a *API) listKeys(c echo.Context) error {
-	q := c.QueryParams()
-	for name := range q {
-		if name != "state" && name != "limit" && name != "cursor" {
-			return invalid(name, "unknown query parameter; use state, limit and cursor")
-		}
+	after, limit, err := pageParams(c, "state")
+	if err != nil {
+		return err
 	}
-	limit := 50
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return invalid("limit", "must be an integer")
-		}
-		limit = n
-	}
-	var after *Cursor
-	if s := q.Get("cursor"); s != "" {
-		cur, err := decodeCursor(s)
-		if err != nil {
-			return err
-		}
-		after = &cur
-	}
-	keys, next, err := a.svc.Keys(c.Request().Context(), State(q.Get("state")), after, limit)
+	keys, next, err := a.svc.Keys(c.Request().Context(), State(c.QueryParam("state")), after, limit)
 	if err != nil {
 		return err
 	}
@@ -327,6 +310,32 @@ type rawObject struct{ raw []byte }
 func (o *rawObject) UnmarshalJSON(b []byte) error {
 	o.raw = append([]byte(nil), b...)
 	return nil
+}
+
+// pageParams reads the paging parameters of a list route, limit (default 50;
+// the service checks its range) and cursor, refusing any query parameter other
+// than those and extra.
+func pageParams(c echo.Context, extra ...string) (after *Cursor, limit int, err error) {
+	q := c.QueryParams()
+	for name := range q {
+		if name != "limit" && name != "cursor" && !slices.Contains(extra, name) {
+			return nil, 0, invalid(name, "unknown query parameter; use "+strings.Join(append(extra, "limit", "cursor"), ", "))
+		}
+	}
+	limit = 50
+	if s := q.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil {
+			return nil, 0, invalid("limit", "must be an integer")
+		}
+	}
+	if s := q.Get("cursor"); s != "" {
+		cur, err := decodeCursor(s)
+		if err != nil {
+			return nil, 0, err
+		}
+		after = &cur
+	}
+	return after, limit, nil
 }
 
 func encodeCursor(c Cursor) string {

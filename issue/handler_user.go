@@ -2,7 +2,6 @@ package issue
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 )
@@ -57,27 +56,9 @@ type userPage struct {
 }
 
 func (a *API) listUsers(c echo.Context) error {
-	q := c.QueryParams()
-	for name := range q {
-		if name != "limit" && name != "cursor" {
-			return invalid(name, "unknown query parameter; use limit and cursor")
-		}
-	}
-	limit := 50
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return invalid("limit", "must be an integer")
-		}
-		limit = n
-	}
-	var after *Cursor
-	if s := q.Get("cursor"); s != "" {
-		cur, err := decodeCursor(s)
-		if err != nil {
-			return err
-		}
-		after = &cur
+	after, limit, err := pageParams(c)
+	if err != nil {
+		return err
 	}
 	users, next, err := a.svc.ListUsers(c.Request().Context(), after, limit)
 	if err != nil {

@@ -43,6 +43,25 @@ func openStore(ctx context.Context, cfg Config, migrate bool) (*db.DB, error) {
 	return store, nil
 }
 
+// openService opens the database (migrating it unless AUTHGATE_MIGRATE=false)
+// and the issuer over it, with the configuration's policies, for the commands
+// that write straight to the database. The caller closes the store.
+func openService(ctx context.Context, environ map[string]string) (*db.DB, *issue.Service, error) {
+	cfg, err := LoadConfig(environ, true, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	hasher, err := cfg.Hasher()
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := openStore(ctx, cfg, cfg.Migrate)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, issue.NewService(store, hasher, nil, cfg.IssuerOptions()), nil
+}
+
 // keys runs 'authgate keys create': the bootstrap path, straight to the database.
 func keys(ctx context.Context, args []string, environ map[string]string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
@@ -60,20 +79,11 @@ func keys(ctx context.Context, args []string, environ map[string]string, stdout,
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; scopes go in --scope", fs.Arg(0))
 	}
-	cfg, err := LoadConfig(environ, true, true)
-	if err != nil {
-		return err
-	}
-	hasher, err := cfg.Hasher()
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg, cfg.Migrate)
+	store, svc, err := openService(ctx, environ)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	svc := issue.NewService(store, hasher, nil, issue.Options{})
 	if *ifNone {
 		n, err := svc.CountKeys(ctx)
 		if err != nil {
@@ -120,15 +130,7 @@ func users(ctx context.Context, args []string, environ map[string]string, stdin 
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; the password is read from standard input", fs.Arg(0))
 	}
-	cfg, err := LoadConfig(environ, true, true)
-	if err != nil {
-		return err
-	}
-	hasher, err := cfg.Hasher()
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg, cfg.Migrate)
+	store, svc, err := openService(ctx, environ)
 	if err != nil {
 		return err
 	}
@@ -151,7 +153,6 @@ func users(ctx context.Context, args []string, environ map[string]string, stdin 
 		return fmt.Errorf("read the password from standard input: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	svc := issue.NewService(store, hasher, nil, issue.Options{PasswordMinLen: cfg.PasswordMinLength})
 	u, err := svc.CreateUser(ctx, issue.NewUser{Username: *username, Email: *email, FullName: *fullName,
 		Password: password, Roles: roles}, issue.Actor{ID: "cli"})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/authgate/authgate/issue"
 	"github.com/authgate/authgate/verify"
 )
 
@@ -136,6 +137,18 @@ func (c Config) Hasher() (*verify.Hasher, error) {
 		return nil, err
 	}
 	return verify.NewHasher(map[int16][]byte{1: k}, 1)
+}
+
+// IssuerOptions returns the issuer's policies from the configuration (without
+// a Signer, which needs the signing keys).
+func (c Config) IssuerOptions() issue.Options {
+	return issue.Options{
+		AccessTTL: c.AccessTTL, RefreshIdleTTL: c.RefreshIdleTTL, RefreshAbsoluteTTL: c.RefreshAbsoluteTTL,
+		MaxSessions: c.MaxSessions, PasswordMinLen: c.PasswordMinLength,
+		LockoutThreshold: c.LockoutThreshold, LockoutWindow: c.LockoutWindow, LockoutDuration: c.LockoutDuration,
+		AllowRegistration: c.AllowRegistration, AuditRetention: c.AuditRetention, MaxTokenDays: c.MaxTokenDays,
+		Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: tokenLeeway,
+	}
 }
 
 // StaticKeyset returns the verifier's static keys, hashed, or nil when none are configured.

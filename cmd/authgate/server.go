@@ -58,13 +58,7 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	m.svcOpts = issue.Options{
-		AccessTTL: m.cfg.AccessTTL, RefreshIdleTTL: m.cfg.RefreshIdleTTL, RefreshAbsoluteTTL: m.cfg.RefreshAbsoluteTTL,
-		MaxSessions: m.cfg.MaxSessions, PasswordMinLen: m.cfg.PasswordMinLength,
-		LockoutThreshold: m.cfg.LockoutThreshold, LockoutWindow: m.cfg.LockoutWindow, LockoutDuration: m.cfg.LockoutDuration,
-		AllowRegistration: m.cfg.AllowRegistration, AuditRetention: m.cfg.AuditRetention, MaxTokenDays: m.cfg.MaxTokenDays,
-		Issuer: m.cfg.JWTIssuer, Audience: m.cfg.JWTAudience, Leeway: tokenLeeway,
-	}
+	m.svcOpts = m.cfg.IssuerOptions()
 	// No token outlives its session's revocation or its key's retirement by more than this.
 	tokenLife := m.cfg.AccessTTL + tokenLeeway
 	if err := m.startKeys(ctx, now, tokenLife); err != nil {

@@ -137,14 +137,14 @@ func TestMain_StaticKeysFromTheEnvironment(t *testing.T) {
 	}
 
 	// A bad list stops the start with a message naming the variable and the entry, not the key.
-	_, err := LoadConfig(testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_STATIC_KEYS", `["tiny-k3y", "`+doorbell+`"]`), true, true)
-	if err == nil {
-		bad := testEnv(dbtest.URL(t), "AUTHGATE_STATIC_KEYS", "tiny-k3y,"+doorbell)
-		cfg, _ := LoadConfig(bad, true, true)
-		h, _ := cfg.Hasher()
-		_, err = cfg.StaticKeyset(h)
-	}
-	if err == nil || !strings.Contains(err.Error(), "AUTHGATE_STATIC_KEYS") || strings.Contains(err.Error(), "tiny-k3y") {
-		t.Errorf("a short static key: %v; want an error naming AUTHGATE_STATIC_KEYS without the key", err)
+	for _, list := range []string{"tiny-k3y," + doorbell, `["` + doorbell + `", {"key": "tiny-k3y"}]`, `["tiny-k3y"`} {
+		cfg, err := LoadConfig(testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_STATIC_KEYS", list), true, true)
+		if err == nil {
+			h, _ := cfg.Hasher()
+			_, err = cfg.StaticKeyset(h)
+		}
+		if err == nil || !strings.Contains(err.Error(), "AUTHGATE_STATIC_KEYS") || strings.Contains(err.Error(), "tiny-k3y") {
+			t.Errorf("static keys %.20s…: %v; want an error naming AUTHGATE_STATIC_KEYS without the key", list, err)
+		}
 	}
 }
