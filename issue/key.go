@@ -291,6 +291,10 @@ func (in *NewKey) validate(now time.Time) error {
 	return nil
 }
 
+// validName checks the name of a key or a personal token: 1 to MaxNameLen
+// characters of printable text. Names are shown in lists and sent upstream as
+// X-Auth-Key-Name, so control, format (bidi overrides, zero-width), private-use
+// and line-separator characters are refused: each name reads as it is.
 func validName(name string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
@@ -301,8 +305,8 @@ func validName(name string) error {
 		return invalid("name", fmt.Sprintf("must be at most %d characters", MaxNameLen))
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) {
-			return invalid("name", "must not contain control characters")
+		if unicode.In(r, unicode.C, unicode.Zl, unicode.Zp) {
+			return invalid("name", "must be printable text, without control, formatting or invisible characters")
 		}
 	}
 	return nil

@@ -48,6 +48,8 @@ func TestService_CreateKeyRejectsBadInput(t *testing.T) {
 		{"BlankName", issue.NewKey{Name: "   "}, "name"},
 		{"LongName", issue.NewKey{Name: strings.Repeat("é", issue.MaxNameLen+1)}, "name"},
 		{"ControlInName", issue.NewKey{Name: "a\nb"}, "name"},
+		{"BidiOverrideInName", issue.NewKey{Name: "cam\u202egnp.exe"}, "name"},
+		{"ZeroWidthInName", issue.NewKey{Name: "ca\u200bm"}, "name"},
 		{"InvalidUTF8Name", issue.NewKey{Name: "a\xffb"}, "name"},
 		{"BadScope", issue.NewKey{Name: "a", Scopes: []string{"events read"}}, "scopes"},
 		{"EmptyScope", issue.NewKey{Name: "a", Scopes: []string{""}}, "scopes"},

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/authgate/authgate/verify"
 )
@@ -148,7 +147,7 @@ func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string, by Ac
 
 // validToken checks in and puts its scopes in order, without duplicates.
 func (s *Service) validToken(in *NewToken) error {
-	if err := validTokenName(in.Name); err != nil {
+	if err := validName(in.Name); err != nil {
 		return err
 	}
 	if in.ExpiresInDays == nil {
@@ -163,21 +162,6 @@ func (s *Service) validToken(in *NewToken) error {
 	in.Scopes = slices.Compact(slices.Sorted(slices.Values(in.Scopes)))
 	if in.Scopes == nil {
 		in.Scopes = []string{}
-	}
-	return nil
-}
-
-// validTokenName is validName, also refusing characters that print nothing
-// (format characters such as bidi overrides, private use, line separators), so
-// a list of tokens shows each name as it is.
-func validTokenName(name string) error {
-	if err := validName(name); err != nil {
-		return err
-	}
-	for _, r := range name {
-		if unicode.In(r, unicode.C, unicode.Zl, unicode.Zp) {
-			return invalid("name", "must be printable text, without formatting or invisible characters")
-		}
 	}
 	return nil
 }
