@@ -1,0 +1,55 @@
+package issue
+
+import (
+	"encoding/base64"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// pageParams reads the paging parameters of a list route, limit (default 50;
+// the service checks its range) and cursor, refusing any query parameter other
+// than those and extra.
+func pageParams(c echo.Context, extra ...string) (after *Cursor, limit int, err error) {
+	q := c.QueryParams()
+	for name := range q {
+		if name != "limit" && name != "cursor" && !slices.Contains(extra, name) {
+			return nil, 0, invalid(name, "unknown query parameter; use "+strings.Join(append(extra, "limit", "cursor"), ", "))
+		}
+	}
+	limit = 50
+	if s := q.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil {
+			return nil, 0, invalid("limit", "must be an integer")
+		}
+	}
+	if s := q.Get("cursor"); s != "" {
+		cur, err := decodeCursor(s)
+		if err != nil {
+			return nil, 0, err
+		}
+		after = &cur
+	}
+	return after, limit, nil
+}
+
+func encodeCursor(c Cursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "." + c.ID))
+}
+
+func decodeCursor(s string) (Cursor, error) {
+	bad := invalid("cursor", "is not a cursor this API returned")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, bad
+	}
+	ts, id, ok := strings.Cut(string(b), ".")
+	micros, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil || id == "" {
+		return Cursor{}, bad
+	}
+	return Cursor{CreatedAt: time.UnixMicro(micros).UTC(), ID: id}, nil
+}
