@@ -244,8 +244,7 @@ var cases = []testCase{
 		// Each path routes, once normalised, to /cameras/: a key without
 		// cameras:stream must not get through via the open /public/ route or the
 		// catch-all. A proxy may also refuse the path itself (400).
-		for _, p := range []string{"/public/../cameras/", "/public/%2e%2e/cameras/", "/public/%2E%2E/cameras/",
-			"//cameras/", "/./cameras/", "/public/..%2fcameras/", "/x/../cameras//"} {
+		for _, p := range []string{"/public/../cameras/", "//cameras/", "/./cameras/", "/x/../cameras//"} {
 			tag := uniqueTag("path")
 			withKey := s.send(t, "GET", p+tag, apiKey(s.events), "")
 			s.denied(t, withKey, tag, http.StatusForbidden, http.StatusBadRequest, http.StatusNotFound)
@@ -255,22 +254,34 @@ var cases = []testCase{
 			t.Logf("%-26s with a key lacking the scope: %d, without a key: %d", p, withKey.status, without.status)
 		}
 	}},
-	{name: "PathAboveRoot", run: func(t *testing.T, s *stack) {
-		// A path that climbs above the root: nginx refuses it (400), Caddy passes it
-		// raw and authgate refuses it (403 invalid_path), Traefik resolves it before
-		// routing. Whatever passes must reach the app resolved, as it was judged.
-		for _, p := range []string{"/%2e%2e/cameras/", "/cameras/%2e%2e/%2e%2e/cameras/"} {
-			tag := uniqueTag("above-root")
-			r := s.send(t, "GET", p+tag, apiKey(s.camera), "")
-			if r.fromUpstream() {
-				s.allowed(t, r, tag, s.camera, "cameras:stream")
-				if got, want := s.up.uri(tag), "/cameras/"+tag; got != want {
-					t.Errorf("the app received %q; want %q, the path the proxy routed on", got, want)
+	{name: "PathEncodedDotSegment", run: func(t *testing.T, s *stack) {
+		// A . or .. that only decoding makes, above the root or not. Proxies and
+		// apps disagree on where it leads (/events/..%2Fcameras/ is /events/ to a
+		// Traefik allowing encoded slashes, /cameras/ to nginx and Caddy), so
+		// authgate refuses it whatever the key (403 invalid_path); nginx and the
+		// shipped Traefik refuse some themselves (400), and Traefik decodes %2e
+		// before routing. Whatever passes must reach the app resolved, to
+		// /cameras/, with the key that route needs.
+		for _, p := range []string{"/public/%2e%2e/cameras/", "/public/%2E%2E/cameras/", "/public/..%2fcameras/",
+			"/events/..%2Fcameras/", "/x/.%2e/cameras/", "/%2e%2e/cameras/", "/cameras/%2e%2e/%2e%2e/cameras/"} {
+			var statuses []int
+			for _, h := range []http.Header{apiKey(s.camera), apiKey(s.events), nil} {
+				tag := uniqueTag("encoded-dots")
+				r := s.send(t, "GET", p+tag, h, "")
+				statuses = append(statuses, r.status)
+				switch {
+				case r.fromUpstream():
+					s.allowed(t, r, tag, s.camera, "cameras:stream")
+					if got, want := s.up.uri(tag), "/cameras/"+tag; got != want {
+						t.Errorf("the app received %q; want %q, the path the proxy routed on", got, want)
+					}
+				case h == nil:
+					s.denied(t, r, tag, http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound)
+				default:
+					s.denied(t, r, tag, http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound)
 				}
-			} else {
-				s.denied(t, r, tag, http.StatusBadRequest, http.StatusForbidden)
 			}
-			t.Logf("%-34s with the right key: %d %.60s", p, r.status, r.body)
+			t.Logf("%-34s camera key: %d, events key: %d, no key: %d", p, statuses[0], statuses[1], statuses[2])
 		}
 	}},
 	{name: "PostWithBody", run: func(t *testing.T, s *stack) {

@@ -15,6 +15,12 @@
 // decode %-escapes once, collapse //, resolve . and ..) before anything judges
 // it; Target.Path holds the result and Target.URI the raw string, whose query is
 // where query_token reads. A path that cannot be normalised safely is denied.
+// That includes a . or .. segment made by decoding (%2e%2e, .%2e, ..%2F,
+// %2F..%2F): proxies and apps disagree on where it leads (Traefik cleans
+// without decoding and routes /events/..%2Fcameras/x as /events/, an app that
+// decodes first serves /cameras/x), so no route can be judged for it. Only a .
+// or .. typed literally between literal slashes is resolved; an encoded slash
+// that makes no dot segment (/projects/group%2Fname) passes.
 //
 // Both accept any method and never read or wait for the request body: a
 // subrequest that announces one is answered at once, with Connection: close, so
@@ -68,8 +74,9 @@
 //   - 403: a valid credential of any kind without a required scope
 //     (error="insufficient_scope");
 //     or, whatever the credential, a path that cannot be normalised safely: a ..
-//     above the root, an invalid %-escape, a control character, or no leading /
-//     (error="invalid_path", no WWW-Authenticate).
+//     above the root, a . or .. made by %-escapes, an invalid %-escape, a
+//     control character, or no leading / (error="invalid_path", no
+//     WWW-Authenticate).
 //   - 500: the proxy is misconfigured (the body and the log say how) or authgate
 //     could not check the credential. Never an allow.
 //
@@ -113,6 +120,7 @@
 // announcements and a periodic poll), every token of that session is refused at
 // once. The bound is thus the deny list's delivery time, and the poll interval
 // when announcements are lost; it never exceeds the tokens' own lifetime plus
-// the leeway. A removed signing key stops admitting cached tokens when the
+// the leeway. While the deny list is not Current (its feed has not completed a
+// read recently enough), every access token is refused with a 500. A removed signing key stops admitting cached tokens when the
 // caller calls Verifier.ForgetAll, and after CacheTTL otherwise.
 package verify

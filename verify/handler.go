@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,8 +36,8 @@ type Handler struct {
 	verifier *Verifier
 	log      *slog.Logger
 
-	reqs  sync.Map // raw verify-URL query → *Requirement, parsed once
-	nreqs atomic.Int32
+	reqs  sync.Map     // raw verify-URL query → *Requirement, parsed once
+	nreqs atomic.Int32 // stores counted against maxRequirements; stops there, never wraps
 
 	idPrefix string        // random per handler, so ids differ across instances
 	idSeq    atomic.Uint64 // numbers the ids this handler makes
@@ -107,7 +106,9 @@ func (h *Handler) requirement(rawQuery string) (*Requirement, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h.nreqs.Add(1) <= maxRequirements {
+	// Load first: once the bound is reached the counter stops moving, so it
+	// can never wrap round to a value below the bound.
+	if h.nreqs.Load() < maxRequirements && h.nreqs.Add(1) <= maxRequirements {
 		h.reqs.Store(rawQuery, req)
 	}
 	return req, nil
@@ -128,7 +129,9 @@ var (
 	bodyInvalid = mustJSON(denyBody{CodeInvalidToken,
 		"the credential is malformed, unknown, expired, disabled or revoked"})
 	bodyBadPath = mustJSON(denyBody{CodeInvalidPath,
-		"the request path cannot be normalised safely (a .. above the root, a bad %-escape or a control character)"})
+		"the request path cannot be normalised safely (a .. above the root, a . or .. made by %-escapes, a bad %-escape or a control character)"})
+	bodyMisconfigured = mustJSON(denyBody{CodeProxyMisconfigured,
+		"the proxy did not call authgate the way this endpoint needs (see authgate's log)"})
 	bodyServer = mustJSON(denyBody{CodeServerError,
 		"authgate could not check the credential; the request is denied (see authgate's log)"})
 )
@@ -165,9 +168,11 @@ func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err erro
 	case CodeInvalidPath:
 		body = bodyBadPath // no challenge: no credential would help
 	case CodeProxyMisconfigured:
+		body, level = bodyMisconfigured, slog.LevelError
 		var ce *ConfigError
-		errors.As(err, &ce)
-		body, level = mustJSON(denyBody{code, ce.Msg}), slog.LevelError
+		if errors.As(err, &ce) && ce != nil { // its message is written to be shown
+			body = mustJSON(denyBody{code, ce.Msg})
+		}
 	default:
 		body, level = bodyServer, slog.LevelError
 	}
@@ -206,16 +211,4 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
-}
-
-// requestID returns the id the proxy gave the request (nginx: proxy_set_header
-// X-Request-Id $request_id), or a new one when it gave none or an unusable one.
-// New ids are a per-handler random prefix and a counter: unique, and cheap on a
-// deny path that a flood of garbage credentials can drive.
-func (h *Handler) requestID(hdr http.Header) string {
-	if id := first(hdr, echo.HeaderXRequestID); id != "" && len(id) <= 64 && visibleASCII(id) {
-		return id
-	}
-	var buf [32]byte
-	return string(strconv.AppendUint(append(buf[:0], h.idPrefix...), h.idSeq.Add(1), 36))
 }

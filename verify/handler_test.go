@@ -2,7 +2,10 @@ package verify
 
 import (
 	"bufio"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -184,6 +187,61 @@ func TestHandler_DenyCarriesARequestID(t *testing.T) {
 				t.Fatalf("status %d, X-Request-Id %q; want 401 with id %q (or a fresh, unused one when empty)", w.Code, got, tc.want)
 			}
 			made[got] = true
+		})
+	}
+}
+
+// The parsed-requirement cache stays bounded however many distinct verify
+// URLs are seen, even after its counter would have wrapped.
+func TestHandler_RequirementCacheBound(t *testing.T) {
+	const query = "scope=events:read"
+	for _, tt := range []struct {
+		name   string
+		before int32 // the counter before a miss
+		kept   bool
+	}{
+		{"Empty", 0, true},
+		{"LastSlot", maxRequirements - 1, true},
+		{"Full", maxRequirements, false},
+		{"AfterTwoToThe31Misses", math.MaxInt32, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := NewHandler(nil, slog.New(slog.DiscardHandler))
+			h.nreqs.Store(tt.before)
+			if _, err := h.requirement(query); err != nil {
+				t.Fatal(err)
+			}
+			if _, kept := h.reqs.Load(query); kept != tt.kept {
+				t.Fatalf("with the counter at %d: kept = %t; want %t", tt.before, kept, tt.kept)
+			}
+			if got := h.nreqs.Load(); got < tt.before {
+				t.Fatalf("counter went from %d to %d; want it never to wrap", tt.before, got)
+			}
+		})
+	}
+}
+
+// A misconfiguration shows the client its ConfigError's message, and a fixed
+// one when the error only wraps ErrMisconfigured.
+func TestHandler_DenyMisconfigured(t *testing.T) {
+	h, e := NewHandler(nil, slog.New(slog.DiscardHandler)), echo.New()
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"ConfigError", fmt.Errorf("target: %w", &ConfigError{Msg: "send X-Forwarded-Uri"}), "send X-Forwarded-Uri"},
+		{"SentinelOnly", fmt.Errorf("x: %w", ErrMisconfigured),
+			"the proxy did not call authgate the way this endpoint needs (see authgate's log)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.deny(e.NewContext(httptest.NewRequest("GET", PathForwardAuth, nil), rec), forwardAuth, nil, tt.err)
+			var got denyBody
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != 500 ||
+				got.Error != CodeProxyMisconfigured || got.Description != tt.want {
+				t.Fatalf("got %d %s; want 500 %s %q", rec.Code, rec.Body, CodeProxyMisconfigured, tt.want)
+			}
 		})
 	}
 }

@@ -39,20 +39,20 @@ type JWTKeys interface {
 	VerificationKey(kid string) (alg string, key any, ok bool)
 }
 
-// SessionDenyList says which login sessions are revoked. It is asked on every
-// request that presents a JWT, cached or not, so it must answer from memory.
-// DenyList is one.
+// SessionDenyList says which login sessions are revoked, and whether it is up
+// to date. It is asked on every request that presents a JWT, cached or not, so
+// it must answer from memory. DenyList is one.
+//
+// Current is part of the contract, not an option: while it is false, access
+// tokens are refused with a 500, because authgate fails closed rather than
+// honour a token whose session may have been revoked where it cannot see. A
+// list that is always complete (a fixed set, in a test) says so by returning
+// true.
 type SessionDenyList interface {
 	// Revoked reports whether tokens of the session with this id must be refused now.
 	Revoked(sessionID string) bool
-}
-
-// currentDenyList is a SessionDenyList that knows whether it is up to date
-// (*DenyList is one). When it is not, access tokens are refused with a 500:
-// authgate fails closed rather than honour a token whose session may have
-// been revoked where it cannot see.
-type currentDenyList interface {
-	SessionDenyList
+	// Current reports whether the list may be trusted now: it holds every
+	// revocation made until a moment recent enough.
 	Current() bool
 }
 
@@ -79,7 +79,6 @@ type jwtVerifier struct {
 	parser  *jwt.Parser
 	keys    JWTKeys
 	revoked SessionDenyList
-	current currentDenyList // revoked, when it can tell whether it is up to date; else nil
 	cache   *lru.Cache[string, *tokenEntry]
 	epoch   atomic.Uint64 // bumped by forgetAll: verifications that started before it are not kept
 	ttl     time.Duration
@@ -106,8 +105,7 @@ func newJWTVerifier(o JWTOptions, size int, ttl time.Duration, now func() time.T
 	if err != nil {
 		return nil, err
 	}
-	current, _ := o.Revoked.(currentDenyList)
-	return &jwtVerifier{current: current,
+	return &jwtVerifier{
 		// The algorithms any key may have; keyFor pins the one of the token's key.
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{AlgES256, AlgEdDSA, AlgHS256}),
@@ -138,7 +136,7 @@ func (j *jwtVerifier) authenticate(token string) (*Principal, error) {
 		}
 	}
 	// 2. Its session, now: a logout takes effect even for cached tokens.
-	if j.current != nil && !j.current.Current() {
+	if !j.revoked.Current() {
 		return nil, errDenyListStale
 	}
 	if j.revoked.Revoked(e.principal.SessionID) {

@@ -416,3 +416,44 @@ func TestJWT_StaleDenyListFailsClosed(t *testing.T) {
 		t.Fatalf("once current again: %v; want the token allowed", err)
 	}
 }
+
+// revokedOnly is a deny list that cannot tell whether it is up to date.
+type revokedOnly struct{}
+
+func (revokedOnly) Revoked(string) bool { return false }
+
+// fixedDenyList is a deny list other than DenyList, revoking nothing.
+type fixedDenyList struct{ current bool }
+
+func (fixedDenyList) Revoked(string) bool { return false }
+func (l fixedDenyList) Current() bool     { return l.current }
+
+// The staleness check cannot be left out by accident: a list that cannot say
+// whether it is current is no SessionDenyList, and any list that can is asked.
+func TestJWT_DenyListMustSayWhetherCurrent(t *testing.T) {
+	if _, ok := any(revokedOnly{}).(SessionDenyList); ok {
+		t.Fatal("a list without Current is a SessionDenyList; want it to need Current")
+	}
+	f := newJWTFixture(t, fixedClock(testNow))
+	for _, tt := range []struct {
+		name       string
+		list       fixedDenyList
+		wantStatus int
+	}{
+		{"Current", fixedDenyList{current: true}, 200},
+		{"Stale", fixedDenyList{current: false}, 500},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := f.options()
+			o.Revoked = tt.list
+			v := newTestVerifierJWT(t, notFoundStore(), fixedClock(testNow), o)
+			status := 200
+			if _, err := v.Authenticate(context.Background(), f.token(t, nil)); err != nil {
+				status, _ = Status(err)
+			}
+			if status != tt.wantStatus {
+				t.Fatalf("status = %d; want %d", status, tt.wantStatus)
+			}
+		})
+	}
+}

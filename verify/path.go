@@ -15,10 +15,19 @@ import (
 // segments resolved. A trailing slash is kept: /a/b/ and /a/b/c/.. both give
 // /a/b/, and /a/. gives /a/.
 //
+// Only a . or .. typed as such, between literal slashes (or after the last),
+// is resolved. A . or .. segment that decoding creates (%2e, %2e%2e, .%2e,
+// ..%2F, %2F..%2F) is refused, because proxies and apps disagree on it:
+// Traefik cleans without decoding, so it routes /events/..%2Fcameras/x as
+// /events/, while an app that decodes first serves /cameras/x. An encoded
+// slash that creates no dot segment is accepted: /projects/group%2Fname gives
+// /projects/group/name.
+//
 // Returns an error wrapping ErrBadPath if the path does not start with /
 // (absolute-form URLs and * included), holds an invalid %-escape, decodes to a
-// control byte (below 0x20, or 0x7f), or has a .. that climbs above the root.
-// A path that needs no change is returned as is, without allocating.
+// control byte (below 0x20, or 0x7f), has a . or .. segment made by decoding,
+// or has a .. that climbs above the root. A path that needs no change is
+// returned as is, without allocating.
 func CleanPath(uri string) (string, error) {
 	p := beforeQuery(uri)
 	if p == "" || p[0] != '/' {
@@ -75,7 +84,8 @@ func segmentAt[S ~string | ~[]byte](s S, i int) segment {
 }
 
 // cleanPath is CleanPath's slow path for p, which starts with /: decode into
-// a buffer, then normalise it in place (the result never grows).
+// a buffer, refusing dot segments the decoding makes, then normalise it in
+// place (the result never grows).
 func cleanPath(p string) (string, error) {
 	var small [256]byte
 	var buf []byte
@@ -84,21 +94,35 @@ func cleanPath(p string) (string, error) {
 	} else {
 		buf = make([]byte, len(p))
 	}
-	n := 0
-	for i := 0; i < len(p); i++ {
-		c := p[i]
+	// buf[seg:n] is the segment being decoded; escaped says whether it, or the
+	// / before it, came from a %-escape.
+	buf[0] = '/'
+	n, seg, escaped := 1, 1, false
+	for i := 1; i < len(p); i++ {
+		c, esc := p[i], false
 		if c == '%' {
 			if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
 				return "", badPath(p, "has an invalid %-escape")
 			}
-			c = unhex(p[i+1])<<4 | unhex(p[i+2])
+			c, esc = unhex(p[i+1])<<4|unhex(p[i+2]), true
 			i += 2
 		}
 		if c < 0x20 || c == 0x7f {
 			return "", badPath(p, "holds a control character")
 		}
+		if c == '/' {
+			if (escaped || esc) && isDots(buf[seg:n]) {
+				return "", errMadeDots(p)
+			}
+			seg, escaped = n+1, esc
+		} else {
+			escaped = escaped || esc
+		}
 		buf[n] = c
 		n++
+	}
+	if escaped && isDots(buf[seg:n]) {
+		return "", errMadeDots(p)
 	}
 	buf = buf[:n]
 
@@ -130,6 +154,15 @@ func cleanPath(p string) (string, error) {
 		}
 	}
 	return string(buf[:w]), nil
+}
+
+// isDots reports whether a decoded segment is . or ..
+func isDots(b []byte) bool {
+	return len(b) == 1 && b[0] == '.' || len(b) == 2 && b[0] == '.' && b[1] == '.'
+}
+
+func errMadeDots(p string) error {
+	return badPath(p, "has a . or .. segment made by %-escapes")
 }
 
 // beforeQuery returns uri up to its query or fragment.

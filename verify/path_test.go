@@ -28,11 +28,12 @@ var cleanPathTests = []struct {
 	{"DotDotToRoot", "/a/..", "/"},
 	{"DotDotThenSlash", "/a/b/../", "/a/"},
 	{"DotsInNames", "/a.b/..c/c../.../.x", "/a.b/..c/c../.../.x"},
-	{"EncodedDotDot", "/public/%2e%2e/app/secret", "/app/secret"},
-	{"EncodedDotDotMixedCase", "/public/%2E%2e/app", "/app"},
-	{"EncodedDot", "/a/%2e/b", "/a/b"},
-	{"EncodedSlashSeparates", "/a%2F..%2Fb", "/b"},
 	{"EncodedSlashUpperAndLower", "/a%2fb%2F", "/a/b/"},
+	{"EncodedSlashInName", "/projects/group%2Fname", "/projects/group/name"},
+	{"EncodedSlashThenLiteralDotDot", "/a%2Fb/..", "/a/"},
+	{"EncodedSlashBeforeLiteralDotDotSegment", "/a%2F/../b", "/b"},
+	{"EncodedDotInName", "/a/%2e%2e%2e/b%2e/.%2ex", "/a/.../b./..x"},
+	{"EncodedDoubleSlash", "/a%2F%2Fb", "/a/b"},
 	{"DecodedOnce", "/a%252e%252e/b", "/a%2e%2e/b"},
 	{"EncodedSpaceAndUTF8", "/caf%C3%A9/a%20b", "/café/a b"},
 	{"EncodedQuestionMarkIsPath", "/a%3Fb", "/a?b"},
@@ -48,6 +49,22 @@ var cleanPathTests = []struct {
 	{"DotDotAboveRootLater", "/a/../../b", ""},
 	{"EncodedDotDotAboveRoot", "/%2e%2e/x", ""},
 	{"EncodedSlashDotDotAboveRoot", "/%2F..%2Fx", ""},
+
+	// Decoding must not make a . or .. segment: proxies and apps disagree on it.
+	{"EncodedDotDot", "/public/%2e%2e/app/secret", ""},
+	{"EncodedDotDotUpper", "/public/%2E%2E/app", ""},
+	{"EncodedDotDotMixedCase", "/public/%2E%2e/app", ""},
+	{"EncodedDot", "/a/%2e/b", ""},
+	{"DotThenEncodedDot", "/a/.%2e/b", ""},
+	{"EncodedDotThenDot", "/a/%2e./b", ""},
+	{"TrailingEncodedDotDot", "/a/b/%2e%2e", ""},
+	{"DotDotEncodedSlash", "/events/..%2fcameras/x", ""},
+	{"DotDotEncodedSlashUpper", "/events/..%2Fcameras/x", ""},
+	{"EncodedSlashesAroundDotDot", "/a%2f..%2fb", ""},
+	{"EncodedSlashDotDotTrailing", "/a/b%2F..", ""},
+	{"EncodedSlashBeforeDotDot", "/a/%2F../b", ""},
+	{"EncodedSlashAfterDot", "/a/.%2Fb", ""},
+	{"TwoDotDotsEncodedSlashes", "/a/..%2F..%2Fb", ""},
 	{"InvalidEscape", "/a%zz", ""},
 	{"TruncatedEscape", "/a%4", ""},
 	{"BarePercent", "/a%", ""},
@@ -103,6 +120,9 @@ func FuzzCleanPath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, uri string) {
 		got, err := CleanPath(uri)
+		if err == nil && madeDots(beforeQuery(uri)) {
+			t.Fatalf("CleanPath(%q) = %q; want ErrBadPath for a dot segment made by decoding", uri, got)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrBadPath) || got != "" {
 				t.Fatalf("CleanPath(%q) = %q, %v; want \"\" and ErrBadPath", uri, got, err)
@@ -136,4 +156,25 @@ func FuzzCleanPath(f *testing.F) {
 			t.Fatalf("CleanPath(%q) = %q; want %q (path.Clean of the decoded path)", uri, got, want)
 		}
 	})
+}
+
+// madeDots reports whether decoding p makes a . or .. segment that p does not
+// spell out between literal slashes: some segment of p, split on its literal
+// slashes, is neither . nor .. but decodes to something holding one.
+func madeDots(p string) bool {
+	for _, raw := range strings.Split(p, "/") {
+		if raw == "." || raw == ".." {
+			continue
+		}
+		decoded, err := url.PathUnescape(raw)
+		if err != nil {
+			continue // refused for its escape anyway
+		}
+		for _, s := range strings.Split(decoded, "/") {
+			if s == "." || s == ".." {
+				return true
+			}
+		}
+	}
+	return false
 }

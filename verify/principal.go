@@ -51,7 +51,7 @@ type Principal struct {
 	// which it is revoked. It is never sent upstream.
 	SessionID string
 
-	header [len(identityOrder)][]string // identity header values in identityOrder, built once by NewPrincipal
+	header [len(identityOrder)][]string // identity header values in identityOrder, built once by NewPrincipal; nil in a bare literal
 }
 
 // identityOrder is IdentityHeaders as an array, so WriteHeaders is a fixed
@@ -61,8 +61,8 @@ var identityOrder = [...]string{HeaderSubject, HeaderKind, HeaderKeyID, HeaderKe
 
 // NewPrincipal returns a copy of p, its scopes and roles sorted and
 // deduplicated, with its identity headers built once so that WriteHeaders
-// costs nothing per request. Use it for every Principal: one built as a bare
-// literal writes no identity headers.
+// costs nothing per request. Use it for every Principal on the hot path: one
+// built as a bare literal behaves the same, but pays for it on every call.
 func NewPrincipal(p Principal) *Principal {
 	p.Scopes = sortedSet(p.Scopes)
 	p.Roles = sortedSet(p.Roles)
@@ -79,20 +79,30 @@ func sortedSet(s []string) []string {
 	return slices.Compact(s)
 }
 
+// prebuilt reports whether p came from NewPrincipal, whose every header value
+// is non-nil.
+func (p *Principal) prebuilt() bool { return p.header[0] != nil }
+
 // HasScope reports whether the principal holds scope s.
 func (p *Principal) HasScope(s string) bool {
+	if !p.prebuilt() { // a bare literal's scopes may be in any order
+		return slices.Contains(p.Scopes, s)
+	}
 	_, found := slices.BinarySearch(p.Scopes, s)
 	return found
 }
 
-// WriteHeaders sets every identity header on h, replacing whatever was there.
-// It shares the principal's prebuilt values and does not allocate.
+// WriteHeaders sets every identity header on h, replacing whatever was there,
+// so a value the client forged never survives. A principal from NewPrincipal
+// shares its prebuilt values and does not allocate; a bare literal has its
+// values built on each call, the same as NewPrincipal would build them.
 func (p *Principal) WriteHeaders(h http.Header) {
-	if p.header[1] == nil { // a bare literal, not from NewPrincipal
-		return
+	values := &p.header
+	if !p.prebuilt() {
+		values = &NewPrincipal(*p).header
 	}
 	for i, name := range identityOrder {
-		h[name] = p.header[i]
+		h[name] = values[i]
 	}
 }
 

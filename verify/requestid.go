@@ -1,0 +1,32 @@
+package verify
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+)
+
+// MaxRequestIDLen is the longest request id ValidRequestID accepts.
+const MaxRequestIDLen = 64
+
+// ValidRequestID reports whether id may be used as a request id as it is: 1 to
+// MaxRequestIDLen bytes, each visible ASCII (0x21 to 0x7e, so no space, no
+// control byte, nothing beyond ASCII). Such an id is safe to echo in a header
+// and to write in a log line. Callers replace an invalid one with their own
+// rather than repair it.
+func ValidRequestID(id string) bool {
+	return id != "" && len(id) <= MaxRequestIDLen && visibleASCII(id)
+}
+
+// requestID returns the id the proxy gave the request (nginx: proxy_set_header
+// X-Request-Id $request_id), or a new one when it gave none or an invalid one.
+// New ids are a per-handler random prefix and a counter: unique, and cheap on a
+// deny path that a flood of garbage credentials can drive.
+func (h *Handler) requestID(hdr http.Header) string {
+	if id := first(hdr, echo.HeaderXRequestID); ValidRequestID(id) {
+		return id
+	}
+	var buf [32]byte
+	return string(strconv.AppendUint(append(buf[:0], h.idPrefix...), h.idSeq.Add(1), 36))
+}
