@@ -64,6 +64,9 @@ func (db *DB) InTx(ctx context.Context, fn func(issue.Store) error) error {
 // foreign-key violation is taken to mean that a row the statement refers to does
 // not exist (authgate never deletes a row that another still refers to without
 // a cascade); callers that know which name it was say so with unknownName.
+// Values Postgres cannot store (NUL or invalid UTF-8 in text, \u0000 or a lone
+// surrogate in jsonb, a number beyond numeric) come from a client that the
+// issue package's checks missed: they are an issue.ErrInvalid (400), not a 500.
 func interpretError(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return verify.ErrNotFound
@@ -76,6 +79,12 @@ func interpretError(err error) error {
 			return fmt.Errorf("%w: %s", verify.ErrNotFound, pgErr.ConstraintName)
 		case "23514": // check_violation
 			return fmt.Errorf("%w: %s", issue.ErrInvalid, pgErr.ConstraintName)
+		case "22021", // character_not_in_repertoire: NUL or invalid UTF-8 in text
+			"22P05", // untranslatable_character: \u0000 in jsonb
+			"22P02", // invalid_text_representation: a lone surrogate in jsonb
+			"22003": // numeric_value_out_of_range
+			return fmt.Errorf("%w (SQLSTATE %s: %s)", &issue.FieldError{Msg: "the request holds a value that cannot be stored: " +
+				"a NUL character, invalid UTF-8, a lone surrogate or a number out of range"}, pgErr.Code, pgErr.Message)
 		}
 	}
 	return err

@@ -65,6 +65,15 @@ func (db *DB) PermissionList(ctx context.Context) ([]issue.Permission, error) {
 	return perms, nil
 }
 
+// PermissionLock implements issue.RoleStore with a transaction-scoped advisory
+// lock; outside InTx it would be released at once, so it refuses.
+func (db *DB) PermissionLock(ctx context.Context) error {
+	if db.tx == nil {
+		return errors.New("lock the permission catalogue: not inside a transaction (call it inside InTx)")
+	}
+	return interpretError(db.q.PermissionLock(ctx))
+}
+
 // PermissionInsert implements issue.RoleStore. Returns issue.ErrConflict if the
 // name is taken.
 func (db *DB) PermissionInsert(ctx context.Context, p issue.Permission) error {

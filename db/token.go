@@ -17,7 +17,9 @@ var (
 
 // TokenByLookupID implements verify.TokenStore. Scopes are the effective ones:
 // the token's scopes that the user holds now (UserPermissions, so an admin holds
-// them all). Returns verify.ErrNotFound if no token has this lookup id, which
+// them all), less authgate's own permissions (issue.OwnPermission), which a
+// token made by an earlier version may carry and which are refused on use.
+// Returns verify.ErrNotFound if no token has this lookup id, which
 // is also the case once its user is deleted.
 func (db *DB) TokenByLookupID(ctx context.Context, lookupID string) (verify.TokenRecord, error) {
 	r, err := db.q.PersonalTokenGetByLookupID(ctx, lookupID)
@@ -87,6 +89,18 @@ func (db *DB) PersonalTokenRevokeExpiredNamed(ctx context.Context, userID, name 
 	}))
 }
 
+// PersonalTokenListCarrying implements issue.PersonalTokenStore.
+func (db *DB) PersonalTokenListCarrying(ctx context.Context, scopes []string) ([]issue.PersonalToken, error) {
+	return tokensFromRows(db.q.PersonalTokenListCarrying(ctx, scopes))
+}
+
+// PersonalTokenRevokeAllForUser implements issue.PersonalTokenStore.
+func (db *DB) PersonalTokenRevokeAllForUser(ctx context.Context, userID string, now time.Time) ([]issue.PersonalToken, error) {
+	return tokensFromRows(db.q.PersonalTokenRevokeAllForUser(ctx, dbsqlc.PersonalTokenRevokeAllForUserParams{
+		UserID: userID, Now: now,
+	}))
+}
+
 // tokenFromRow converts a generated row at the seam, so no sqlc type leaves db.
 func tokenFromRow(r dbsqlc.PersonalTokenRow, err error) (issue.PersonalToken, error) {
 	if err != nil {
@@ -110,7 +124,8 @@ func tokensFromRows(rows []dbsqlc.PersonalTokenRow, err error) ([]issue.Personal
 	return out, nil
 }
 
-// intersect returns the elements of want that are in have, in want's order.
+// intersect returns the elements of want that are in have, in want's order,
+// leaving out authgate's own permissions.
 func intersect(want, have []string) []string {
 	in := make(map[string]bool, len(have))
 	for _, s := range have {
@@ -118,7 +133,7 @@ func intersect(want, have []string) []string {
 	}
 	out := make([]string, 0, len(want))
 	for _, s := range want {
-		if in[s] {
+		if in[s] && !issue.OwnPermission(s) {
 			out = append(out, s)
 		}
 	}

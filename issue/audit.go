@@ -8,14 +8,6 @@ import (
 	"time"
 )
 
-// Actor is who asked for a change, and from where: every audit row records it.
-type Actor struct {
-	ID        string // key:<id>, user:<id>, cli, or anonymous
-	IP        string
-	UserAgent string
-	RequestID string
-}
-
 // AuditEntry is one row of the audit log. Metadata never holds a secret.
 type AuditEntry struct {
 	ID           int64           `json:"id"`
@@ -56,6 +48,10 @@ func (s *Service) record(ctx context.Context, st Store, by Actor, action, resour
 }
 
 // appendAudit is record for writers that are not the Service (the KeySet).
+// Whatever bytes a client put in by or meta, the row is written: its text is
+// made valid UTF-8 without control characters and cut to the bounds below,
+// and each NUL in meta becomes U+FFFD, since Postgres refuses them in text and
+// jsonb and a change must not fail because its audit row cannot be stored.
 func appendAudit(ctx context.Context, st AuditStore, at time.Time, by Actor, action, resourceType, resourceID, outcome string, meta map[string]any) error {
 	raw := json.RawMessage(`{}`)
 	if len(meta) > 0 {
@@ -63,17 +59,29 @@ func appendAudit(ctx context.Context, st AuditStore, at time.Time, by Actor, act
 		if err != nil {
 			return fmt.Errorf("audit %s: %w", action, err)
 		}
-		raw = b
+		raw = nulFree(b)
 	}
 	err := st.AuditInsert(ctx, AuditEntry{
-		At: at, Actor: by.ID, Action: action, ResourceType: resourceType, ResourceID: resourceID,
-		IP: by.IP, UserAgent: by.UserAgent, RequestID: by.RequestID, Outcome: outcome, Metadata: raw,
+		At: at, Actor: auditText(by.ID, maxParamLen), Action: auditText(action, maxParamLen),
+		ResourceType: auditText(resourceType, maxParamLen), ResourceID: auditText(resourceID, maxParamLen),
+		IP: auditText(by.IP, maxAuditIPLen), UserAgent: cleanUserAgent(by.UserAgent),
+		RequestID: auditText(by.RequestID, maxAuditRequestIDLen), Outcome: outcome, Metadata: raw,
 	})
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil
 }
+
+// Bounds of an audit row's client-supplied text, in bytes; ids and names are
+// bounded by maxParamLen, the user agent by cleanUserAgent.
+const (
+	maxAuditIPLen        = 64
+	maxAuditRequestIDLen = 64
+)
+
+// auditText is s fit for an audit row: cleanText bounded to maxLen bytes.
+func auditText(s string, maxLen int) string { return cleanText(s, maxLen, maxLen) }
 
 // Audit log pages: DefaultAuditLimit rows unless asked, at most MaxAuditLimit.
 const (

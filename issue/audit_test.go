@@ -55,7 +55,7 @@ func assertNoSecrets(t *testing.T, rows []issue.AuditEntry, secrets ...[]byte) {
 func TestService_KeyChangesAreAudited(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	by := issue.Actor{ID: "key:key_admin", IP: "192.0.2.7", UserAgent: "curl/8", RequestID: "req-42"}
+	by := issue.Actor{ID: "key:key_admin", IP: "192.0.2.7", UserAgent: "curl/8", RequestID: "req-42", Authority: issue.AllAuthority()}
 	k, err := b.svc.CreateKey(ctx, issue.NewKey{Name: "cam", Scopes: []string{"cameras:stream"}}, by)
 	if err != nil {
 		t.Fatal(err)
@@ -153,9 +153,9 @@ func TestService_PruneAudit(t *testing.T) {
 	ctx := context.Background()
 	cutoff := t0.Add(-b.svc.Options().AuditRetention)
 	b.now = cutoff.Add(-time.Second)
-	old := must(b.svc.CreateKey(ctx, issue.NewKey{Name: "old"}, issue.Actor{ID: "test"}))
+	old := must(b.svc.CreateKey(ctx, issue.NewKey{Name: "old"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))
 	b.now = cutoff.Add(time.Second)
-	kept := must(b.svc.CreateKey(ctx, issue.NewKey{Name: "kept"}, issue.Actor{ID: "test"}))
+	kept := must(b.svc.CreateKey(ctx, issue.NewKey{Name: "kept"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))
 	b.now = t0
 
 	if n, err := b.svc.PruneAudit(ctx); err != nil || n != 1 {
@@ -180,7 +180,7 @@ func TestService_RunPrune(t *testing.T) {
 	b := setup(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	b.now = t0.Add(-b.svc.Options().AuditRetention - time.Hour)
-	must(b.svc.CreateKey(ctx, issue.NewKey{Name: "old"}, issue.Actor{ID: "test"}))
+	must(b.svc.CreateKey(ctx, issue.NewKey{Name: "old"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))
 	b.now = t0
 	done := make(chan struct{})
 	go func() { b.svc.RunPrune(ctx, 10*time.Millisecond, nil); close(done) }()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func setupAuth(t *testing.T, opts issue.Options) *authBundle {
 	opts.Signer = a.signer
 	b.svc = issue.NewService(b.store, b.hasher, func() time.Time { return b.now }, opts)
 	v, err := verify.NewVerifier(b.store, b.hasher, verify.Options{
-		Now: func() time.Time { return b.now }, Logger: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return b.now }, Logger: slog.New(slog.DiscardHandler), Tokens: b.store,
 		JWT: &verify.JWTOptions{Issuer: "authgate", Audience: "authgate", Keys: a.signer, Revoked: a.deny}})
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func setupAuth(t *testing.T, opts issue.Options) *authBundle {
 	a.e = echo.New()
 	a.e.HTTPErrorHandler = issue.ErrorHandler(slog.New(slog.DiscardHandler))
 	issue.NewAPI(b.svc, v).Register(a.e)
-	k, err := b.svc.CreateKey(context.Background(), issue.NewKey{Name: "admin", Scopes: []string{issue.ScopeAdmin}}, issue.Actor{ID: "test"})
+	k, err := b.svc.CreateKey(context.Background(), issue.NewKey{Name: "admin", Scopes: []string{issue.ScopeAdmin}}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func setupAuth(t *testing.T, opts issue.Options) *authBundle {
 func (a *authBundle) newUser(t *testing.T, username string, roles ...string) issue.User {
 	t.Helper()
 	u, err := a.svc.CreateUser(context.Background(), issue.NewUser{Username: username, Email: username + "@example.com",
-		Password: "password-of-" + username, Roles: roles}, issue.Actor{ID: "test"})
+		Password: "password-of-" + username, Roles: roles}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +130,13 @@ func (a *authBundle) do(t *testing.T, method, path, cred, body string) *httptest
 
 func (a *authBundle) doFrom(t *testing.T, ip, method, path, cred, body string) *httptest.ResponseRecorder {
 	t.Helper()
+	return a.serve(a.request(t, ip, method, path, cred, body))
+}
+
+// request builds a request as a client at ip would send it, after bringing
+// the deny-list up to date; serve answers it.
+func (a *authBundle) request(t *testing.T, ip, method, path, cred, body string) *http.Request {
+	t.Helper()
 	a.syncDenyList(t)
 	r := httptest.NewRequest(method, path, strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
@@ -136,6 +144,10 @@ func (a *authBundle) doFrom(t *testing.T, ip, method, path, cred, body string) *
 	if cred != "" {
 		r.Header.Set("Authorization", "Bearer "+cred)
 	}
+	return r
+}
+
+func (a *authBundle) serve(r *http.Request) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	a.e.ServeHTTP(w, r)
 	return w

@@ -64,7 +64,7 @@ func TestService_Login_FailuresLookAlike(t *testing.T) {
 	a := setupAuth(t, issue.Options{})
 	a.newUser(t, "wendy")
 	d := a.newUser(t, "dora")
-	if _, err := a.svc.DisableUser(context.Background(), d.ID, true, issue.Actor{ID: "test"}); err != nil {
+	if _, err := a.svc.DisableUser(context.Background(), d.ID, true, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatal(err)
 	}
 	var first error
@@ -287,7 +287,7 @@ func TestService_Refresh_RereadsRolesAndUser(t *testing.T) {
 	if c := a.claims(t, tok.AccessToken); c.Scope != "" || len(c.Roles) != 0 {
 		t.Fatalf("no roles: scope %q roles %v; want none", c.Scope, c.Roles)
 	}
-	if _, err := a.svc.AssignRole(context.Background(), u.ID, "operator", issue.Actor{ID: "test"}); err != nil {
+	if _, err := a.svc.AssignRole(context.Background(), u.ID, "operator", issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := a.refresh(tok.RefreshToken)
@@ -297,7 +297,7 @@ func TestService_Refresh_RereadsRolesAndUser(t *testing.T) {
 	if c := a.claims(t, tok.AccessToken); !strings.Contains(c.Scope, issue.PermSessionsWrite) || !slices.Equal(c.Roles, []string{"operator"}) {
 		t.Fatalf("after assigning operator: scope %q roles %v", c.Scope, c.Roles)
 	}
-	if _, err := a.svc.DisableUser(context.Background(), u.ID, true, issue.Actor{ID: "test"}); err != nil {
+	if _, err := a.svc.DisableUser(context.Background(), u.ID, true, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.refresh(tok.RefreshToken); !errors.Is(err, issue.ErrUnauthenticated) {

@@ -32,10 +32,14 @@ type API struct {
 // NewAPI returns the API over svc, admitting callers that auth recognises.
 func NewAPI(svc *Service, auth Authenticator) *API { return &API{svc: svc, auth: auth} }
 
-// Register adds the /v1 routes to e. Each route states the permission it needs
-// (need); routes without one admit anybody (login, refresh, registration).
+// Register adds the /v1 routes to e, after mw and a request id of their own.
+// Each route states the permission it needs (need), or that it is for a
+// logged-in user (needUser); routes without either admit anybody (login,
+// refresh, registration, the public signing keys). What a route may change
+// is decided by the Service's authority rule, whatever the route says.
 func (a *API) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
-	g := e.Group("/v1", append(mw, a.authenticate)...)
+	mw = append([]echo.MiddlewareFunc{requestID}, mw...)
+	g := e.Group("/v1", append(mw, a.authenticate, validPathParams)...)
 	g.POST("/keys", a.need(PermKeysWrite, a.createKey))
 	g.GET("/keys", a.need(PermKeysRead, a.listKeys))
 	g.GET("/keys/:id", a.need(PermKeysRead, a.getKey))
@@ -81,6 +85,8 @@ func (a *API) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	g.DELETE("/me/tokens/:id", a.needUser(a.revokeMyToken))
 	g.GET("/users/:id/tokens", a.need(PermUsersRead, a.userTokens))
 	g.DELETE("/users/:id/tokens/:tid", a.need(PermUsersWrite, a.revokeUserToken))
+	g.DELETE("/users/:id/credentials", a.need(PermUsersWrite, a.revokeUserCredentials))
+	g.DELETE("/me/credentials", a.needUser(a.revokeMyCredentials))
 }
 
 // authgate's own permissions (seeded by the migrations). ScopeAdmin holds them all.
@@ -100,23 +106,19 @@ const callerKey = "authgate.caller"
 
 // Caller is who is calling the management API, and from where.
 type Caller struct {
-	Actor
-	Principal *verify.Principal
-}
-
-// Can reports whether the caller holds permission perm (or ScopeAdmin).
-func (c *Caller) Can(perm string) bool {
-	return c.Principal.HasScope(ScopeAdmin) || c.Principal.HasScope(perm)
+	Actor                       // with the caller's Authority
+	Principal *verify.Principal // nil for an anonymous caller
+	refused   error             // set for credentials the management API does not admit
 }
 
 // authenticate identifies the caller when a credential is sent: 401 for a bad
 // one, 500 (fail closed) when it cannot be checked. A request without one goes
-// on as anonymous, to be refused by need on every route that has one.
+// on as anonymous, to be refused by need on every route that has one. The
+// caller's Authority is read here, once per request (CallerAuthority).
 func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		caller := &Caller{Actor: Actor{ID: "anonymous", IP: c.RealIP(), UserAgent: r.UserAgent(),
-			RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}}
+		caller := &Caller{Actor: requestActor(c)}
 		c.Set(callerKey, caller)
 		cred, err := verify.Credential(r.Header, "", "")
 		if errors.Is(err, verify.ErrNoCredential) {
@@ -134,6 +136,12 @@ func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		caller.Principal = p
 		caller.ID = actorID(p)
+		caller.Authority, err = a.svc.CallerAuthority(r.Context(), p)
+		if errors.Is(err, ErrNotForManagement) {
+			caller.refused = err
+		} else if err != nil {
+			return err // fail closed
+		}
 		return next(c)
 	}
 }
@@ -152,43 +160,32 @@ func actorID(p *verify.Principal) string {
 	return "key:" + p.KeyID
 }
 
-// need admits only callers holding perm: 401 without a credential, 403 naming
-// the permission without it.
+// need admits only callers holding perm: 401 without a credential, 403 for a
+// personal token or a static key, and 403 naming the permission without it.
 func (a *API) need(perm string, h echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		caller := callerOf(c)
-		if caller.Principal == nil {
+		switch {
+		case caller.Principal == nil:
 			return ErrUnauthenticated
-		}
-		if !caller.Can(perm) {
-			return &permissionError{scope: perm}
+		case caller.refused != nil:
+			return caller.refused
+		case !caller.Authority.Holds(perm):
+			return &PermissionError{Permission: perm}
 		}
 		return h(c)
 	}
 }
-
-type permissionError struct {
-	scope string
-	why   string // optional: "to hand out role x"
-}
-
-func (e *permissionError) Error() string {
-	if e.why != "" {
-		return "this needs permission " + e.scope + " " + e.why
-	}
-	return "this route needs permission " + e.scope
-}
-func (e *permissionError) Is(target error) bool { return target == ErrPermission }
 
 // callerOf returns the caller authenticate recorded (anonymous if none).
 func callerOf(c echo.Context) *Caller {
 	if caller, ok := c.Get(callerKey).(*Caller); ok {
 		return caller
 	}
-	return &Caller{Actor: Actor{ID: "anonymous"}}
+	return &Caller{Actor: requestActor(c)}
 }
 
-// actorOf is the Actor of a management request, for audit rows.
+// actorOf is the Actor of a management request: who, from where, holding what.
 func actorOf(c echo.Context) Actor { return callerOf(c).Actor }
 
 type createKeyBody struct {
@@ -327,7 +324,7 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		msg := http.StatusText(status)
 		var fe *FieldError
 		var se *StateError
-		var pe *permissionError
+		var pe *PermissionError
 		var ae *AuthError
 		var te *ThrottleError
 		var he *echo.HTTPError

@@ -2,6 +2,7 @@ package issue
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -18,9 +19,13 @@ var auditParams = map[string]bool{"actor": true, "action": true, "resource_type"
 	"since": true, "until": true, "cursor": true, "limit": true}
 
 // listAudit serves GET /v1/audit: rows newest first, filtered by exact actor,
-// action, resource_type and resource_id, and by time (since ≤ at < until).
+// action, resource_type and resource_id, and by time (since ≤ at < until). A
+// query string that does not parse is a 400, never a page without the filter.
 func (a *API) listAudit(c echo.Context) error {
-	q := c.QueryParams()
+	q, err := queryParams(c)
+	if err != nil {
+		return err
+	}
 	for name, vs := range q {
 		if !auditParams[name] {
 			return invalid(name, "unknown query parameter; use actor, action, resource_type, resource_id, since, until, cursor and limit")
@@ -29,9 +34,13 @@ func (a *API) listAudit(c echo.Context) error {
 			return invalid(name, "must be given once")
 		}
 	}
+	for _, name := range []string{"actor", "action", "resource_type", "resource_id"} {
+		if !plainText(q.Get(name), maxParamLen) {
+			return invalid(name, fmt.Sprintf("must be UTF-8 text without control characters, at most %d bytes", maxParamLen))
+		}
+	}
 	f := AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), ResourceType: q.Get("resource_type"),
 		ResourceID: q.Get("resource_id")}
-	var err error
 	if f.Since, err = queryTime(q.Get("since"), "since"); err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func TestAPI_AuditFilters(t *testing.T) {
 func TestAPI_AuditPages(t *testing.T) {
 	a := setupAPI(t)
 	for i := range 5 {
-		must(a.svc.CreateKey(context.Background(), issue.NewKey{Name: fmt.Sprint("k", i)}, issue.Actor{ID: "test"}))
+		must(a.svc.CreateKey(context.Background(), issue.NewKey{Name: fmt.Sprint("k", i)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))
 	}
 	var ids []int64
 	path := "/v1/audit?limit=3"
@@ -146,8 +146,8 @@ func TestAPI_AuditBadParams(t *testing.T) {
 func TestAPI_AuditNeedsAuditRead(t *testing.T) {
 	a := setupAPI(t)
 	ctx := context.Background()
-	writer := must(a.svc.CreateKey(ctx, issue.NewKey{Name: "w", Scopes: []string{issue.PermKeysRead, issue.PermKeysWrite}}, issue.Actor{ID: "test"}))
-	reader := must(a.svc.CreateKey(ctx, issue.NewKey{Name: "r", Scopes: []string{issue.PermAuditRead}}, issue.Actor{ID: "test"}))
+	writer := must(a.svc.CreateKey(ctx, issue.NewKey{Name: "w", Scopes: []string{issue.PermKeysRead, issue.PermKeysWrite}}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))
+	reader := must(a.svc.CreateKey(ctx, issue.NewKey{Name: "r", Scopes: []string{issue.PermAuditRead}}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))
 	if w := a.do("GET", "/v1/audit", "", ""); w.Code != 401 || w.Header().Get("WWW-Authenticate") == "" {
 		t.Fatalf("no credential: %d; want 401 with WWW-Authenticate", w.Code)
 	}

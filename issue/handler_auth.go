@@ -87,14 +87,6 @@ func (a *API) needUser(h echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requestActor is the Actor of a request on an open route, which does not go
-// through authenticate: anonymous, from where it came.
-func requestActor(c echo.Context) Actor {
-	r := c.Request()
-	return Actor{ID: "anonymous", IP: c.RealIP(), UserAgent: truncateRunes(r.UserAgent(), maxUserAgentLen),
-		RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
-}
-
 // noStore keeps credentials in an answer out of every cache (RFC 6749 5.1).
 func noStore(c echo.Context) {
 	h := c.Response().Header()

@@ -23,12 +23,18 @@ type createNamedBody struct {
 	Description string `json:"description"`
 }
 
+type createRoleBody struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Permissions []string `json:"permissions"` // each one the caller holds
+}
+
 func (a *API) createRole(c echo.Context) error {
-	var b createNamedBody
+	var b createRoleBody
 	if err := decode(c.Request(), &b, false); err != nil {
 		return err
 	}
-	r, err := a.svc.CreateRole(c.Request().Context(), b.Name, b.Description, actorOf(c))
+	r, err := a.svc.CreateRole(c.Request().Context(), b.Name, b.Description, b.Permissions, actorOf(c))
 	if err != nil {
 		return err
 	}

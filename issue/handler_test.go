@@ -29,11 +29,11 @@ func setupAPI(t *testing.T) *api {
 	e.HTTPErrorHandler = issue.ErrorHandler(slog.New(slog.DiscardHandler))
 	issue.NewAPI(b.svc, b.verifier(t)).Register(e)
 	ctx := context.Background()
-	admin, err := b.svc.CreateKey(ctx, issue.NewKey{Name: "admin", Scopes: []string{issue.ScopeAdmin}}, issue.Actor{ID: "test"})
+	admin, err := b.svc.CreateKey(ctx, issue.NewKey{Name: "admin", Scopes: []string{issue.ScopeAdmin}}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "plain", Scopes: []string{"events:read"}}, issue.Actor{ID: "test"})
+	plain, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "plain", Scopes: []string{"events:read"}}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	return &api{bundle: b, e: e, admin: admin.Secret, plain: plain.Secret}
 }
 

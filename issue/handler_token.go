@@ -69,3 +69,32 @@ func (a *API) revokeToken(c echo.Context, userID, tokenID string) error {
 	}
 	return c.JSON(http.StatusOK, t)
 }
+
+// revokedCredentials is the answer of the compromise response: what it ended.
+type revokedCredentials struct {
+	Sessions []string `json:"sessions"`
+	Tokens   []string `json:"tokens"`
+}
+
+// revokeUserCredentials is DELETE /v1/users/:id/credentials: every session,
+// refresh token and personal token of the user, at once.
+func (a *API) revokeUserCredentials(c echo.Context) error {
+	return a.revokeCredentials(c, pathParam(c, "id"))
+}
+
+// revokeMyCredentials is DELETE /v1/me/credentials: the same for the caller,
+// this session included.
+func (a *API) revokeMyCredentials(c echo.Context) error {
+	return a.revokeCredentials(c, callerOf(c).Principal.Subject)
+}
+
+func (a *API) revokeCredentials(c echo.Context, userID string) error {
+	if err := noBody(c); err != nil {
+		return err
+	}
+	r, err := a.svc.RevokeCredentials(c.Request().Context(), userID, actorOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, revokedCredentials{Sessions: r.Sessions, Tokens: r.Tokens})
+}

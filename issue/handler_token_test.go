@@ -38,9 +38,10 @@ func jsonKeys(t *testing.T, raw []byte) []string {
 
 func TestAPI_MyTokens_Lifecycle(t *testing.T) {
 	a := setupAuth(t, issue.Options{})
-	u := a.newUser(t, "tina", "viewer")
+	a.appRole(t, "watcher", "events:read", "cameras:stream")
+	u := a.newUser(t, "tina", "viewer", "watcher")
 	at := a.mustLogin(t, "tina").AccessToken
-	w := a.do(t, "POST", "/v1/me/tokens", at, `{"name":"Kitchen kiosk","scopes":["users:read","keys:read"],"expires_in_days":30}`)
+	w := a.do(t, "POST", "/v1/me/tokens", at, `{"name":"Kitchen kiosk","scopes":["events:read","cameras:stream"],"expires_in_days":30}`)
 	if w.Code != 201 || w.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("create: %d %q %s; want 201 with Cache-Control: no-store", w.Code, w.Header().Get("Cache-Control"), w.Body)
 	}
@@ -50,7 +51,7 @@ func TestAPI_MyTokens_Lifecycle(t *testing.T) {
 	}
 	tok := decodeJSON[issue.IssuedToken](t, w)
 	if !strings.HasPrefix(tok.Secret, tok.Prefix) || !strings.HasPrefix(tok.Prefix, verify.PrefixPersonalToken) ||
-		tok.UserID != u.ID || !slices.Equal(tok.Scopes, []string{"keys:read", "users:read"}) {
+		tok.UserID != u.ID || !slices.Equal(tok.Scopes, []string{"cameras:stream", "events:read"}) {
 		t.Fatalf("create answered %s", w.Body)
 	}
 	secret := tok.Secret[len(tok.Prefix):]
@@ -82,7 +83,9 @@ func TestAPI_MyTokens_Lifecycle(t *testing.T) {
 
 func TestAPI_MyTokens_BadInputIsA4xxNamingTheProblem(t *testing.T) {
 	a := setupAuth(t, issue.Options{})
-	a.newUser(t, "tina", "viewer")
+	a.appRole(t, "watcher", "events:read")
+	a.appRole(t, "opener", "doors:open", "cameras:stream") // they exist; tina does not hold them
+	a.newUser(t, "tina", "viewer", "watcher")              // keys:read roles:read users:read events:read
 	at := a.mustLogin(t, "tina").AccessToken
 	if w := a.do(t, "POST", "/v1/me/tokens", at, `{"name":"taken","expires_in_days":1}`); w.Code != 201 {
 		t.Fatalf("create: %d %s", w.Code, w.Body)
@@ -109,8 +112,16 @@ func TestAPI_MyTokens_BadInputIsA4xxNamingTheProblem(t *testing.T) {
 		{"ScopesNotArray", `{"name":"a","scopes":"keys:read","expires_in_days":1}`, 400, "scopes: must be an array"},
 		{"UnknownField", `{"name":"a","expires_in_days":1,"expires_at":"2031-01-01T00:00:00Z"}`, 400, "expires_at: unknown field"},
 		{"EmptyBody", ``, 400, "body is empty"},
-		{"ScopesNotHeld", `{"name":"a","scopes":["keys:read","keys:write","audit:read"],"expires_in_days":1}`, 403,
-			"you do not hold scopes audit:read, keys:write"},
+		// The caller's authority is tina's: the first scope she lacks is named.
+		{"ScopesNotHeld", `{"name":"a","scopes":["events:read","doors:open","cameras:stream"],"expires_in_days":1}`, 403,
+			"this needs permission cameras:stream to put it in a token"},
+		// authgate's own permissions never go in a personal token, held or not.
+		{"OwnPermissionHeld", `{"name":"a","scopes":["events:read","keys:read"],"expires_in_days":1}`, 400,
+			"scopes: a personal token cannot carry keys:read, one of authgate's own permissions"},
+		{"OwnPermissionNotHeld", `{"name":"a","scopes":["keys:write"],"expires_in_days":1}`, 400,
+			"scopes: a personal token cannot carry keys:write, one of authgate's own permissions"},
+		{"ScopeAdmin", `{"name":"a","scopes":["authgate:admin"],"expires_in_days":1}`, 400,
+			"scopes: a personal token cannot carry authgate:admin, one of authgate's own permissions"},
 		{"NameTaken", `{"name":"taken","expires_in_days":1}`, 409, `you already have a token named "taken"`},
 	}
 	for _, tt := range tests {

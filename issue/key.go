@@ -1,7 +1,6 @@
 package issue
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -80,12 +79,16 @@ type Issued struct {
 }
 
 // CreateKey validates in and stores a new key created by by, audited
-// (key.create) in the same transaction.
-// Returns a *FieldError (ErrInvalid) naming the first bad field.
+// (key.create) in the same transaction. by must hold every scope of the key
+// (the authority rule). Returns a *FieldError (ErrInvalid) naming the first
+// bad field, a *PermissionError (ErrPermission) naming a scope by lacks.
 func (s *Service) CreateKey(ctx context.Context, in NewKey, by Actor) (Issued, error) {
 	now := s.now()
 	if err := in.validate(now); err != nil {
 		return Issued{}, err
+	}
+	if err := authorize(by, AuthorityOf(in.Scopes), "to give it to a key"); err != nil {
+		return Issued{}, fmt.Errorf("create key: %w", err)
 	}
 	secret, d := s.draft(now, by.ID)
 	d.Subject, d.Name, d.Scopes, d.Metadata, d.ExpiresAt = d.ID, in.Name, in.Scopes, in.Metadata, in.ExpiresAt
@@ -108,7 +111,7 @@ func (s *Service) CreateKey(ctx context.Context, in NewKey, by Actor) (Issued, e
 // RotateKey mints a successor to key id with the same subject, name, scopes,
 // metadata and expiry, and makes the old key expire at the earlier of its own
 // expiry and now + grace. A revoked, disabled or expired key cannot be rotated.
-// Audited as key.rotate on the old key.
+// by must hold every scope of the key. Audited as key.rotate on the old key.
 func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration, by Actor) (Issued, error) {
 	if grace < 0 || grace > MaxGrace {
 		return Issued{}, invalid("grace_seconds", fmt.Sprintf("must be between 0 and %d", int(MaxGrace.Seconds())))
@@ -118,6 +121,9 @@ func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration,
 	err := s.store.InTx(ctx, func(tx Store) error {
 		old, err := tx.KeyByIDForUpdate(ctx, id)
 		if err != nil {
+			return err
+		}
+		if err := actOnKey(by, old); err != nil {
 			return err
 		}
 		if st := old.StateAt(now); st != StateActive {
@@ -149,14 +155,21 @@ func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration,
 }
 
 // RevokeKey ends key id for good, audited (key.revoke) in the same
-// transaction. Revoking a revoked key changes nothing and records nothing.
+// transaction. by must hold every scope of the key. Revoking a revoked key
+// changes nothing and records nothing.
 func (s *Service) RevokeKey(ctx context.Context, id string, by Actor) (Key, error) {
 	var out Key
 	err := s.store.InTx(ctx, func(tx Store) error {
 		k, err := tx.KeyByIDForUpdate(ctx, id)
-		if err != nil || k.RevokedAt != nil {
-			out = k
+		if err != nil {
 			return err
+		}
+		if err := actOnKey(by, k); err != nil {
+			return err
+		}
+		if k.RevokedAt != nil {
+			out = k
+			return nil
 		}
 		if out, err = tx.KeyRevoke(ctx, id, s.now()); err != nil {
 			return err
@@ -170,13 +183,17 @@ func (s *Service) RevokeKey(ctx context.Context, id string, by Actor) (Key, erro
 }
 
 // SetKeyDisabled disables key id, or enables it again, audited (key.disable,
-// key.enable) in the same transaction when it changes. A revoked key stays revoked.
+// key.enable) in the same transaction when it changes. by must hold every
+// scope of the key. A revoked key stays revoked.
 func (s *Service) SetKeyDisabled(ctx context.Context, id string, disabled bool, by Actor) (Key, error) {
 	now := s.now()
 	var out Key
 	err := s.store.InTx(ctx, func(tx Store) error {
 		k, err := tx.KeyByIDForUpdate(ctx, id)
 		if err != nil {
+			return err
+		}
+		if err := actOnKey(by, k); err != nil {
 			return err
 		}
 		if k.RevokedAt != nil {
@@ -242,6 +259,11 @@ func (s *Service) Keys(ctx context.Context, state State, after *Cursor, limit in
 // CountKeys returns how many keys exist, in any state.
 func (s *Service) CountKeys(ctx context.Context) (int64, error) { return s.store.KeyCount(ctx) }
 
+// actOnKey refuses unless by holds every scope of k.
+func actOnKey(by Actor, k Key) error {
+	return authorize(by, AuthorityOf(k.Scopes), "to act on key "+k.ID+", which holds it")
+}
+
 // draft mints a secret and the stored form of a new key.
 func (s *Service) draft(now time.Time, actor string) (verify.Key, KeyDraft) {
 	secret := verify.NewKey(verify.PrefixAPIKey)
@@ -279,15 +301,11 @@ func (in *NewKey) validate(now time.Time) error {
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
 		return invalid("expires_at", "must be in the future")
 	}
-	if len(in.Metadata) == 0 {
-		in.Metadata = json.RawMessage("{}")
+	m, err := validMetadata(in.Metadata)
+	if err != nil {
+		return err
 	}
-	if len(in.Metadata) > MaxMetadataLen {
-		return invalid("metadata", fmt.Sprintf("must be at most %d bytes of JSON", MaxMetadataLen))
-	}
-	if t := bytes.TrimSpace(in.Metadata); len(t) == 0 || t[0] != '{' {
-		return invalid("metadata", "must be a JSON object")
-	}
+	in.Metadata = m
 	return nil
 }
 
@@ -304,12 +322,22 @@ func validName(name string) error {
 	case utf8.RuneCountInString(name) > MaxNameLen:
 		return invalid("name", fmt.Sprintf("must be at most %d characters", MaxNameLen))
 	}
-	for _, r := range name {
-		if unicode.In(r, unicode.C, unicode.Zl, unicode.Zp) {
-			return invalid("name", "must be printable text, without control, formatting or invisible characters")
-		}
+	if !printable(name) {
+		return invalid("name", "must be printable text, without control, formatting or invisible characters")
 	}
 	return nil
+}
+
+// printable reports whether s, valid UTF-8, reads as it is: no control,
+// format (bidi overrides, zero-width), private-use, unassigned or line- and
+// paragraph-separator characters.
+func printable(s string) bool {
+	for _, r := range s {
+		if unicode.In(r, unicode.C, unicode.Zl, unicode.Zp) {
+			return false
+		}
+	}
+	return true
 }
 
 func validScopes(scopes []string) error {

@@ -18,7 +18,7 @@ func TestService_CreateKey(t *testing.T) {
 	ctx := context.Background()
 	exp := t0.Add(24 * time.Hour)
 	k, err := b.svc.CreateKey(ctx, issue.NewKey{Name: "Front door camera", Scopes: []string{"events:read", "cameras:stream", "events:read"},
-		ExpiresAt: &exp, Metadata: json.RawMessage(`{"room":"hall"}`)}, issue.Actor{ID: "key:admin"})
+		ExpiresAt: &exp, Metadata: json.RawMessage(`{"room":"hall"}`)}, issue.Actor{ID: "key:admin", Authority: issue.AllAuthority()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestService_CreateKeyRejectsBadInput(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := b.svc.CreateKey(ctx, tt.in, issue.Actor{ID: "test"})
+			_, err := b.svc.CreateKey(ctx, tt.in, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 			var fe *issue.FieldError
 			if !errors.As(err, &fe) || fe.Field != tt.field {
 				t.Fatalf("err = %v; want a FieldError on %s", err, tt.field)
@@ -80,11 +80,11 @@ func TestService_RotateKey(t *testing.T) {
 	ctx := context.Background()
 	exp := t0.Add(48 * time.Hour)
 	old, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "ci", Scopes: []string{"deploy:write"}, ExpiresAt: &exp,
-		Metadata: json.RawMessage(`{"repo":"x"}`)}, issue.Actor{ID: "test"})
+		Metadata: json.RawMessage(`{"repo":"x"}`)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	v := b.verifier(t)
 
 	b.now = t0.Add(time.Hour)
-	nk, err := b.svc.RotateKey(ctx, old.ID, 10*time.Minute, issue.Actor{ID: "key:admin"})
+	nk, err := b.svc.RotateKey(ctx, old.ID, 10*time.Minute, issue.Actor{ID: "key:admin", Authority: issue.AllAuthority()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,16 +116,16 @@ func TestService_RotateKeyNeverExtendsExpiry(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	exp := t0.Add(time.Minute)
-	forever, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "no expiry"}, issue.Actor{ID: "test"})
-	short, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "short", ExpiresAt: &exp}, issue.Actor{ID: "test"})
-	if _, err := b.svc.RotateKey(ctx, short.ID, 24*time.Hour, issue.Actor{ID: "test"}); err != nil {
+	forever, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "no expiry"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+	short, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "short", ExpiresAt: &exp}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+	if _, err := b.svc.RotateKey(ctx, short.ID, 24*time.Hour, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := b.svc.Key(ctx, short.ID)
 	if !got.ExpiresAt.Equal(exp) {
 		t.Fatalf("old key expires at %v after a 24h grace; want its own earlier expiry %v", got.ExpiresAt, exp)
 	}
-	if _, err := b.svc.RotateKey(ctx, forever.ID, 0, issue.Actor{ID: "test"}); err != nil {
+	if _, err := b.svc.RotateKey(ctx, forever.ID, 0, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = b.svc.Key(ctx, forever.ID)
@@ -138,23 +138,23 @@ func TestService_RotateKeyRefusals(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	mk := func() issue.Issued {
-		k, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "k"}, issue.Actor{ID: "test"})
+		k, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "k"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 		return k
 	}
 	revoked, disabled, expired := mk(), mk(), mk()
-	b.svc.RevokeKey(ctx, revoked.ID, issue.Actor{ID: "test"})
-	b.svc.SetKeyDisabled(ctx, disabled.ID, true, issue.Actor{ID: "test"})
-	b.svc.RotateKey(ctx, expired.ID, 0, issue.Actor{ID: "test"}) // leaves it expired
+	b.svc.RevokeKey(ctx, revoked.ID, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+	b.svc.SetKeyDisabled(ctx, disabled.ID, true, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+	b.svc.RotateKey(ctx, expired.ID, 0, issue.Actor{ID: "test", Authority: issue.AllAuthority()}) // leaves it expired
 	before, _ := b.svc.CountKeys(ctx)
 	for name, id := range map[string]string{"Revoked": revoked.ID, "Disabled": disabled.ID, "Expired": expired.ID} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := b.svc.RotateKey(ctx, id, time.Minute, issue.Actor{ID: "test"}); !errors.Is(err, issue.ErrConflict) {
+			if _, err := b.svc.RotateKey(ctx, id, time.Minute, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); !errors.Is(err, issue.ErrConflict) {
 				t.Fatalf("err = %v; want ErrConflict", err)
 			}
 		})
 	}
 	t.Run("Unknown", func(t *testing.T) {
-		if _, err := b.svc.RotateKey(ctx, "key_nope", time.Minute, issue.Actor{ID: "test"}); !errors.Is(err, verify.ErrNotFound) {
+		if _, err := b.svc.RotateKey(ctx, "key_nope", time.Minute, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); !errors.Is(err, verify.ErrNotFound) {
 			t.Fatalf("err = %v; want ErrNotFound", err)
 		}
 	})
@@ -162,7 +162,7 @@ func TestService_RotateKeyRefusals(t *testing.T) {
 		k := mk()
 		before++
 		for _, g := range []time.Duration{-time.Second, issue.MaxGrace + time.Second} {
-			if _, err := b.svc.RotateKey(ctx, k.ID, g, issue.Actor{ID: "test"}); !errors.Is(err, issue.ErrInvalid) {
+			if _, err := b.svc.RotateKey(ctx, k.ID, g, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); !errors.Is(err, issue.ErrInvalid) {
 				t.Fatalf("grace %v: err = %v; want ErrInvalid", g, err)
 			}
 		}
@@ -175,7 +175,7 @@ func TestService_RotateKeyRefusals(t *testing.T) {
 func TestService_DisableEnableRevoke(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	k, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "k"}, issue.Actor{ID: "test"})
+	k, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "k"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	v := b.verifier(t)
 	check := func(want error) {
 		t.Helper()
@@ -189,11 +189,21 @@ func TestService_DisableEnableRevoke(t *testing.T) {
 		state issue.State
 		err   error
 	}{
-		{func() (issue.Key, error) { return b.svc.SetKeyDisabled(ctx, k.ID, true, issue.Actor{ID: "test"}) }, issue.StateDisabled, verify.ErrDisabled},
-		{func() (issue.Key, error) { return b.svc.SetKeyDisabled(ctx, k.ID, true, issue.Actor{ID: "test"}) }, issue.StateDisabled, verify.ErrDisabled},
-		{func() (issue.Key, error) { return b.svc.SetKeyDisabled(ctx, k.ID, false, issue.Actor{ID: "test"}) }, issue.StateActive, nil},
-		{func() (issue.Key, error) { return b.svc.RevokeKey(ctx, k.ID, issue.Actor{ID: "test"}) }, issue.StateRevoked, verify.ErrRevoked},
-		{func() (issue.Key, error) { return b.svc.RevokeKey(ctx, k.ID, issue.Actor{ID: "test"}) }, issue.StateRevoked, verify.ErrRevoked},
+		{func() (issue.Key, error) {
+			return b.svc.SetKeyDisabled(ctx, k.ID, true, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+		}, issue.StateDisabled, verify.ErrDisabled},
+		{func() (issue.Key, error) {
+			return b.svc.SetKeyDisabled(ctx, k.ID, true, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+		}, issue.StateDisabled, verify.ErrDisabled},
+		{func() (issue.Key, error) {
+			return b.svc.SetKeyDisabled(ctx, k.ID, false, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+		}, issue.StateActive, nil},
+		{func() (issue.Key, error) {
+			return b.svc.RevokeKey(ctx, k.ID, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+		}, issue.StateRevoked, verify.ErrRevoked},
+		{func() (issue.Key, error) {
+			return b.svc.RevokeKey(ctx, k.ID, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+		}, issue.StateRevoked, verify.ErrRevoked},
 	}
 	for i, s := range steps {
 		got, err := s.do()
@@ -202,7 +212,7 @@ func TestService_DisableEnableRevoke(t *testing.T) {
 		}
 		check(s.err)
 	}
-	if _, err := b.svc.SetKeyDisabled(ctx, k.ID, false, issue.Actor{ID: "test"}); !errors.Is(err, issue.ErrConflict) {
+	if _, err := b.svc.SetKeyDisabled(ctx, k.ID, false, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); !errors.Is(err, issue.ErrConflict) {
 		t.Fatalf("enabling a revoked key: err = %v; want ErrConflict", err)
 	}
 	check(verify.ErrRevoked)

@@ -203,7 +203,7 @@ func TestKeySet_Rotate(t *testing.T) {
 
 	b.now = b.now.Add(time.Minute)
 	rotatedAt := b.now
-	rot, err := ks.Rotate(ctx, issue.Actor{ID: "key:key_admin"})
+	rot, err := ks.Rotate(ctx, issue.Actor{ID: "key:key_admin", Authority: issue.AllAuthority()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestKeySet_RotateHS256IsRefused(t *testing.T) {
 	if err := ks.Ensure(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ks.Rotate(context.Background(), issue.Actor{ID: "test"}); !errors.Is(err, issue.ErrConflict) {
+	if _, err := ks.Rotate(context.Background(), issue.Actor{ID: "test", Authority: issue.AllAuthority()}); !errors.Is(err, issue.ErrConflict) {
 		t.Fatalf("err = %v; want ErrConflict", err)
 	}
 }
@@ -283,7 +283,7 @@ func TestKeySet_RotateRetiresEarlierAlgorithms(t *testing.T) {
 	if _, _, ok := es.VerificationKey(hsKID); !ok || esKID == hsKID {
 		t.Fatalf("after the switch: signs with %s, HS256 key %s verifies %t; want it to", esKID, hsKID, ok)
 	}
-	rot := must(es.Rotate(ctx, issue.Actor{ID: "test"}))
+	rot := must(es.Rotate(ctx, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))
 	if got := slices.Sorted(slices.Values(rot.Retiring)); !slices.Equal(got, slices.Sorted(slices.Values([]string{hsKID, esKID}))) {
 		t.Fatalf("rotation retires %v; want both %s and %s", got, hsKID, esKID)
 	}
@@ -437,10 +437,10 @@ func keysAPI(t *testing.T, b *bundle, ks *issue.KeySet) *api {
 	}
 	x.Register(e)
 	ctx := context.Background()
-	admin, err := b.svc.CreateKey(ctx, issue.NewKey{Name: "admin", Scopes: []string{issue.ScopeAdmin}}, issue.Actor{ID: "test"})
+	admin, err := b.svc.CreateKey(ctx, issue.NewKey{Name: "admin", Scopes: []string{issue.ScopeAdmin}}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain := must(b.svc.CreateKey(ctx, issue.NewKey{Name: "plain", Scopes: []string{"keys:read"}}, issue.Actor{ID: "test"}))
+	plain := must(b.svc.CreateKey(ctx, issue.NewKey{Name: "plain", Scopes: []string{"keys:read"}}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))
 	return &api{bundle: b, e: e, admin: admin.Secret, plain: plain.Secret}
 }

@@ -2,6 +2,7 @@ package issue
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"strings"
@@ -52,14 +53,18 @@ const (
 // first access token. An unknown user, a wrong password and a disabled user
 // all return the same *AuthError (ErrUnauthenticated) after the same work. An
 // account with LockoutThreshold failures within LockoutWindow is locked for
-// LockoutDuration, and a client IP making too many attempts is held back: both
-// return a *ThrottleError (ErrThrottled). Every attempt is audited.
+// LockoutDuration, and a client IP making too many failed attempts is held
+// back: both return a *ThrottleError (ErrThrottled). When the server is at its
+// bound of concurrent password hashes it answers a *ThrottleError (ErrBusy)
+// without checking anything. Every attempt that checks a password is audited.
 func (s *Service) Login(ctx context.Context, in LoginRequest, by Actor) (Tokens, error) {
 	switch {
 	case strings.TrimSpace(in.Login) == "":
 		return Tokens{}, invalid("login", "is required: a username or an email address")
 	case len(in.Login) > maxLoginLen:
 		return Tokens{}, invalid("login", fmt.Sprintf("must be at most %d bytes", maxLoginLen))
+	case !utf8.ValidString(in.Login) || !printable(in.Login):
+		return Tokens{}, invalid("login", "must be a username or an email address: printable UTF-8 text")
 	case in.Password == "":
 		return Tokens{}, invalid("password", "is required")
 	case utf8.RuneCountInString(in.Password) > MaxPasswordLen:
@@ -76,24 +81,33 @@ func (s *Service) Login(ctx context.Context, in LoginRequest, by Actor) (Tokens,
 	u, err := s.store.UserByLogin(ctx, in.Login)
 	switch {
 	case errors.Is(err, verify.ErrNotFound):
-		checkDummyPassword(in.Password)
+		if err := s.hashes.run(ctx, func() { checkDummyPassword(in.Password) }); err != nil {
+			refund() // nothing was checked
+			return Tokens{}, err
+		}
 		return Tokens{}, s.loginFailed(ctx, by, nil, in.Login, failUnknownUser, now)
 	case err != nil:
-		refund() // not the client's failure
+		refund() // not the client's failure, and nothing was checked
 		return Tokens{}, fmt.Errorf("login: %w", err)
 	case lockedAt(u, now):
 		return Tokens{}, s.loginFailed(ctx, by, &u, in.Login, failLocked, now)
 	}
-	ok := CheckPassword(u.PasswordHash, in.Password)
+	var ok bool
+	if err := s.hashes.run(ctx, func() { ok = CheckPassword(u.PasswordHash, in.Password) }); err != nil {
+		refund() // nothing was checked
+		return Tokens{}, err
+	}
 	switch {
 	case u.DisabledAt != nil:
 		return Tokens{}, s.loginFailed(ctx, by, &u, in.Login, failDisabled, now)
 	case !ok:
 		return Tokens{}, s.loginFailed(ctx, by, &u, in.Login, failWrongPassword, now)
 	}
-	t, err := s.startSession(ctx, u.ID, by, now)
-	if !errors.Is(err, ErrThrottled) && !errors.Is(err, ErrUnauthenticated) {
-		refund() // a success, or the server's failure: neither counts against the client
+	t, err := s.startSession(ctx, u.ID, u.PasswordHash, by, now)
+	if err == nil {
+		// Only a success gives the attempt back: were a failure of the server's
+		// refunded too, the refund would tell which passwords were right.
+		refund()
 	}
 	return t, err
 }
@@ -163,10 +177,12 @@ func (s *Service) failedState(u User, now time.Time) LoginState {
 	return st
 }
 
-// startSession creates a session for the user whose password checked out, in
-// one transaction with its refresh token, the evictions it causes and its
-// audit rows, and signs its first access token.
-func (s *Service) startSession(ctx context.Context, userID string, by Actor, now time.Time) (Tokens, error) {
+// startSession creates a session for the user whose password checked out
+// against checked (the hash it was proved with), in one transaction with its
+// refresh token, the evictions it causes and its audit rows, and signs its
+// first access token. If the user's hash is no longer checked (a password
+// reset raced the check), nothing is created.
+func (s *Service) startSession(ctx context.Context, userID, checked string, by Actor, now time.Time) (Tokens, error) {
 	var out Tokens
 	err := s.store.InTx(ctx, func(tx Store) error {
 		u, err := tx.UserByIDForUpdate(ctx, userID)
@@ -175,6 +191,8 @@ func (s *Service) startSession(ctx context.Context, userID string, by Actor, now
 			return errBadLogin
 		case err != nil:
 			return err
+		case subtle.ConstantTimeCompare([]byte(u.PasswordHash), []byte(checked)) != 1:
+			return errBadLogin // the password proved is no longer the user's
 		case u.DisabledAt != nil:
 			return errBadLogin
 		case lockedAt(u, now):
@@ -243,6 +261,9 @@ func (s *Service) EndSession(ctx context.Context, userID, sessionID string, by A
 		if sess.UserID != userID {
 			return verify.ErrNotFound // another user's: as if it did not exist
 		}
+		if err := actOnUser(ctx, tx, by, userID); err != nil {
+			return err
+		}
 		return s.endSession(ctx, tx, by, sess, ReasonLogout, now)
 	})
 	if err != nil {
@@ -252,18 +273,24 @@ func (s *Service) EndSession(ctx context.Context, userID, sessionID string, by A
 }
 
 // RevokeUserSessions ends every session of user id (reason revoked) and returns
-// their ids. Returns verify.ErrNotFound if there is no such user.
+// their ids. by must hold every permission of the user. Returns
+// verify.ErrNotFound if there is no such user.
 func (s *Service) RevokeUserSessions(ctx context.Context, id string, by Actor) ([]string, error) {
-	if _, err := s.store.UserByID(ctx, id); err != nil {
-		return nil, fmt.Errorf("revoke sessions of user %s: %w", id, err)
-	}
 	return s.endUserSessions(ctx, id, ReasonRevoked, by)
 }
 
+// endUserSessions ends every session of the user, who must exist and whose
+// every permission by must hold (a user holds their own).
 func (s *Service) endUserSessions(ctx context.Context, userID, reason string, by Actor) ([]string, error) {
 	now := s.now()
 	var ids []string
 	err := s.store.InTx(ctx, func(tx Store) error {
+		if _, err := tx.UserByIDForUpdate(ctx, userID); err != nil {
+			return err
+		}
+		if err := actOnUser(ctx, tx, by, userID); err != nil {
+			return err
+		}
 		var err error
 		ids, err = tx.SessionRevokeAllForUser(ctx, userID, now, reason, s.denyUntil(now))
 		if err != nil {

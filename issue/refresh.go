@@ -15,6 +15,12 @@ import (
 	"github.com/authgate/authgate/verify"
 )
 
+// errTokenTooLarge refuses to hand out an access token the verifier would
+// refuse: the catalogue and role bounds keep it from happening, unless the
+// data predates them or the configured issuer and audience are very long.
+var errTokenTooLarge error = &StateError{Msg: fmt.Sprintf("this account's access token would be longer than %d bytes, "+
+	"which the verifier refuses: it holds too many roles or permissions (see authgate's log at start)", verify.MaxCredentialLen)}
+
 // errBadRefresh answers every refresh token that may not be used: unknown,
 // wrong secret, reused, or of a session that has ended.
 var errBadRefresh = &AuthError{Err: ErrUnauthenticated, Msg: "the refresh token is invalid, expired or revoked; log in again"}
@@ -29,7 +35,8 @@ var errBadRefresh = &AuthError{Err: ErrUnauthenticated, Msg: "the refresh token 
 // A token presented again after the grace means it was copied: the whole
 // session is revoked. Returns a *FieldError (ErrInvalid) for something that is
 // not a refresh token, and errBadRefresh (ErrUnauthenticated) for one that may
-// not be used.
+// not be used. Like logins, failures are limited per client IP (a
+// *ThrottleError, ErrThrottled): only a success gives the attempt back.
 func (s *Service) Refresh(ctx context.Context, token string, by Actor) (Tokens, error) {
 	switch {
 	case token == "":
@@ -39,6 +46,18 @@ func (s *Service) Refresh(ctx context.Context, token string, by Actor) (Tokens, 
 	case s.opts.Signer == nil:
 		return Tokens{}, fmt.Errorf("refresh: %w", errNoSigner)
 	}
+	refund, wait := s.refreshIPs.take(by.IP, s.now())
+	if wait > 0 {
+		return Tokens{}, &ThrottleError{RetryAfter: wait, Msg: "too many failed refreshes from this address; try again later"}
+	}
+	t, err := s.refresh(ctx, token, by)
+	if err == nil {
+		refund()
+	}
+	return t, err
+}
+
+func (s *Service) refresh(ctx context.Context, token string, by Actor) (Tokens, error) {
 	presented, err := verify.ParseKey(verify.PrefixRefreshToken, token)
 	if err != nil {
 		return Tokens{}, errBadRefresh
@@ -156,7 +175,9 @@ func (s *Service) tokens(ctx context.Context, st Store, u User, sess Session, re
 	if err != nil {
 		return Tokens{}, err
 	}
-	scopes := slices.Clone(perms)
+	// A permission an earlier version allowed and the verifier refuses (a * in
+	// it, authgate's namespace) would make the whole token useless: leave it out.
+	scopes := slices.DeleteFunc(slices.Clone(perms), func(p string) bool { return !usablePermission(p) })
 	if slices.Contains(roles, RoleAdmin) {
 		scopes = append(scopes, ScopeAdmin)
 	}
@@ -185,6 +206,9 @@ func (s *Service) tokens(ctx context.Context, st Store, u User, sess Session, re
 	access, err := s.opts.Signer.Sign(ctx, claims)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("sign access token: %w", err)
+	}
+	if len(access) > verify.MaxCredentialLen { // the verifier would refuse it everywhere
+		return Tokens{}, fmt.Errorf("sign access token for user %s: %w", u.ID, errTokenTooLarge)
 	}
 	return Tokens{AccessToken: access, RefreshToken: refresh.Reveal(), TokenType: "bearer",
 		ExpiresIn: int64(exp.Sub(now) / time.Second)}, nil

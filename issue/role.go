@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -32,14 +33,44 @@ type Permission struct {
 
 // Limits on roles and permissions (the database checks them too).
 const (
-	MaxPermissionLen  = 100
+	MaxPermissionLen  = verify.MaxScopeLen
 	MaxDescriptionLen = 500
+	// MaxCatalogueLen bounds the permission catalogue: the length of every
+	// permission's name, plus one for the space between them. An admin's
+	// access token carries them all, and so does its X-Auth-Scopes; with
+	// MaxUserRoles roles of the longest name, the longest username and email,
+	// an admin's token stays under verify.MaxCredentialLen and the identity
+	// headers under nginx's default 4 KiB proxy_buffer_size (tested).
+	MaxCatalogueLen = 1500
+	// ReservedNamespace is authgate's own: no permission can be created in it.
+	// ScopeAdmin lives there.
+	ReservedNamespace = "authgate:"
 )
 
-var (
-	roleName       = regexp.MustCompile(`^[a-z0-9_.-]{1,64}$`)
-	permissionName = regexp.MustCompile(`^[a-z0-9_.-]+:[a-z0-9_.*-]+$`)
-)
+// roleName is the alphabet of role names: they travel space-separated in
+// X-Auth-Roles, so it is a subset of the scope alphabet.
+var roleName = regexp.MustCompile(`^[a-z0-9_.-]{1,64}$`)
+
+// validPermission checks a permission name: a scope (verify.ValidScope, the
+// one alphabet of permissions and scopes) of the form resource:action, outside
+// ReservedNamespace. field names the request field for the refusal.
+func validPermission(field, name string) error {
+	resource, action, ok := strings.Cut(name, ":")
+	switch {
+	case !verify.ValidScope(name) || !ok || resource == "" || action == "":
+		return invalid(field, fmt.Sprintf("%q is not a permission: use resource:action, at most %d letters, digits and . _ - : /",
+			truncate(name, 64), MaxPermissionLen))
+	case strings.HasPrefix(name, ReservedNamespace):
+		return invalid(field, fmt.Sprintf("%q is in authgate's own namespace %s, where no permission can be created",
+			truncate(name, 64), ReservedNamespace))
+	}
+	return nil
+}
+
+// usablePermission reports whether a stored permission may reach a token:
+// one that an earlier version allowed and the rules above refuse (a * in it,
+// or authgate's namespace) is left out of every token and reported at start.
+func usablePermission(name string) bool { return validPermission("", name) == nil }
 
 // Role and permission changes reach a logged-in user's access tokens at their
 // next refresh, when the token's scopes are read again; tokens already issued
@@ -60,21 +91,38 @@ func (s *Service) ListRoles(ctx context.Context) ([]Role, error) {
 	return roles, nil
 }
 
-// CreateRole stores a role without permissions. Returns a *FieldError for a
-// bad name or description, a StateError (ErrConflict) if the name is taken.
-func (s *Service) CreateRole(ctx context.Context, name, description string, by Actor) (Role, error) {
+// CreateRole stores a role holding perms, which must exist and which by must
+// all hold (the authority rule). Returns a *FieldError for a bad name,
+// description or permission, a *PermissionError naming a permission by lacks,
+// a StateError (ErrConflict) if the name is taken.
+func (s *Service) CreateRole(ctx context.Context, name, description string, perms []string, by Actor) (Role, error) {
 	if !roleName.MatchString(name) {
 		return Role{}, invalid("name", "must be 1 to 64 of a-z 0-9 _ . -")
 	}
 	if err := validDescription(description); err != nil {
 		return Role{}, err
 	}
-	r := Role{Name: name, Description: description, Permissions: []string{}}
+	if len(perms) > MaxScopes {
+		return Role{}, invalid("permissions", fmt.Sprintf("must hold at most %d permissions", MaxScopes))
+	}
+	perms = slices.Compact(slices.Sorted(slices.Values(perms)))
+	if err := authorize(by, AuthorityOf(perms), "to grant it"); err != nil {
+		return Role{}, fmt.Errorf("create role %s: %w", name, err)
+	}
+	r := Role{Name: name, Description: description, Permissions: append([]string{}, perms...)}
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.RoleInsert(ctx, r); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, by, "role.create", "role", name, OutcomeSuccess, nil)
+		for _, p := range perms {
+			if _, err := permissionByName(ctx, tx, p); err != nil {
+				return err
+			}
+			if err := tx.RoleGrant(ctx, name, p); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, by, "role.create", "role", name, OutcomeSuccess, map[string]any{"permissions": r.Permissions})
 	})
 	if errors.Is(err, ErrConflict) {
 		err = &StateError{Msg: fmt.Sprintf("role %q already exists", name)}
@@ -85,12 +133,16 @@ func (s *Service) CreateRole(ctx context.Context, name, description string, by A
 	return r, nil
 }
 
-// DeleteRole deletes a role; its holders lose it. Built-in roles cannot be
-// deleted (StateError, ErrConflict). Returns verify.ErrNotFound if there is none.
+// DeleteRole deletes a role; its holders lose it, so by must hold every
+// permission of the role. Built-in roles cannot be deleted (StateError,
+// ErrConflict). Returns verify.ErrNotFound if there is none.
 func (s *Service) DeleteRole(ctx context.Context, name string, by Actor) error {
 	err := s.store.InTx(ctx, func(tx Store) error {
 		r, err := tx.RoleByName(ctx, name)
 		if err != nil {
+			return err
+		}
+		if err := authorize(by, roleAuthority(r), "to delete role "+name+", which holds it"); err != nil {
 			return err
 		}
 		if r.Builtin {
@@ -116,19 +168,30 @@ func (s *Service) ListPermissions(ctx context.Context) ([]Permission, error) {
 	return ps, nil
 }
 
-// CreatePermission stores a permission named resource:action. The admin role
-// holds it at once; other roles once it is granted to them. Returns a
-// *FieldError for a bad name or description, a StateError if the name is taken.
+// CreatePermission stores a permission named resource:action (validPermission).
+// The admin role holds it at once; other roles once someone holding it grants
+// it to them. Returns a *FieldError for a bad name or description, or when the
+// catalogue would outgrow MaxCatalogueLen, a StateError if the name is taken.
 func (s *Service) CreatePermission(ctx context.Context, name, description string, by Actor) (Permission, error) {
-	if len(name) > MaxPermissionLen || !permissionName.MatchString(name) {
-		return Permission{}, invalid("name", fmt.Sprintf(
-			"must be resource:action, at most %d of a-z 0-9 _ . - (and * in the action)", MaxPermissionLen))
+	if err := validPermission("name", name); err != nil {
+		return Permission{}, err
 	}
 	if err := validDescription(description); err != nil {
 		return Permission{}, err
 	}
 	p := Permission{Name: name, Description: description}
 	err := s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.PermissionLock(ctx); err != nil { // one catalogue change at a time: the bound holds
+			return err
+		}
+		all, err := tx.PermissionList(ctx)
+		if err != nil {
+			return err
+		}
+		if catalogueLen(all)+len(name)+1 > MaxCatalogueLen {
+			return invalid("name", fmt.Sprintf("the permission catalogue is full: its names may take %d bytes in all, "+
+				"since an admin's access token carries every one; delete unused permissions or use shorter names", MaxCatalogueLen))
+		}
 		if err := tx.PermissionInsert(ctx, p); err != nil {
 			return err
 		}
@@ -143,12 +206,16 @@ func (s *Service) CreatePermission(ctx context.Context, name, description string
 	return p, nil
 }
 
-// DeletePermission deletes a permission and its grants. Built-in permissions
-// cannot be deleted (StateError). Returns verify.ErrNotFound if there is none.
+// DeletePermission deletes a permission and its grants; by must hold it.
+// Built-in permissions cannot be deleted (StateError). Returns
+// verify.ErrNotFound if there is none.
 func (s *Service) DeletePermission(ctx context.Context, name string, by Actor) error {
 	err := s.store.InTx(ctx, func(tx Store) error {
 		p, err := permissionByName(ctx, tx, name)
 		if err != nil {
+			return err
+		}
+		if err := authorize(by, AuthorityOf([]string{name}), "to delete it"); err != nil {
 			return err
 		}
 		if p.Builtin {
@@ -165,14 +232,17 @@ func (s *Service) DeletePermission(ctx context.Context, name string, by Actor) e
 	return nil
 }
 
-// GrantPermission grants perm to role and returns the role. Granting twice
-// changes nothing; granting to the admin role, which holds every permission
-// already, succeeds without a change. Returns verify.ErrNotFound if the role or
-// the permission does not exist.
+// GrantPermission grants perm to role and returns the role; by must hold
+// perm. Granting twice changes nothing; granting to the admin role, which
+// holds every permission already, succeeds without a change. Returns
+// verify.ErrNotFound if the role or the permission does not exist.
 func (s *Service) GrantPermission(ctx context.Context, role, perm string, by Actor) (Role, error) {
 	var out Role
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if _, err := permissionByName(ctx, tx, perm); err != nil {
+			return err
+		}
+		if err := authorize(by, AuthorityOf([]string{perm}), "to grant it"); err != nil {
 			return err
 		}
 		r, err := tx.RoleByName(ctx, role)
@@ -194,12 +264,16 @@ func (s *Service) GrantPermission(ctx context.Context, role, perm string, by Act
 	return out, nil
 }
 
-// RevokePermission takes perm from role. Revoking what was not granted changes
-// nothing. The admin role's permissions cannot be revoked (StateError).
-// Returns verify.ErrNotFound if the role or the permission does not exist.
+// RevokePermission takes perm from role; by must hold perm. Revoking what was
+// not granted changes nothing. The admin role's permissions cannot be revoked
+// (StateError). Returns verify.ErrNotFound if the role or the permission does
+// not exist.
 func (s *Service) RevokePermission(ctx context.Context, role, perm string, by Actor) error {
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if _, err := permissionByName(ctx, tx, perm); err != nil {
+			return err
+		}
+		if err := authorize(by, AuthorityOf([]string{perm}), "to revoke it"); err != nil {
 			return err
 		}
 		if _, err := tx.RoleByName(ctx, role); err != nil {
@@ -219,8 +293,9 @@ func (s *Service) RevokePermission(ctx context.Context, role, perm string, by Ac
 	return nil
 }
 
-// AssignRole gives user userID the role and returns the user's roles.
-// Assigning twice changes nothing. The user's access tokens carry the new
+// AssignRole gives user userID the role and returns the user's roles. by must
+// hold every permission of the role and of the user. A user holds at most
+// MaxUserRoles roles (a *FieldError beyond). Assigning twice changes nothing. The user's access tokens carry the new
 // permissions from their next refresh. Returns verify.ErrNotFound if the user
 // or the role does not exist.
 func (s *Service) AssignRole(ctx context.Context, userID, role string, by Actor) ([]string, error) {
@@ -228,7 +303,8 @@ func (s *Service) AssignRole(ctx context.Context, userID, role string, by Actor)
 }
 
 // UnassignRole takes the role from user userID and returns the user's roles.
-// Unassigning what was not assigned changes nothing. The user's access tokens
+// by must hold every permission of the user. Unassigning what was not
+// assigned changes nothing. The user's access tokens
 // lose the role's permissions at their next refresh (or expiry). Taking the
 // admin role from the last user holding it is allowed: admin API keys
 // (authgate:admin) still reach the whole API. Returns verify.ErrNotFound if
@@ -243,12 +319,26 @@ func (s *Service) changeRole(ctx context.Context, userID, role string, assign bo
 		if _, err := tx.UserByIDForUpdate(ctx, userID); err != nil {
 			return err
 		}
-		if _, err := tx.RoleByName(ctx, role); err != nil {
+		r, err := tx.RoleByName(ctx, role)
+		if err != nil {
+			return err
+		}
+		if err := actOnUser(ctx, tx, by, userID); err != nil {
 			return err
 		}
 		action, change := "user.role_unassign", tx.UserRoleUnassign
 		if assign {
 			action, change = "user.role_assign", tx.UserRoleAssign
+			if err := authorize(by, roleAuthority(r), "to hand out role "+role+", which holds it"); err != nil {
+				return err
+			}
+			held, err := tx.UserRoles(ctx, userID)
+			if err != nil {
+				return err
+			}
+			if len(held) >= MaxUserRoles && !slices.Contains(held, role) {
+				return invalid("role", fmt.Sprintf("a user holds at most %d roles (they travel in every access token)", MaxUserRoles))
+			}
 		}
 		if err := change(ctx, userID, role); err != nil {
 			return err
@@ -300,6 +390,15 @@ func (s *Service) UserPermissions(ctx context.Context, userID string) ([]string,
 		out = []string{}
 	}
 	return out, nil
+}
+
+// catalogueLen is what the names of ps take in a token's scope claim.
+func catalogueLen(ps []Permission) int {
+	n := 0
+	for _, p := range ps {
+		n += len(p.Name) + 1
+	}
+	return n
 }
 
 // permissionByName finds a permission in the (short) list of all of them.

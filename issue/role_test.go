@@ -19,7 +19,7 @@ func TestService_RolesAndGrants(t *testing.T) {
 	if _, err := b.svc.CreatePermission(ctx, "cameras:stream", "watch the cameras", userActor); err != nil {
 		t.Fatal(err)
 	}
-	r, err := b.svc.CreateRole(ctx, "guard", "watches the doors", userActor)
+	r, err := b.svc.CreateRole(ctx, "guard", "watches the doors", nil, userActor)
 	if err != nil || r.Name != "guard" || r.Builtin || len(r.Permissions) != 0 {
 		t.Fatalf("CreateRole = %+v, %v", r, err)
 	}
@@ -113,7 +113,7 @@ func TestService_RoleRefusals(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	u := b.userFixture(t, "ada")
-	b.svc.CreateRole(ctx, "guard", "", userActor)
+	b.svc.CreateRole(ctx, "guard", "", nil, userActor)
 	b.svc.CreatePermission(ctx, "doors:open", "", userActor)
 	before := len(b.auditRows(t))
 	tests := []struct {
@@ -122,22 +122,30 @@ func TestService_RoleRefusals(t *testing.T) {
 		want error
 		msg  string // in the error, when set
 	}{
-		{"RoleNameUpper", func() error { _, err := b.svc.CreateRole(ctx, "Guard", "", userActor); return err }, issue.ErrInvalid, "name:"},
-		{"RoleNameSpace", func() error { _, err := b.svc.CreateRole(ctx, "a b", "", userActor); return err }, issue.ErrInvalid, "name:"},
-		{"RoleNameEmpty", func() error { _, err := b.svc.CreateRole(ctx, "", "", userActor); return err }, issue.ErrInvalid, "name:"},
-		{"RoleNameLong", func() error { _, err := b.svc.CreateRole(ctx, strings.Repeat("a", 65), "", userActor); return err }, issue.ErrInvalid, "name:"},
+		{"RoleNameUpper", func() error { _, err := b.svc.CreateRole(ctx, "Guard", "", nil, userActor); return err }, issue.ErrInvalid, "name:"},
+		{"RoleNameSpace", func() error { _, err := b.svc.CreateRole(ctx, "a b", "", nil, userActor); return err }, issue.ErrInvalid, "name:"},
+		{"RoleNameEmpty", func() error { _, err := b.svc.CreateRole(ctx, "", "", nil, userActor); return err }, issue.ErrInvalid, "name:"},
+		{"RoleNameLong", func() error { _, err := b.svc.CreateRole(ctx, strings.Repeat("a", 65), "", nil, userActor); return err }, issue.ErrInvalid, "name:"},
 		{"RoleDescriptionLong", func() error {
-			_, err := b.svc.CreateRole(ctx, "x", strings.Repeat("a", 501), userActor)
+			_, err := b.svc.CreateRole(ctx, "x", strings.Repeat("a", 501), nil, userActor)
 			return err
 		}, issue.ErrInvalid, "description:"},
-		{"RoleDuplicate", func() error { _, err := b.svc.CreateRole(ctx, "guard", "", userActor); return err }, issue.ErrConflict, `role "guard" already exists`},
-		{"RoleBuiltinDuplicate", func() error { _, err := b.svc.CreateRole(ctx, "admin", "", userActor); return err }, issue.ErrConflict, "already exists"},
+		{"RoleDuplicate", func() error { _, err := b.svc.CreateRole(ctx, "guard", "", nil, userActor); return err }, issue.ErrConflict, `role "guard" already exists`},
+		{"RoleBuiltinDuplicate", func() error { _, err := b.svc.CreateRole(ctx, "admin", "", nil, userActor); return err }, issue.ErrConflict, "already exists"},
 		{"DeleteBuiltinRole", func() error { return b.svc.DeleteRole(ctx, "viewer", userActor) }, issue.ErrConflict, "built in"},
 		{"DeleteAdminRole", func() error { return b.svc.DeleteRole(ctx, issue.RoleAdmin, userActor) }, issue.ErrConflict, "built in"},
 		{"DeleteUnknownRole", func() error { return b.svc.DeleteRole(ctx, "nope", userActor) }, verify.ErrNotFound, ""},
 		{"PermissionNoColon", func() error { _, err := b.svc.CreatePermission(ctx, "doors", "", userActor); return err }, issue.ErrInvalid, "name:"},
-		{"PermissionUpper", func() error { _, err := b.svc.CreatePermission(ctx, "Doors:open", "", userActor); return err }, issue.ErrInvalid, "name:"},
+		{"PermissionEmptyAction", func() error { _, err := b.svc.CreatePermission(ctx, "doors:", "", userActor); return err }, issue.ErrInvalid, "name:"},
+		{"PermissionEmptyResource", func() error { _, err := b.svc.CreatePermission(ctx, ":open", "", userActor); return err }, issue.ErrInvalid, "name:"},
+		{"PermissionSpace", func() error { _, err := b.svc.CreatePermission(ctx, "doors:open now", "", userActor); return err }, issue.ErrInvalid, "name:"},
 		{"PermissionStarResource", func() error { _, err := b.svc.CreatePermission(ctx, "*:open", "", userActor); return err }, issue.ErrInvalid, "name:"},
+		{"PermissionStarAction", func() error { _, err := b.svc.CreatePermission(ctx, "events:*", "", userActor); return err },
+			issue.ErrInvalid, `name: "events:*" is not a permission: use resource:action`},
+		{"PermissionReservedNamespace", func() error { _, err := b.svc.CreatePermission(ctx, "authgate:anything", "", userActor); return err },
+			issue.ErrInvalid, `name: "authgate:anything" is in authgate's own namespace authgate:`},
+		{"PermissionScopeAdmin", func() error { _, err := b.svc.CreatePermission(ctx, issue.ScopeAdmin, "", userActor); return err },
+			issue.ErrInvalid, "authgate's own namespace"},
 		{"PermissionLong", func() error {
 			_, err := b.svc.CreatePermission(ctx, "a:"+strings.Repeat("b", 99), "", userActor)
 			return err
@@ -168,6 +176,45 @@ func TestService_RoleRefusals(t *testing.T) {
 	}
 	if ps, _ := b.svc.ListPermissions(ctx); len(ps) != 10 { // 9 built in + doors:open
 		t.Fatalf("%d permissions after refusals; want 10", len(ps))
+	}
+}
+
+// Permission names use the scope alphabet (verify.ValidScope): upper case and
+// slashes are allowed, and a name that is a valid scope can be held and granted.
+func TestService_PermissionNamesAreScopes(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	b.svc.CreateRole(ctx, "guard", "", nil, userActor)
+	tests := []struct {
+		name, perm string
+	}{
+		{"Upper", "Events:Read"},
+		{"SlashInResource", "cameras/front:stream"},
+		{"ColonInAction", "doors:open:front"},
+		{"Punctuation", "doors.v2:open-all_now"},
+		{"Longest", "a:" + strings.Repeat("b", issue.MaxPermissionLen-2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !verify.ValidScope(tt.perm) {
+				t.Fatalf("%q is not a valid scope; the case is wrong", tt.perm)
+			}
+			p, err := b.svc.CreatePermission(ctx, tt.perm, "", userActor)
+			if err != nil || p.Name != tt.perm {
+				t.Fatalf("CreatePermission(%q) = %+v, %v; want it created", tt.perm, p, err)
+			}
+			r, err := b.svc.GrantPermission(ctx, "guard", tt.perm, userActor)
+			if err != nil || !slices.Contains(r.Permissions, tt.perm) {
+				t.Fatalf("GrantPermission(guard, %q) = %+v, %v; want guard holding it", tt.perm, r, err)
+			}
+		})
+	}
+	// Case matters, as it does in a scope: events:read is another permission.
+	if _, err := b.svc.CreatePermission(ctx, "events:read", "", userActor); err != nil {
+		t.Fatalf("events:read beside Events:Read: %v; want a permission of its own", err)
+	}
+	if ps, _ := b.svc.ListPermissions(ctx); len(ps) != 9+len(tests)+1 {
+		t.Fatalf("%d permissions; want %d", len(ps), 9+len(tests)+1)
 	}
 }
 

@@ -1,6 +1,7 @@
 package issue
 
 import (
+	"runtime"
 	"time"
 
 	"github.com/authgate/authgate/verify"
@@ -14,7 +15,9 @@ type Service struct {
 	now    func() time.Time
 	opts   Options
 
-	loginIPs *ipThrottle // login attempts per client IP
+	loginIPs   *ipThrottle // failed login (and registration) attempts per client IP
+	refreshIPs *ipThrottle // failed refreshes per client IP
+	hashes     *hashGate   // password hashes running at once
 }
 
 // Options are the issuer's policies. Zero fields take the defaults below.
@@ -32,6 +35,7 @@ type Options struct {
 	AllowRegistration  bool          // open self-registration (POST /v1/auth/register); default off
 	AuditRetention     time.Duration // audit rows older than this are pruned; default 365 days
 	MaxTokenDays       int           // longest life of a personal token, in days; default 365
+	HashConcurrency    int           // password hashes (19 MiB each) running at once; default GOMAXPROCS
 	Issuer             string        // access tokens' iss; default "authgate"
 	Audience           string        // access tokens' aud; default "authgate"
 
@@ -69,6 +73,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxTokenDays == 0 {
 		o.MaxTokenDays = 365
 	}
+	if o.HashConcurrency == 0 {
+		o.HashConcurrency = runtime.GOMAXPROCS(0)
+	}
 	if o.Issuer == "" {
 		o.Issuer = "authgate"
 	}
@@ -85,7 +92,9 @@ func NewService(store Store, hasher *verify.Hasher, now func() time.Time, opts O
 	}
 	opts = opts.withDefaults()
 	return &Service{store: store, hasher: hasher, now: now, opts: opts,
-		loginIPs: newIPThrottle(opts.LockoutThreshold*4, opts.LockoutWindow)}
+		loginIPs:   newIPThrottle(opts.LockoutThreshold*4, opts.LockoutWindow),
+		refreshIPs: newIPThrottle(opts.LockoutThreshold*4, opts.LockoutWindow),
+		hashes:     newHashGate(opts.HashConcurrency, hashWait)}
 }
 
 // Options returns the policies in force, defaults filled in.

@@ -59,6 +59,9 @@ type RoleStore interface {
 	RoleInsert(ctx context.Context, r Role) error
 	RoleDelete(ctx context.Context, name string) error
 	PermissionList(ctx context.Context) ([]Permission, error)
+	// PermissionLock serialises catalogue changes across instances until the
+	// transaction ends (an advisory lock); call it inside InTx.
+	PermissionLock(ctx context.Context) error
 	PermissionInsert(ctx context.Context, p Permission) error
 	PermissionDelete(ctx context.Context, name string) error
 	RoleGrant(ctx context.Context, role, permission string) error    // idempotent
@@ -108,6 +111,11 @@ type PersonalTokenStore interface {
 	// called name if it has expired by now, so that a new token may take the
 	// name, and returns it (none, or one).
 	PersonalTokenRevokeExpiredNamed(ctx context.Context, userID, name string, now time.Time) ([]PersonalToken, error)
+	// PersonalTokenListCarrying returns the unrevoked tokens carrying any of scopes, oldest first.
+	PersonalTokenListCarrying(ctx context.Context, scopes []string) ([]PersonalToken, error)
+	// PersonalTokenRevokeAllForUser revokes, at now, every unrevoked token of
+	// the user and returns them.
+	PersonalTokenRevokeAllForUser(ctx context.Context, userID string, now time.Time) ([]PersonalToken, error)
 }
 
 // SigningKeyStore keeps JWT signing keys.

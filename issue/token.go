@@ -43,12 +43,18 @@ type NewToken struct {
 // CreateToken validates in and stores a new personal token for user userID,
 // created by by and audited (token.create) in the same transaction. An expired
 // token holding the name is revoked first, so the name can be reused.
+// The scopes must be held by the user and by by (the authority rule), and
+// none may be authgate's own (OwnPermission): a token sits in URLs and never
+// carries power over authgate itself.
 // Returns a *FieldError (ErrInvalid) naming the first bad field, an
 // *AuthError (ErrPermission) naming the scopes the user does not hold, and a
 // *StateError (ErrConflict) if a live token of the user has the name.
 func (s *Service) CreateToken(ctx context.Context, userID string, in NewToken, by Actor) (IssuedToken, error) {
 	if err := s.validToken(&in); err != nil {
 		return IssuedToken{}, err
+	}
+	if err := authorize(by, AuthorityOf(in.Scopes), "to put it in a token"); err != nil {
+		return IssuedToken{}, fmt.Errorf("create token for user %s: %w", userID, err)
 	}
 	now := s.now()
 	secret := verify.NewKey(verify.PrefixPersonalToken)
@@ -116,9 +122,10 @@ func (s *Service) ListTokens(ctx context.Context, userID string) ([]PersonalToke
 }
 
 // RevokeToken ends personal token tokenID of user userID for good, audited
-// (token.revoke) in the same transaction. Revoking a revoked token changes
-// nothing and records nothing. Returns verify.ErrNotFound if the user has no
-// such token (another user's token is as if it did not exist).
+// (token.revoke) in the same transaction. by must hold every permission of the
+// user. Revoking a revoked token changes nothing and records nothing. Returns
+// verify.ErrNotFound if the user has no such token (another user's token is as
+// if it did not exist).
 func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string, by Actor) (PersonalToken, error) {
 	var out PersonalToken
 	err := s.store.InTx(ctx, func(tx Store) error {
@@ -128,6 +135,9 @@ func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string, by Ac
 		}
 		if t.UserID != userID {
 			return verify.ErrNotFound
+		}
+		if err := actOnUser(ctx, tx, by, userID); err != nil {
+			return err
 		}
 		if t.RevokedAt != nil {
 			out = t
@@ -159,6 +169,12 @@ func (s *Service) validToken(in *NewToken) error {
 	if err := validScopes(in.Scopes); err != nil {
 		return err
 	}
+	for _, sc := range in.Scopes {
+		if OwnPermission(sc) {
+			return invalid("scopes", fmt.Sprintf("a personal token cannot carry %s, one of authgate's own permissions: "+
+				"it is made to travel in URLs; use an API key or your access token to manage authgate", sc))
+		}
+	}
 	in.Scopes = slices.Compact(slices.Sorted(slices.Values(in.Scopes)))
 	if in.Scopes == nil {
 		in.Scopes = []string{}
@@ -181,4 +197,56 @@ func notHeld(scopes, held []string) error {
 		return &AuthError{Err: ErrPermission, Msg: "you do not hold scope " + missing[0] + "; a token can carry only permissions you hold"}
 	}
 	return &AuthError{Err: ErrPermission, Msg: "you do not hold scopes " + strings.Join(missing, ", ") + "; a token can carry only permissions you hold"}
+}
+
+// Revoked is what RevokeCredentials ended, by id.
+type Revoked struct {
+	Sessions []string // ses_…, with their refresh tokens
+	Tokens   []string // tok_…
+}
+
+// RevokeCredentials is the answer to a compromise: it ends every session of
+// user userID (their refresh tokens with them, their access tokens denied on
+// every instance at once) and revokes every personal token, in one
+// transaction, each audited. by must hold every permission of the user (a
+// user holds their own). API keys belong to nobody and are left alone.
+// Returns verify.ErrNotFound if there is no such user.
+func (s *Service) RevokeCredentials(ctx context.Context, userID string, by Actor) (Revoked, error) {
+	now := s.now()
+	out := Revoked{Sessions: []string{}, Tokens: []string{}}
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if _, err := tx.UserByIDForUpdate(ctx, userID); err != nil {
+			return err
+		}
+		if err := actOnUser(ctx, tx, by, userID); err != nil {
+			return err
+		}
+		ids, err := tx.SessionRevokeAllForUser(ctx, userID, now, ReasonRevoked, s.denyUntil(now))
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			out.Sessions = append(out.Sessions, id)
+			meta := map[string]any{"reason": ReasonRevoked, "user_id": userID}
+			if err := s.record(ctx, tx, by, "session.revoke", "session", id, OutcomeSuccess, meta); err != nil {
+				return err
+			}
+		}
+		tokens, err := tx.PersonalTokenRevokeAllForUser(ctx, userID, now)
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens {
+			out.Tokens = append(out.Tokens, t.ID)
+			if err := s.record(ctx, tx, by, "token.revoke", "token", t.ID, OutcomeSuccess, map[string]any{
+				"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "reason": "credentials revoked"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Revoked{}, fmt.Errorf("revoke credentials of user %s: %w", userID, err)
+	}
+	return out, nil
 }

@@ -20,11 +20,27 @@ func days(n int) *int { return &n }
 func (b *bundle) tokenUser(t *testing.T, username string, roles ...string) issue.User {
 	t.Helper()
 	u, err := b.svc.CreateUser(context.Background(), issue.NewUser{Username: username, Email: username + "@example.com",
-		Password: "password-of-" + username, Roles: roles}, issue.Actor{ID: "test"})
+		Password: "password-of-" + username, Roles: roles}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// appRole creates the application permissions perms (those not yet there) and
+// a role holding them: authgate's own permissions never go in a personal token,
+// so token tests use an application's, such as events:read.
+func (b *bundle) appRole(t *testing.T, role string, perms ...string) {
+	t.Helper()
+	ctx, by := context.Background(), issue.Actor{ID: "test", Authority: issue.AllAuthority()}
+	for _, p := range perms {
+		if _, err := b.svc.CreatePermission(ctx, p, "", by); err != nil && !errors.Is(err, issue.ErrConflict) {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.svc.CreateRole(ctx, role, "", perms, by); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (b *bundle) tokens(t *testing.T, userID string) []issue.PersonalToken {
@@ -39,10 +55,11 @@ func (b *bundle) tokens(t *testing.T, userID string) []issue.PersonalToken {
 func TestService_CreateToken(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	u := b.tokenUser(t, "tina", "operator")
-	by := issue.Actor{ID: "user:" + u.ID}
+	b.appRole(t, "watcher", "events:read", "cameras:stream")
+	u := b.tokenUser(t, "tina", "watcher")
+	by := issue.Actor{ID: "user:" + u.ID, Authority: issue.AllAuthority()}
 	tok, err := b.svc.CreateToken(ctx, u.ID, issue.NewToken{Name: "Kitchen kiosk",
-		Scopes: []string{"users:read", "keys:read", "users:read"}, ExpiresInDays: days(30)}, by)
+		Scopes: []string{"events:read", "cameras:stream", "events:read"}, ExpiresInDays: days(30)}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +67,7 @@ func TestService_CreateToken(t *testing.T) {
 	if err != nil || tok.Prefix != verify.PrefixPersonalToken+k.LookupID || !strings.HasPrefix(tok.ID, "tok_") {
 		t.Fatalf("token %q (%v) does not carry prefix %q", tok.Secret, err, tok.Prefix)
 	}
-	if want := []string{"keys:read", "users:read"}; !slices.Equal(tok.Scopes, want) {
+	if want := []string{"cameras:stream", "events:read"}; !slices.Equal(tok.Scopes, want) {
 		t.Errorf("scopes = %v; want %v (sorted, without duplicates)", tok.Scopes, want)
 	}
 	if tok.UserID != u.ID || tok.Name != "Kitchen kiosk" || !tok.ExpiresAt.Equal(t0.Add(30*24*time.Hour)) ||
@@ -93,7 +110,7 @@ func TestService_CreateTokenRejectsBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := b.svc.CreateToken(context.Background(), u.ID, tt.in, issue.Actor{ID: "test"})
+			_, err := b.svc.CreateToken(context.Background(), u.ID, tt.in, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 			var fe *issue.FieldError
 			if !errors.As(err, &fe) || fe.Field != tt.field || !errors.Is(err, issue.ErrInvalid) {
 				t.Fatalf("err = %v; want a FieldError on %s", err, tt.field)
@@ -105,7 +122,7 @@ func TestService_CreateTokenRejectsBadInput(t *testing.T) {
 	}
 	// Names as long as allowed, in any script, are fine.
 	if _, err := b.svc.CreateToken(context.Background(), u.ID, issue.NewToken{Name: strings.Repeat("é", issue.MaxNameLen),
-		ExpiresInDays: days(365)}, issue.Actor{ID: "test"}); err != nil {
+		ExpiresInDays: days(365)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatalf("100-character name, 365 days: %v", err)
 	}
 }
@@ -114,12 +131,12 @@ func TestService_CreateTokenMaxDaysIsConfigurable(t *testing.T) {
 	b := setup(t)
 	b.svc = issue.NewService(b.store, b.hasher, func() time.Time { return b.now }, issue.Options{MaxTokenDays: 30})
 	u := b.tokenUser(t, "tina")
-	_, err := b.svc.CreateToken(context.Background(), u.ID, issue.NewToken{Name: "a", ExpiresInDays: days(31)}, issue.Actor{ID: "test"})
+	_, err := b.svc.CreateToken(context.Background(), u.ID, issue.NewToken{Name: "a", ExpiresInDays: days(31)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	var fe *issue.FieldError
 	if !errors.As(err, &fe) || fe.Field != "expires_in_days" || !strings.Contains(fe.Msg, "30") {
 		t.Fatalf("31 days with a cap of 30: %v; want a FieldError naming 30", err)
 	}
-	if tok, err := b.svc.CreateToken(context.Background(), u.ID, issue.NewToken{Name: "a", ExpiresInDays: days(30)}, issue.Actor{ID: "test"}); err != nil ||
+	if tok, err := b.svc.CreateToken(context.Background(), u.ID, issue.NewToken{Name: "a", ExpiresInDays: days(30)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil ||
 		!tok.ExpiresAt.Equal(t0.Add(30*24*time.Hour)) {
 		t.Fatalf("30 days with a cap of 30: %+v, %v", tok, err)
 	}
@@ -131,13 +148,15 @@ func TestService_CreateTokenMaxDaysIsConfigurable(t *testing.T) {
 func TestService_CreateTokenScopesMustBeHeld(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	viewer := b.tokenUser(t, "vic", "viewer") // keys:read roles:read users:read
+	b.appRole(t, "watcher", "events:read")
+	b.appRole(t, "opener", "doors:open", "cameras:stream")
+	viewer := b.tokenUser(t, "vic", "watcher") // events:read
 	_, err := b.svc.CreateToken(ctx, viewer.ID, issue.NewToken{Name: "a",
-		Scopes: []string{"keys:read", "keys:write", "audit:read"}, ExpiresInDays: days(1)}, issue.Actor{ID: "test"})
+		Scopes: []string{"events:read", "doors:open", "cameras:stream"}, ExpiresInDays: days(1)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	var ae *issue.AuthError
 	if !errors.Is(err, issue.ErrPermission) || !errors.As(err, &ae) ||
-		!strings.Contains(ae.Msg, "audit:read, keys:write") || strings.Contains(ae.Msg, "keys:read") {
-		t.Fatalf("err = %v; want ErrPermission naming audit:read and keys:write only", err)
+		!strings.Contains(ae.Msg, "cameras:stream, doors:open") || strings.Contains(ae.Msg, "events:read") {
+		t.Fatalf("err = %v; want ErrPermission naming cameras:stream and doors:open only", err)
 	}
 	if got := b.tokens(t, viewer.ID); len(got) != 0 {
 		t.Fatalf("%d tokens stored after a refusal; want none", len(got))
@@ -147,18 +166,64 @@ func TestService_CreateTokenScopesMustBeHeld(t *testing.T) {
 	}
 
 	// An admin holds every permission, including one added after the role.
-	if _, err := b.svc.CreatePermission(ctx, "doors:open", "", issue.Actor{ID: "test"}); err != nil {
+	if _, err := b.svc.CreatePermission(ctx, "gates:open", "", issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatal(err)
 	}
 	admin := b.tokenUser(t, "root", issue.RoleAdmin)
-	if _, err := b.svc.CreateToken(ctx, admin.ID, issue.NewToken{Name: "a", Scopes: []string{"doors:open", "keys:write"},
-		ExpiresInDays: days(1)}, issue.Actor{ID: "test"}); err != nil {
+	if _, err := b.svc.CreateToken(ctx, admin.ID, issue.NewToken{Name: "a", Scopes: []string{"doors:open", "gates:open"},
+		ExpiresInDays: days(1)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatalf("admin asking for permissions it holds: %v", err)
 	}
-	// authgate:admin is not a permission: a personal token cannot carry it.
-	_, err = b.svc.CreateToken(ctx, admin.ID, issue.NewToken{Name: "b", Scopes: []string{issue.ScopeAdmin}, ExpiresInDays: days(1)}, issue.Actor{ID: "test"})
-	if !errors.Is(err, issue.ErrPermission) || !strings.Contains(err.Error(), issue.ScopeAdmin) {
-		t.Fatalf("admin asking for %s: %v; want ErrPermission naming it", issue.ScopeAdmin, err)
+	// The caller must hold the scopes too (the authority rule), whoever the
+	// token is for: the admin's token, asked for by a caller holding events:read.
+	_, err = b.svc.CreateToken(ctx, admin.ID, issue.NewToken{Name: "c", Scopes: []string{"doors:open", "events:read"}, ExpiresInDays: days(1)},
+		issue.Actor{ID: "test", Authority: issue.AuthorityOf([]string{"events:read"})})
+	var pe *issue.PermissionError
+	if !errors.Is(err, issue.ErrPermission) || !errors.As(err, &pe) || pe.Permission != "doors:open" {
+		t.Fatalf("a caller lacking doors:open: %v; want a PermissionError naming doors:open", err)
+	}
+}
+
+func TestService_CreateTokenRefusesOwnPermissions(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	b.appRole(t, "watcher", "events:read")
+	// An admin holds every permission, asking with every authority: still no.
+	admin := b.tokenUser(t, "root", issue.RoleAdmin, "watcher")
+	tests := []struct {
+		name   string
+		scopes []string
+		want   string // named in the refusal
+	}{
+		{"AuditRead", []string{issue.PermAuditRead}, issue.PermAuditRead},
+		{"KeysRead", []string{issue.PermKeysRead}, issue.PermKeysRead},
+		{"KeysWrite", []string{issue.PermKeysWrite}, issue.PermKeysWrite},
+		{"RolesRead", []string{issue.PermRolesRead}, issue.PermRolesRead},
+		{"RolesWrite", []string{issue.PermRolesWrite}, issue.PermRolesWrite},
+		{"SessionsWrite", []string{issue.PermSessionsWrite}, issue.PermSessionsWrite},
+		{"SigningKeysWrite", []string{issue.PermSigningKeysWrite}, issue.PermSigningKeysWrite},
+		{"UsersRead", []string{issue.PermUsersRead}, issue.PermUsersRead},
+		{"UsersWrite", []string{issue.PermUsersWrite}, issue.PermUsersWrite},
+		{"ScopeAdmin", []string{issue.ScopeAdmin}, issue.ScopeAdmin},
+		{"ReservedNamespace", []string{"authgate:anything"}, "authgate:anything"},
+		{"AmongApplicationScopes", []string{"events:read", "users:write"}, "users:write"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := b.svc.CreateToken(ctx, admin.ID, issue.NewToken{Name: "a", Scopes: tt.scopes, ExpiresInDays: days(1)},
+				issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+			var fe *issue.FieldError
+			if !errors.As(err, &fe) || fe.Field != "scopes" || !errors.Is(err, issue.ErrInvalid) ||
+				!strings.Contains(fe.Msg, tt.want+", one of authgate's own permissions") {
+				t.Fatalf("err = %v; want a FieldError on scopes naming %s as authgate's own", err, tt.want)
+			}
+		})
+	}
+	if got := b.tokens(t, admin.ID); len(got) != 0 {
+		t.Fatalf("%d tokens stored after refusals; want none", len(got))
+	}
+	if rows, err := b.store.AuditList(ctx, issue.AuditFilter{Action: "token.create", Limit: 10}); err != nil || len(rows) != 0 {
+		t.Fatalf("%d token.create rows after refusals (%v); want none", len(rows), err)
 	}
 }
 
@@ -166,7 +231,7 @@ func TestService_TokenNamesAreUniqueAmongLiveTokens(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	u, other := b.tokenUser(t, "tina"), b.tokenUser(t, "otto")
-	by := issue.Actor{ID: "test"}
+	by := issue.Actor{ID: "test", Authority: issue.AllAuthority()}
 	create := func(userID, name string, n int) (issue.IssuedToken, error) {
 		return b.svc.CreateToken(ctx, userID, issue.NewToken{Name: name, ExpiresInDays: days(n)}, by)
 	}
@@ -215,14 +280,14 @@ func TestService_RevokeToken(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	u, other := b.tokenUser(t, "tina"), b.tokenUser(t, "otto")
-	by := issue.Actor{ID: "user:" + u.ID}
+	by := issue.Actor{ID: "user:" + u.ID, Authority: issue.AllAuthority()}
 	older, _ := b.svc.CreateToken(ctx, u.ID, issue.NewToken{Name: "older", ExpiresInDays: days(1)}, by)
 	b.now = t0.Add(time.Minute)
 	tok, err := b.svc.CreateToken(ctx, u.ID, issue.NewToken{Name: "kiosk", ExpiresInDays: days(1)}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.RevokeToken(ctx, other.ID, tok.ID, issue.Actor{ID: "user:" + other.ID}); !errors.Is(err, verify.ErrNotFound) {
+	if _, err := b.svc.RevokeToken(ctx, other.ID, tok.ID, issue.Actor{ID: "user:" + other.ID, Authority: issue.AllAuthority()}); !errors.Is(err, verify.ErrNotFound) {
 		t.Fatalf("another user revoking it: %v; want ErrNotFound", err)
 	}
 	if _, err := b.svc.RevokeToken(ctx, u.ID, "tok_nope", by); !errors.Is(err, verify.ErrNotFound) {
@@ -252,13 +317,14 @@ func TestService_RevokeToken(t *testing.T) {
 func TestService_TokenAuditHoldsNoSecret(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	u := b.tokenUser(t, "tina", "viewer")
-	by := issue.Actor{ID: "user:" + u.ID, IP: "192.0.2.1"}
-	tok, err := b.svc.CreateToken(ctx, u.ID, issue.NewToken{Name: "kiosk", Scopes: []string{"keys:read"}, ExpiresInDays: days(7)}, by)
+	b.appRole(t, "watcher", "events:read")
+	u := b.tokenUser(t, "tina", "watcher")
+	by := issue.Actor{ID: "user:" + u.ID, IP: "192.0.2.1", Authority: issue.AllAuthority()}
+	tok, err := b.svc.CreateToken(ctx, u.ID, issue.NewToken{Name: "kiosk", Scopes: []string{"events:read"}, ExpiresInDays: days(7)}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.RevokeToken(ctx, u.ID, tok.ID, issue.Actor{ID: "key:admin"}); err != nil {
+	if _, err := b.svc.RevokeToken(ctx, u.ID, tok.ID, issue.Actor{ID: "key:admin", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatal(err)
 	}
 	k, _ := verify.ParseKey(verify.PrefixPersonalToken, tok.Secret)
@@ -279,7 +345,7 @@ func TestService_TokenAuditHoldsNoSecret(t *testing.T) {
 	if err := json.Unmarshal(create.Metadata, &meta); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"name": "kiosk", "prefix": tok.Prefix, "scopes": []any{"keys:read"},
+	want := map[string]any{"name": "kiosk", "prefix": tok.Prefix, "scopes": []any{"events:read"},
 		"expires_at": "2030-01-08T12:00:00Z", "user_id": u.ID}
 	if !reflect.DeepEqual(meta, want) {
 		t.Errorf("token.create metadata = %v; want %v", meta, want)

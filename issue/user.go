@@ -18,6 +18,9 @@ const (
 	MaxUsernameLen = 64
 	MaxEmailLen    = 254
 	MaxFullNameLen = 200
+	// MaxUserRoles bounds a user's roles, which travel in every access token
+	// and in X-Auth-Roles (see MaxCatalogueLen).
+	MaxUserRoles = 10
 )
 
 // ErrRegistrationClosed refuses self-registration when Options.AllowRegistration
@@ -79,7 +82,8 @@ type UserUpdate struct {
 }
 
 // CreateUser validates in and stores a new user holding in.Roles, which must
-// exist. Returns a *FieldError naming the first bad field (or unknown role), and
+// exist and whose permissions by must all hold (the authority rule; a
+// *PermissionError otherwise). Returns a *FieldError naming the first bad field (or unknown role), and
 // a StateError (ErrConflict) saying whether the username or the email is taken;
 // both are unique whatever their case.
 func (s *Service) CreateUser(ctx context.Context, in NewUser, by Actor) (User, error) {
@@ -113,17 +117,21 @@ func (s *Service) createUser(ctx context.Context, in NewUser, by Actor, action s
 	if err := s.validNewUser(&in); err != nil {
 		return User{}, err
 	}
-	hash, err := HashPassword(in.Password) // slow: outside the transaction
+	hash, err := s.hashPassword(ctx, in.Password) // slow: outside the transaction
 	if err != nil {
 		return User{}, err
 	}
 	now := s.now()
 	var out User
 	err = s.store.InTx(ctx, func(tx Store) error {
-		for _, r := range in.Roles {
-			if _, err := tx.RoleByName(ctx, r); errors.Is(err, verify.ErrNotFound) {
-				return invalid("roles", fmt.Sprintf("unknown role %q", r))
+		for _, name := range in.Roles {
+			r, err := tx.RoleByName(ctx, name)
+			if errors.Is(err, verify.ErrNotFound) {
+				return invalid("roles", fmt.Sprintf("unknown role %q", name))
 			} else if err != nil {
+				return err
+			}
+			if err := authorize(by, roleAuthority(r), "to hand out role "+name+", which holds it"); err != nil {
 				return err
 			}
 		}
@@ -187,10 +195,11 @@ func (s *Service) ListUsers(ctx context.Context, after *Cursor, limit int) ([]Us
 	return users, next, nil
 }
 
-// UpdateUser changes user id's full name, email or password. A new password
-// also ends every session of the user, as a reset usually answers a
-// compromise. Returns verify.ErrNotFound, a *FieldError, or a StateError when
-// the email is taken.
+// UpdateUser changes user id's full name, email or password. by must hold
+// every permission the user holds. A new password also ends every session of
+// the user (not their personal tokens: RevokeCredentials ends everything).
+// Returns verify.ErrNotFound, a *FieldError, a *PermissionError, or a
+// StateError when the email is taken.
 func (s *Service) UpdateUser(ctx context.Context, id string, in UserUpdate, by Actor) (User, error) {
 	var p UserPatch
 	var changed []string
@@ -210,7 +219,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserUpdate, by A
 		if err := validPassword(*in.Password, s.opts.PasswordMinLen); err != nil {
 			return User{}, err
 		}
-		hash, err := HashPassword(*in.Password)
+		hash, err := s.hashPassword(ctx, *in.Password)
 		if err != nil {
 			return User{}, err
 		}
@@ -223,6 +232,9 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserUpdate, by A
 	var out User
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if _, err := tx.UserByIDForUpdate(ctx, id); err != nil {
+			return err
+		}
+		if err := actOnUser(ctx, tx, by, id); err != nil {
 			return err
 		}
 		meta := map[string]any{"changed": changed}
@@ -255,13 +267,18 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserUpdate, by A
 // DisableUser disables user id, or enables it again. Disabling ends every
 // session of the user in the same transaction and puts them on the deny-list,
 // so their access tokens stop working at once on every instance; a disabled
-// user cannot log in. Disabling twice keeps the first time.
+// user cannot log in, and their personal tokens are refused until they are
+// enabled again. Disabling twice keeps the first time. by must hold every
+// permission the user holds.
 func (s *Service) DisableUser(ctx context.Context, id string, disabled bool, by Actor) (User, error) {
 	now := s.now()
 	var out User
 	err := s.store.InTx(ctx, func(tx Store) error {
 		u, err := tx.UserByIDForUpdate(ctx, id)
 		if err != nil {
+			return err
+		}
+		if err := actOnUser(ctx, tx, by, id); err != nil {
 			return err
 		}
 		action, meta := "user.enable", map[string]any{}
@@ -294,13 +311,16 @@ func (s *Service) DisableUser(ctx context.Context, id string, disabled bool, by 
 
 // DeleteUser deletes user id, its role assignments and sessions. Its sessions
 // are ended first, in the same transaction, so the deny-list keeps refusing
-// their access tokens until those expire. Returns verify.ErrNotFound if there
-// is no such user.
+// their access tokens until those expire. by must hold every permission the
+// user holds. Returns verify.ErrNotFound if there is no such user.
 func (s *Service) DeleteUser(ctx context.Context, id string, by Actor) error {
 	now := s.now()
 	err := s.store.InTx(ctx, func(tx Store) error {
 		u, err := tx.UserByIDForUpdate(ctx, id)
 		if err != nil {
+			return err
+		}
+		if err := actOnUser(ctx, tx, by, id); err != nil {
 			return err
 		}
 		ended, err := tx.SessionRevokeAllForUser(ctx, id, now, ReasonUserDeleted, s.denyUntil(now))
@@ -367,8 +387,8 @@ func (s *Service) validNewUser(in *NewUser) error {
 	if err := validPassword(in.Password, s.opts.PasswordMinLen); err != nil {
 		return err
 	}
-	if len(in.Roles) > MaxScopes {
-		return invalid("roles", fmt.Sprintf("must hold at most %d roles", MaxScopes))
+	if len(in.Roles) > MaxUserRoles {
+		return invalid("roles", fmt.Sprintf("must hold at most %d roles", MaxUserRoles))
 	}
 	for _, r := range in.Roles {
 		if !roleName.MatchString(r) {
@@ -404,6 +424,9 @@ func validEmail(email string) error {
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Name != "" || addr.Address != email {
 		return invalid("email", "must be a plain address such as ada@example.com")
+	}
+	if !printable(email) { // it reaches upstreams as X-Auth-Email: it must read as it is
+		return invalid("email", "must be printable text, without control, formatting or invisible characters")
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 
 const userPassword = "correct horse battery staple"
 
-var userActor = issue.Actor{ID: "key:key_test", IP: "192.0.2.1", UserAgent: "test", RequestID: "req-1"}
+var userActor = issue.Actor{ID: "key:key_test", IP: "192.0.2.1", UserAgent: "test", RequestID: "req-1", Authority: issue.AllAuthority()}
 
 // userFixture creates a user named name holding roles, or fails the test.
 func (b *bundle) userFixture(t *testing.T, name string, roles ...string) issue.User {

@@ -61,3 +61,9 @@ WHERE EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = @user_id AND ur.rol
    OR EXISTS (SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role = ur.role
               WHERE ur.user_id = @user_id AND rp.permission = p.name)
 ORDER BY p.name COLLATE "C";
+
+-- name: PermissionLock :exec
+-- Serialises changes to the permission catalogue until the transaction ends,
+-- so its size bound holds across instances. The key is "authperm" in ASCII,
+-- distinct from the other advisory locks.
+SELECT pg_advisory_xact_lock(7022647185865273965);

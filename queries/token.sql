@@ -35,3 +35,14 @@ WHERE t.lookup_id = @lookup_id;
 -- name: PersonalTokensTouch :exec
 UPDATE personal_tokens SET last_used_at = @at
 WHERE id = ANY(@ids::text[]) AND (last_used_at IS NULL OR last_used_at < @at);
+
+-- name: PersonalTokenListCarrying :many
+-- Unrevoked tokens that carry any of the scopes: those an earlier version
+-- allowed and the rules now refuse, reported at start.
+SELECT * FROM personal_tokens WHERE scopes && @scopes::text[] AND revoked_at IS NULL ORDER BY created_at, id;
+
+-- name: PersonalTokenRevokeAllForUser :many
+-- Every unrevoked token of the user, revoked at once: the compromise response.
+UPDATE personal_tokens SET revoked_at = @now::timestamptz
+WHERE user_id = @user_id AND revoked_at IS NULL
+RETURNING *;

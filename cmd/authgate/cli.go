@@ -94,7 +94,7 @@ func keys(ctx context.Context, args []string, environ map[string]string, stdout,
 			return nil
 		}
 	}
-	k, err := svc.CreateKey(ctx, issue.NewKey{Name: *name, Scopes: scopes}, issue.Actor{ID: "cli"})
+	k, err := svc.CreateKey(ctx, issue.NewKey{Name: *name, Scopes: scopes}, issue.CLI())
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func users(ctx context.Context, args []string, environ map[string]string, stdin 
 	}
 	password := strings.TrimRight(line, "\r\n")
 	u, err := svc.CreateUser(ctx, issue.NewUser{Username: *username, Email: *email, FullName: *fullName,
-		Password: password, Roles: roles}, issue.Actor{ID: "cli"})
+		Password: password, Roles: roles}, issue.CLI())
 	if err != nil {
 		return err
 	}

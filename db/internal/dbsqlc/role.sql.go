@@ -66,6 +66,18 @@ func (q *Queries) PermissionList(ctx context.Context) ([]PermissionListRow, erro
 	return items, nil
 }
 
+const permissionLock = `-- name: PermissionLock :exec
+SELECT pg_advisory_xact_lock(7022647185865273965)
+`
+
+// Serialises changes to the permission catalogue until the transaction ends,
+// so its size bound holds across instances. The key is "authperm" in ASCII,
+// distinct from the other advisory locks.
+func (q *Queries) PermissionLock(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, permissionLock)
+	return err
+}
+
 const roleDelete = `-- name: RoleDelete :execrows
 DELETE FROM roles WHERE name = $1
 `

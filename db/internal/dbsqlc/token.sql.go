@@ -184,6 +184,44 @@ func (q *Queries) PersonalTokenListByUser(ctx context.Context, userID string) ([
 	return items, nil
 }
 
+const personalTokenListCarrying = `-- name: PersonalTokenListCarrying :many
+SELECT id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at FROM personal_tokens WHERE scopes && $1::text[] AND revoked_at IS NULL ORDER BY created_at, id
+`
+
+// Unrevoked tokens that carry any of the scopes: those an earlier version
+// allowed and the rules now refuse, reported at start.
+func (q *Queries) PersonalTokenListCarrying(ctx context.Context, scopes []string) ([]PersonalTokenRow, error) {
+	rows, err := q.db.Query(ctx, personalTokenListCarrying, scopes)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []PersonalTokenRow
+	for rows.Next() {
+		var i PersonalTokenRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.LookupID,
+			&i.SecretMAC,
+			&i.MACVersion,
+			&i.UserID,
+			&i.Name,
+			&i.Scopes,
+			&i.ExpiresAt,
+			&i.RevokedAt,
+			&i.LastUsedAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const personalTokenRevoke = `-- name: PersonalTokenRevoke :one
 UPDATE personal_tokens SET revoked_at = coalesce(revoked_at, $1::timestamptz) WHERE id = $2 RETURNING id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at
 `
@@ -211,6 +249,50 @@ func (q *Queries) PersonalTokenRevoke(ctx context.Context, arg PersonalTokenRevo
 		&i.CreatedAt,
 	)
 	return i, err
+}
+
+const personalTokenRevokeAllForUser = `-- name: PersonalTokenRevokeAllForUser :many
+UPDATE personal_tokens SET revoked_at = $1::timestamptz
+WHERE user_id = $2 AND revoked_at IS NULL
+RETURNING id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at
+`
+
+type PersonalTokenRevokeAllForUserParams struct {
+	Now    time.Time
+	UserID string
+}
+
+// Every unrevoked token of the user, revoked at once: the compromise response.
+func (q *Queries) PersonalTokenRevokeAllForUser(ctx context.Context, arg PersonalTokenRevokeAllForUserParams) ([]PersonalTokenRow, error) {
+	rows, err := q.db.Query(ctx, personalTokenRevokeAllForUser, arg.Now, arg.UserID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []PersonalTokenRow
+	for rows.Next() {
+		var i PersonalTokenRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.LookupID,
+			&i.SecretMAC,
+			&i.MACVersion,
+			&i.UserID,
+			&i.Name,
+			&i.Scopes,
+			&i.ExpiresAt,
+			&i.RevokedAt,
+			&i.LastUsedAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const personalTokenRevokeExpiredNamed = `-- name: PersonalTokenRevokeExpiredNamed :many
