@@ -112,9 +112,8 @@ func TestAPI_MyTokens_BadInputIsA4xxNamingTheProblem(t *testing.T) {
 		{"ScopesNotArray", `{"name":"a","scopes":"keys:read","expires_in_days":1}`, 400, "scopes: must be an array"},
 		{"UnknownField", `{"name":"a","expires_in_days":1,"expires_at":"2031-01-01T00:00:00Z"}`, 400, "expires_at: unknown field"},
 		{"EmptyBody", ``, 400, "body is empty"},
-		// The caller's authority is tina's: the first scope she lacks is named.
 		{"ScopesNotHeld", `{"name":"a","scopes":["events:read","doors:open","cameras:stream"],"expires_in_days":1}`, 403,
-			"this needs permission cameras:stream to put it in a token"},
+			"you do not hold scopes cameras:stream, doors:open"},
 		// authgate's own permissions never go in a personal token, held or not.
 		{"OwnPermissionHeld", `{"name":"a","scopes":["events:read","keys:read"],"expires_in_days":1}`, 400,
 			"scopes: a personal token cannot carry keys:read, one of authgate's own permissions"},

@@ -47,14 +47,12 @@ type NewToken struct {
 // none may be authgate's own (OwnPermission): a token sits in URLs and never
 // carries power over authgate itself.
 // Returns a *FieldError (ErrInvalid) naming the first bad field, an
-// *AuthError (ErrPermission) naming the scopes the user does not hold, and a
+// *AuthError (ErrPermission) naming the scopes the user does not hold, a
+// *PermissionError (ErrPermission) naming one that by does not hold, and a
 // *StateError (ErrConflict) if a live token of the user has the name.
 func (s *Service) CreateToken(ctx context.Context, userID string, in NewToken, by Actor) (IssuedToken, error) {
 	if err := s.validToken(&in); err != nil {
 		return IssuedToken{}, err
-	}
-	if err := authorize(by, AuthorityOf(in.Scopes), "to put it in a token"); err != nil {
-		return IssuedToken{}, fmt.Errorf("create token for user %s: %w", userID, err)
 	}
 	now := s.now()
 	secret := verify.NewKey(verify.PrefixPersonalToken)
@@ -71,6 +69,9 @@ func (s *Service) CreateToken(ctx context.Context, userID string, in NewToken, b
 			return err
 		}
 		if err := notHeld(in.Scopes, held); err != nil {
+			return err
+		}
+		if err := authorize(by, AuthorityOf(in.Scopes), "to put it in a token"); err != nil {
 			return err
 		}
 		expired, err := tx.PersonalTokenRevokeExpiredNamed(ctx, userID, in.Name, now)

@@ -22,8 +22,22 @@ func migrate(ctx context.Context, environ map[string]string, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	store.Close()
+	defer store.Close()
 	fmt.Fprintln(stderr, "authgate: database is up to date")
+	svc := issue.NewService(store, nil, nil, cfg.IssuerOptions())
+	return reportLegacy(ctx, svc, func(f string) { fmt.Fprintln(stderr, "authgate: refused on use:", f) })
+}
+
+// reportLegacy says, through say, what an earlier version allowed and the
+// authority rules now refuse (issue.Service.Legacy), one row at a time.
+func reportLegacy(ctx context.Context, svc *issue.Service, say func(string)) error {
+	found, err := svc.Legacy(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range found {
+		say(f)
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"reflect"
 	"strings"
 	"time"
@@ -21,7 +22,8 @@ import (
 type Config struct {
 	DatabaseURL      string        `env:"DATABASE_URL" help:"Postgres connection URL, e.g. postgres://authgate@127.0.0.1:5432/authgate (make run starts a private Postgres and sets it)"`
 	Secret           string        `env:"AUTHGATE_SECRET" help:"server secret, at least 32 characters; keys are hashed under it, so keep it stable (generate: head -c 32 /dev/urandom | base64)"`
-	Addr             string        `env:"AUTHGATE_ADDR" envDefault:"127.0.0.1:8080" help:"host:port to listen on for the verify endpoints and the management API"`
+	Addr             string        `env:"AUTHGATE_ADDR" envDefault:"127.0.0.1:8080" help:"host:port to listen on for the verify endpoints, and for the management API unless AUTHGATE_MANAGEMENT_ADDR is set"`
+	ManagementAddr   string        `env:"AUTHGATE_MANAGEMENT_ADDR" help:"host:port of a listener of its own for the management API (/v1, /.well-known/jwks.json), e.g. 127.0.0.1:8081; AUTHGATE_ADDR then serves only the verify endpoints (empty: AUTHGATE_ADDR serves both)"`
 	Migrate          bool          `env:"AUTHGATE_MIGRATE" envDefault:"true" help:"apply database migrations at start (false: run 'authgate migrate' yourself)"`
 	CacheTTL         time.Duration `env:"AUTHGATE_CACHE_TTL" envDefault:"10s" help:"how long a verified key is trusted without asking Postgres, 100ms to 10s: the revocation bound when change notifications are lost"`
 	NegativeCacheTTL time.Duration `env:"AUTHGATE_NEGATIVE_CACHE_TTL" envDefault:"5s" help:"how long an unknown key id is remembered, 100ms to 5s"`
@@ -63,8 +65,15 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 	if needSecret && len(c.Secret) < 32 {
 		bad("AUTHGATE_SECRET", "must be at least 32 characters (it has %d): generate one with 'head -c 32 /dev/urandom | base64' and keep it, since keys hashed under one secret do not verify under another", len(c.Secret))
 	}
-	if c.Addr == "" || !strings.Contains(c.Addr, ":") {
+	if !isHostPort(c.Addr) {
 		bad("AUTHGATE_ADDR", "must be host:port, e.g. 127.0.0.1:8080 or :8080 (got %q)", c.Addr)
+	}
+	switch {
+	case c.ManagementAddr == "":
+	case !isHostPort(c.ManagementAddr):
+		bad("AUTHGATE_MANAGEMENT_ADDR", "must be host:port, e.g. 127.0.0.1:8081, or empty to serve the management API on AUTHGATE_ADDR (got %q)", c.ManagementAddr)
+	case c.ManagementAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0"): // port 0: each listener gets a free port of its own
+		bad("AUTHGATE_MANAGEMENT_ADDR", "is the same address as AUTHGATE_ADDR (%s): give the management API another port, or leave AUTHGATE_MANAGEMENT_ADDR empty to serve it on AUTHGATE_ADDR", c.Addr)
 	}
 	if c.CacheTTL < 100*time.Millisecond || c.CacheTTL > 10*time.Second {
 		bad("AUTHGATE_CACHE_TTL", "must be between 100ms and 10s (got %s): it bounds how long a revoked key keeps working", c.CacheTTL)
@@ -127,6 +136,13 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 		bad("AUTHGATE_AUDIT_RETENTION", "must be at least 24h (got %s)", c.AuditRetention)
 	}
 	return c, errors.Join(errs...)
+}
+
+// isHostPort reports whether addr has the host:port form net.Listen takes (the
+// host may be empty: every interface).
+func isHostPort(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	return err == nil && port != ""
 }
 
 // Hasher returns the hasher for key secrets. Its key (version 1) is derived

@@ -271,6 +271,9 @@ func TestRun_ConfigErrorsNameTheVariable(t *testing.T) {
 		{"TinyPasswords", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_PASSWORD_MIN_LENGTH", "4"), "AUTHGATE_PASSWORD_MIN_LENGTH must be between 8 and 256"},
 		{"UsersWithoutCreate", []string{"users"}, nil, "usage: authgate users create"},
 		{"UserPasswordAsArgument", []string{"users", "create", "--username", "a", "hunter2hunter2"}, nil, "the password is read from standard input"},
+		{"AddrWithoutPort", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_ADDR", "localhost"), "AUTHGATE_ADDR must be host:port"},
+		{"ManagementAddrWithoutPort", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_MANAGEMENT_ADDR", "127.0.0.1"), "AUTHGATE_MANAGEMENT_ADDR must be host:port"},
+		{"ManagementAddrIsAddr", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_ADDR", "127.0.0.1:8080", "AUTHGATE_MANAGEMENT_ADDR", "127.0.0.1:8080"), "AUTHGATE_MANAGEMENT_ADDR is the same address as AUTHGATE_ADDR"},
 		{"DatabaseUnreachable", []string{"migrate"}, map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, "connect to database nobody@127.0.0.1:1/none"},
 	}
 	for _, tt := range tests {
@@ -289,7 +292,7 @@ func TestRun_HelpListsEveryVariable(t *testing.T) {
 	if code := run(context.Background(), []string{"--help"}, nil, nil, &out, io.Discard); code != 0 {
 		t.Fatalf("--help exited %d", code)
 	}
-	for _, v := range []string{"DATABASE_URL", "AUTHGATE_SECRET", "AUTHGATE_ADDR", "AUTHGATE_MIGRATE", "AUTHGATE_CACHE_TTL",
+	for _, v := range []string{"DATABASE_URL", "AUTHGATE_SECRET", "AUTHGATE_ADDR", "AUTHGATE_MANAGEMENT_ADDR", "AUTHGATE_MIGRATE", "AUTHGATE_CACHE_TTL",
 		"AUTHGATE_NEGATIVE_CACHE_TTL", "AUTHGATE_CACHE_SIZE", "AUTHGATE_LOG_LEVEL", "AUTHGATE_SHUTDOWN_TIMEOUT"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("--help does not mention %s", v)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -18,7 +17,7 @@ import (
 	"github.com/authgate/authgate/verify"
 )
 
-// Main is one running authgate: its database, verifier and HTTP server.
+// Main is one running authgate: its database, verifier and HTTP servers.
 // End-to-end tests start several on one database.
 type Main struct {
 	cfg      Config
@@ -29,14 +28,16 @@ type Main struct {
 	deny     *verify.DenyList
 	feed     *revocationFeed
 	svcOpts  issue.Options
-	srv      *http.Server
-	ln       net.Listener
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
+	// listeners[0] is AUTHGATE_ADDR; listeners[1], when present, is
+	// AUTHGATE_MANAGEMENT_ADDR.
+	listeners []*listener
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 // Start connects to the database, migrates it unless disabled, and serves on
-// cfg.Addr until Close. now is the clock (nil: time.Now).
+// cfg.Addr (and cfg.ManagementAddr when set) until Close. now is the clock
+// (nil: time.Now).
 func Start(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Time) (*Main, error) {
 	store, err := openStore(ctx, cfg, cfg.Migrate)
 	if err != nil {
@@ -84,16 +85,22 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 	}
 	m.svcOpts.Signer = m.keys
 	svc := issue.NewService(m.db, hasher, now, m.svcOpts)
-	m.ln, err = net.Listen("tcp", m.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("AUTHGATE_ADDR %s: %w", m.cfg.Addr, err)
+	if err := reportLegacy(ctx, svc, func(f string) { m.log.Warn("refused on use", "row", f) }); err != nil {
+		return err
 	}
-	m.srv = &http.Server{
-		Handler:           m.routes(svc),
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	for i, h := range m.routes(svc) {
+		variable, addr := "AUTHGATE_ADDR", m.cfg.Addr
+		if i > 0 {
+			variable, addr = "AUTHGATE_MANAGEMENT_ADDR", m.cfg.ManagementAddr
+		}
+		l, err := listen(variable, addr, h, m.log)
+		if err != nil {
+			for _, l := range m.listeners {
+				l.ln.Close()
+			}
+			return err
+		}
+		m.listeners = append(m.listeners, l)
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
@@ -103,29 +110,52 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 	m.goRun(func() { m.feed.run(bg) })
 	m.goRun(func() { m.db.Listen(bg, db.ChannelSigningKeys, keyReloader{m.keys, m.verifier, m.log}, m.log) })
 	m.goRun(func() { svc.RunPrune(bg, time.Hour, m.log) })
-	m.goRun(func() {
-		if err := m.srv.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
-			m.log.Error("server stopped", "err", err)
-		}
-	})
-	m.log.Info("authgate listening", "addr", m.ln.Addr().String(), "cache_ttl", m.cfg.CacheTTL.String())
+	for _, l := range m.listeners {
+		m.goRun(func() {
+			if err := l.srv.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
+				m.log.Error("server stopped", "addr", l.ln.Addr().String(), "err", err)
+			}
+		})
+	}
+	m.log.Info("authgate listening", "addr", m.listeners[0].ln.Addr().String(),
+		"management_addr", m.management().ln.Addr().String(), "cache_ttl", m.cfg.CacheTTL.String())
 	return nil
 }
 
-func (m *Main) routes(svc *issue.Service) *echo.Echo {
+// routes returns the handler of each listener. With one listener it serves
+// everything. With AUTHGATE_MANAGEMENT_ADDR set, the first serves the verify
+// endpoints and the second the management API (/v1 and the JWKS), so a proxy
+// network that reaches only AUTHGATE_ADDR cannot reach the API. Both answer
+// /healthz and /readyz.
+func (m *Main) routes(svc *issue.Service) []*echo.Echo {
+	proxies := m.newEcho()
+	verify.NewHandler(m.verifier, m.log).Register(proxies)
+	if m.cfg.ManagementAddr == "" {
+		m.registerAPI(proxies, svc)
+		return []*echo.Echo{proxies}
+	}
+	management := m.newEcho()
+	m.registerAPI(management, svc)
+	return []*echo.Echo{proxies, management}
+}
+
+// newEcho returns an Echo with the health routes and nothing else.
+func (m *Main) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// The client address for audit rows and login throttling is the peer's:
 	// X-Forwarded-For would let any client pick its own.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = issue.ErrorHandler(m.log)
-	verify.NewHandler(m.verifier, m.log).Register(e)
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", m.ready)
+	return e
+}
+
+func (m *Main) registerAPI(e *echo.Echo, svc *issue.Service) {
 	api := issue.NewAPI(svc, m.verifier)
 	api.SetKeySet(m.keys)
-	api.Register(e, middleware.RequestID(), requestLog(m.log))
-	return e
+	api.Register(e, requestLog(m.log)) // Register gives each request a sanitised id first
 }
 
 // tokenLeeway is the clock skew allowed when checking a token's times.
@@ -167,15 +197,25 @@ func (m *Main) ready(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// URL is the base URL the server listens on.
-func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+// URL is the base URL of AUTHGATE_ADDR, where the verify endpoints are.
+func (m *Main) URL() string { return m.listeners[0].url() }
+
+// ManagementURL is the base URL of the management API: that of
+// AUTHGATE_MANAGEMENT_ADDR when it is set, else the same as URL.
+func (m *Main) ManagementURL() string { return m.management().url() }
+
+func (m *Main) management() *listener { return m.listeners[len(m.listeners)-1] }
 
 // Close stops accepting requests, lets in-flight ones finish within
 // ShutdownTimeout, and releases everything.
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
 	defer cancel()
-	err := m.srv.Shutdown(ctx)
+	var errs []error
+	for _, l := range m.listeners {
+		errs = append(errs, l.srv.Shutdown(ctx))
+	}
+	err := errors.Join(errs...)
 	m.stop()
 	m.wg.Wait()
 	m.db.Close()
