@@ -1,7 +1,7 @@
 # Each target is a thin wrapper: the logic lives in scripts/, so CI and people run the same thing.
 # Extra arguments: make test ARGS='-run TestKey ./verify/...'
 .DEFAULT_GOAL := help
-.PHONY: help run test proxies generate migrate bench db-stop clean
+.PHONY: help run test proxies generate migrate bench db-stop clean cli
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -15,8 +15,11 @@ test: ## gofmt, vet, sqlc drift check, go test -race, then nginx/Traefik/Caddy e
 proxies: ## install the proxies the end-to-end tests run (cached in ~/.cache/authgate)
 	scripts/proxies.sh ensure
 
-generate: ## regenerate the sqlc code from queries/ and the migrations
-	go tool sqlc generate
+generate: ## regenerate the sqlc code from queries/ and the migrations (sqlc is pinned in tools/go.mod)
+	scripts/sqlc.sh generate
+
+cli: ## run an authgate command on make run's database: make cli ARGS='users list'
+	scripts/cli.sh $(ARGS)
 
 migrate: ## build and apply migrations (private Postgres unless DATABASE_URL)
 	scripts/run.sh migrate

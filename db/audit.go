@@ -19,7 +19,7 @@ func (db *DB) AuditInsert(ctx context.Context, e issue.AuditEntry) error {
 		meta = []byte(`{}`)
 	}
 	return interpretError(db.q.AuditInsert(ctx, dbsqlc.AuditInsertParams{
-		At: e.At, Actor: e.Actor, Action: e.Action, ResourceType: e.ResourceType, ResourceID: e.ResourceID,
+		At: e.At, Actor: e.Actor, Action: string(e.Action), ResourceType: e.ResourceType, ResourceID: e.ResourceID,
 		IP: e.IP, UserAgent: e.UserAgent, RequestID: e.RequestID, Outcome: e.Outcome, Metadata: meta,
 	}))
 }
@@ -28,7 +28,7 @@ func (db *DB) AuditInsert(ctx context.Context, e issue.AuditEntry) error {
 // inclusive and Until exclusive.
 func (db *DB) AuditList(ctx context.Context, f issue.AuditFilter) ([]issue.AuditEntry, error) {
 	p := dbsqlc.AuditListParams{
-		Actor: orNil(f.Actor), Action: orNil(f.Action), ResourceType: orNil(f.ResourceType),
+		Actor: orNil(f.Actor), Action: orNil(string(f.Action)), ResourceType: orNil(f.ResourceType),
 		ResourceID: orNil(f.ResourceID), Since: f.Since, Until: f.Until, MaxRows: int32(f.Limit),
 	}
 	if f.AfterID != 0 {
@@ -41,7 +41,7 @@ func (db *DB) AuditList(ctx context.Context, f issue.AuditFilter) ([]issue.Audit
 	entries := make([]issue.AuditEntry, len(rows))
 	for i, r := range rows {
 		entries[i] = issue.AuditEntry{
-			ID: r.ID, At: r.At, Actor: r.Actor, Action: r.Action, ResourceType: r.ResourceType,
+			ID: r.ID, At: r.At, Actor: r.Actor, Action: issue.Action(r.Action), ResourceType: r.ResourceType,
 			ResourceID: r.ResourceID, IP: r.IP, UserAgent: r.UserAgent, RequestID: r.RequestID,
 			Outcome: r.Outcome, Metadata: r.Metadata,
 		}

@@ -47,7 +47,7 @@ func execErr(t *testing.T, url, sql string) string {
 }
 
 func audit(at time.Time, actor, action, resourceType, resourceID string) issue.AuditEntry {
-	return issue.AuditEntry{At: at, Actor: actor, Action: action, ResourceType: resourceType, ResourceID: resourceID,
+	return issue.AuditEntry{At: at, Actor: actor, Action: issue.Action(action), ResourceType: resourceType, ResourceID: resourceID,
 		IP: "192.0.2.1", UserAgent: "ua", RequestID: "req", Outcome: issue.OutcomeSuccess}
 }
 

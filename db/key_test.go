@@ -205,7 +205,7 @@ func TestDB_ListenAnnouncesKeyChanges(t *testing.T) {
 }
 
 func TestDB_MigrateConcurrentlyAndTwice(t *testing.T) {
-	url := dbtest.URL(t)
+	url := dbtest.EmptyURL(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)

@@ -197,15 +197,39 @@ func TestDB_SessionRevocationsSince(t *testing.T) {
 func TestDB_SessionRevokeIsAnnounced(t *testing.T) {
 	store, ctx := dbtest.New(t), context.Background()
 	u := newUser(t, store, "alice", t0)
-	s := newSession(t, store, u.ID, t0)
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	rec := &recorder{ready: make(chan struct{})}
-	go store.Listen(lctx, db.ChannelSessions, rec, discard())
-	<-rec.ready
-	store.SessionRevoke(ctx, s.ID, t0, issue.ReasonLogout, t0.Add(time.Hour))
-	store.SessionRevoke(ctx, s.ID, t0, issue.ReasonLogout, t0.Add(time.Hour)) // no change, no announcement
-	waitFor(t, rec, []string{s.ID})
+	a, b, c := newSession(t, store, u.ID, t0), newSession(t, store, u.ID, t0), newSession(t, store, u.ID, t0)
+	deny := t0.Add(time.Hour)
+	rec := listenTo(t, store, db.ChannelSessions)
+	revoke := func(id string) {
+		t.Helper()
+		if _, err := store.SessionRevoke(ctx, id, t0, issue.ReasonLogout, deny); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	revoke(a.ID)
+	if got := rec.next(t); got != a.ID {
+		t.Fatalf("announcement = %q; want %q", got, a.ID)
+	}
+	// A change that changes nothing is not announced: announcements of one
+	// connection arrive in commit order, so the next one must be b's.
+	revoke(a.ID)
+	revoke(b.ID)
+	if got := rec.next(t); got != b.ID {
+		t.Fatalf("announcement after revoking %s again, then %s = %q; want %q (the repeat announced)", a.ID, b.ID, got, b.ID)
+	}
+	if ids, err := store.SessionRevokeAllForUser(ctx, u.ID, t0, issue.ReasonUserDisabled, deny); err != nil || len(ids) != 1 {
+		t.Fatalf("SessionRevokeAllForUser = %v, %v; want only %s", ids, err, c.ID)
+	}
+	if got := rec.next(t); got != c.ID {
+		t.Fatalf("announcement = %q; want %q", got, c.ID)
+	}
+	store.SessionRevokeAllForUser(ctx, u.ID, t0, issue.ReasonUserDisabled, deny) // none left to end
+	d := newSession(t, store, u.ID, t0)
+	revoke(d.ID)
+	if got := rec.next(t); got != d.ID {
+		t.Fatalf("announcement after a SessionRevokeAllForUser that ended nothing, then revoking %s = %q; want %q", d.ID, got, d.ID)
+	}
 }
 
 func TestDB_RefreshToken(t *testing.T) {
@@ -252,7 +276,10 @@ func TestDB_RefreshToken(t *testing.T) {
 	}
 }
 
-// waitFor waits up to 5s for rec to have received exactly want.
+// waitFor waits up to 5s for rec to have received exactly want. It returns as
+// soon as rec holds want, so it cannot see an unwanted announcement arriving
+// after them: to prove one absent, follow it with a wanted one and use
+// listenTo.
 func waitFor(t *testing.T, rec *recorder, want []string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -261,5 +288,44 @@ func waitFor(t *testing.T, rec *recorder, want []string) {
 			t.Fatalf("announcements = %v; want %v", rec.got(), want)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// announcements is a db.Listener that hands each announcement to the test, in
+// the order they arrived, so a test waits for the next one instead of sleeping.
+type announcements struct {
+	payloads chan string
+	resyncs  chan struct{}
+}
+
+func (a *announcements) Changed(p string) { a.payloads <- p }
+func (a *announcements) Resync()          { a.resyncs <- struct{}{} }
+
+// listenTo listens on channel until the test ends, and returns once LISTEN has
+// taken effect: every change committed from then on is announced to it.
+func listenTo(t *testing.T, store *db.DB, channel string) *announcements {
+	t.Helper()
+	a := &announcements{payloads: make(chan string, 100), resyncs: make(chan struct{}, 100)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); store.Listen(ctx, channel, a, discard()) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-a.resyncs:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("LISTEN %s did not take effect within 5s", channel)
+	}
+	return a
+}
+
+// next returns the next announcement, failing the test if none comes within 5s.
+func (a *announcements) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case p := <-a.payloads:
+		return p
+	case <-time.After(5 * time.Second):
+		t.Fatal("no announcement within 5s")
+		return ""
 	}
 }

@@ -61,3 +61,40 @@ func TestConfigs_NameEveryIdentityHeaderAndTheirEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestContract_DocumentedWhereItLives keeps the contract in one place: verify
+// states it (IdentityHeaders, Kinds, the answers in verify/doc.go), and the
+// README's answers table and go doc ./verify must name every identity header
+// and every X-Auth-Kind value, so neither can drift from the code.
+func TestContract_DocumentedWhereItLives(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var allowRow string
+	for line := range strings.Lines(string(readme)) {
+		if strings.HasPrefix(line, "| 200 |") {
+			allowRow = line
+			break
+		}
+	}
+	doc, err := os.ReadFile("../verify/doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, place := range []struct{ name, text string }{{"README's answers table (| 200 |)", allowRow}, {"verify/doc.go", string(doc)}} {
+		if place.text == "" {
+			t.Fatalf("%s: not found", place.name)
+		}
+		for _, h := range verify.IdentityHeaders {
+			if !strings.Contains(place.text, h) {
+				t.Errorf("%s does not name identity header %s", place.name, h)
+			}
+		}
+		for _, k := range verify.Kinds {
+			if !strings.Contains(place.text, string(k)) {
+				t.Errorf("%s does not name X-Auth-Kind %s", place.name, k)
+			}
+		}
+	}
+}

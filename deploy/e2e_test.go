@@ -132,7 +132,7 @@ func with(h http.Header, kv ...string) http.Header {
 
 func TestProxies(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs real proxies")
+		skipOrFail(t, "-short: TestProxies runs real proxies")
 	}
 	for _, p := range proxies {
 		t.Run(p.name, func(t *testing.T) {
@@ -153,6 +153,7 @@ func TestProxies(t *testing.T) {
 			})
 		})
 	}
+	t.Run("traefik-encoded-slash-allowed", traefikEncodedSlashAllowed)
 }
 
 type testCase struct {

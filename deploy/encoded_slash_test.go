@@ -23,10 +23,8 @@ func configureTraefikEncodedSlash(t *testing.T, dir string, a addresses) (args, 
 // routed to /events/ (Traefik cleans without decoding) and authgate is asked
 // for events:read, while an app that decodes first serves /cameras/x. authgate
 // must refuse it; an encoded slash that makes no dot segment still passes.
-func TestProxies_TraefikEncodedSlashAllowed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs real proxies")
-	}
+// A subtest of TestProxies, which runs once the proxies are installed.
+func traefikEncodedSlashAllowed(t *testing.T) {
 	s := startStack(t, proxy{name: "traefik", configure: configureTraefikEncodedSlash}, proxyBinary(t, "traefik"))
 	for _, tc := range []struct{ name, path string }{
 		{"DotDotEncodedSlash", "/events/..%2Fcameras/"},

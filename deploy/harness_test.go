@@ -153,9 +153,11 @@ func buildAuthgate(t *testing.T) string {
 
 // authgate is one running authgate process with its own database.
 type authgate struct {
-	addr     string
-	adminKey string
-	proc     *process
+	addr        string
+	adminKey    string
+	databaseURL string // what it runs on, for commands run beside it
+	secret      string
+	proc        *process
 }
 
 func startAuthgate(t *testing.T) *authgate {
@@ -163,10 +165,10 @@ func startAuthgate(t *testing.T) *authgate {
 	bin := buildAuthgate(t)
 	secret := make([]byte, 32)
 	rand.Read(secret)
-	a := &authgate{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	a := &authgate{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), databaseURL: dbtest.URL(t), secret: hex.EncodeToString(secret)}
 	env := []string{
-		"DATABASE_URL=" + dbtest.URL(t),
-		"AUTHGATE_SECRET=" + hex.EncodeToString(secret),
+		"DATABASE_URL=" + a.databaseURL,
+		"AUTHGATE_SECRET=" + a.secret,
 		"AUTHGATE_ADDR=" + a.addr,
 		"AUTHGATE_LOG_LEVEL=debug",
 	}

@@ -5,22 +5,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
 // AuditEntry is one row of the audit log. Metadata never holds a secret.
 type AuditEntry struct {
-	ID           int64           `json:"id"`
-	At           time.Time       `json:"at"`
-	Actor        string          `json:"actor"`
-	Action       string          `json:"action"` // key.create, user.login_failed, …
-	ResourceType string          `json:"resource_type"`
-	ResourceID   string          `json:"resource_id"`
-	IP           string          `json:"ip"`
-	UserAgent    string          `json:"user_agent"`
-	RequestID    string          `json:"request_id"`
-	Outcome      string          `json:"outcome"` // success or failure
-	Metadata     json.RawMessage `json:"metadata"`
+	ID           int64
+	At           time.Time
+	Actor        string
+	Action       Action
+	ResourceType string // Action.ResourceType
+	ResourceID   string
+	IP           string
+	UserAgent    string
+	RequestID    string
+	Outcome      string // OutcomeSuccess or OutcomeFailure
+	Metadata     json.RawMessage
 }
 
 // Audit outcomes.
@@ -32,7 +33,7 @@ const (
 // AuditFilter selects a page of audit rows, newest first. Empty fields match all.
 type AuditFilter struct {
 	Actor        string
-	Action       string
+	Action       Action // one of Actions, else ListAudit refuses
 	ResourceType string
 	ResourceID   string
 	Since, Until *time.Time
@@ -43,16 +44,17 @@ type AuditFilter struct {
 // record appends one audit row through st, which should be the transaction of
 // the change it records, so the row exists exactly when the change does.
 // meta must never hold a secret or a password.
-func (s *Service) record(ctx context.Context, st Store, by Actor, action, resourceType, resourceID, outcome string, meta map[string]any) error {
-	return appendAudit(ctx, st, s.now(), by, action, resourceType, resourceID, outcome, meta)
+func (s *Service) record(ctx context.Context, st Store, by Actor, action Action, resourceID, outcome string, meta map[string]any) error {
+	return appendAudit(ctx, st, s.now(), by, action, resourceID, outcome, meta)
 }
 
-// appendAudit is record for writers that are not the Service (the KeySet).
+// appendAudit is record for writers that are not the Service (the SigningKeys).
 // Whatever bytes a client put in by or meta, the row is written: its text is
 // made valid UTF-8 without control characters and cut to the bounds below,
 // and each NUL in meta becomes U+FFFD, since Postgres refuses them in text and
 // jsonb and a change must not fail because its audit row cannot be stored.
-func appendAudit(ctx context.Context, st AuditStore, at time.Time, by Actor, action, resourceType, resourceID, outcome string, meta map[string]any) error {
+// The row's resource_type is the action's (Action.ResourceType).
+func appendAudit(ctx context.Context, st AuditStore, at time.Time, by Actor, action Action, resourceID, outcome string, meta map[string]any) error {
 	raw := json.RawMessage(`{}`)
 	if len(meta) > 0 {
 		b, err := json.Marshal(meta)
@@ -62,9 +64,9 @@ func appendAudit(ctx context.Context, st AuditStore, at time.Time, by Actor, act
 		raw = nulFree(b)
 	}
 	err := st.AuditInsert(ctx, AuditEntry{
-		At: at, Actor: auditText(by.ID, maxParamLen), Action: auditText(action, maxParamLen),
-		ResourceType: auditText(resourceType, maxParamLen), ResourceID: auditText(resourceID, maxParamLen),
-		IP: auditText(by.IP, maxAuditIPLen), UserAgent: cleanUserAgent(by.UserAgent),
+		At: at, Actor: auditText(by.ID, MaxParamLen), Action: action,
+		ResourceType: action.ResourceType(), ResourceID: auditText(resourceID, MaxParamLen),
+		IP: auditText(by.IP, maxAuditIPLen), UserAgent: CleanUserAgent(by.UserAgent),
 		RequestID: auditText(by.RequestID, maxAuditRequestIDLen), Outcome: outcome, Metadata: raw,
 	})
 	if err != nil {
@@ -74,7 +76,7 @@ func appendAudit(ctx context.Context, st AuditStore, at time.Time, by Actor, act
 }
 
 // Bounds of an audit row's client-supplied text, in bytes; ids and names are
-// bounded by maxParamLen, the user agent by cleanUserAgent.
+// bounded by MaxParamLen, the user agent by CleanUserAgent.
 const (
 	maxAuditIPLen        = 64
 	maxAuditRequestIDLen = 64
@@ -83,22 +85,21 @@ const (
 // auditText is s fit for an audit row: cleanText bounded to maxLen bytes.
 func auditText(s string, maxLen int) string { return cleanText(s, maxLen, maxLen) }
 
-// Audit log pages: DefaultAuditLimit rows unless asked, at most MaxAuditLimit.
-const (
-	DefaultAuditLimit = 50
-	MaxAuditLimit     = 200
-)
-
 // ListAudit returns a page of audit rows matching f, newest first, and the
 // AfterID of the next page (0 on the last page). A zero f.Limit means
 // DefaultAuditLimit. Returns a *FieldError (ErrInvalid) for a limit outside 1
 // to MaxAuditLimit, a negative AfterID, or Until not after Since.
 func (s *Service) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, int64, error) {
-	switch {
-	case f.Limit == 0:
-		f.Limit = DefaultAuditLimit
-	case f.Limit < 1 || f.Limit > MaxAuditLimit:
-		return nil, 0, invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxAuditLimit))
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	if f.Action != "" && !f.Action.Known() {
+		names := make([]string, 0, len(actionTable))
+		for _, a := range Actions() {
+			names = append(names, string(a))
+		}
+		return nil, 0, invalid("action", "must be one of "+strings.Join(names, ", "))
 	}
 	if f.AfterID < 0 {
 		return nil, 0, invalid("cursor", "is not a cursor this API returned")
@@ -106,18 +107,16 @@ func (s *Service) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, i
 	if f.Since != nil && f.Until != nil && !f.Until.After(*f.Since) {
 		return nil, 0, invalid("until", "must be after since")
 	}
-	limit := f.Limit
-	f.Limit++ // one more tells whether there is a next page
+	f.Limit = limit + 1
 	rows, err := s.store.AuditList(ctx, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list audit log: %w", err)
 	}
-	var next int64
-	if len(rows) > limit {
-		rows = rows[:limit]
-		next = rows[limit-1].ID
+	rows, last := cutPage(rows, limit)
+	if last == nil {
+		return rows, 0, nil
 	}
-	return rows, next, nil
+	return rows, last.ID, nil
 }
 
 // PruneAudit deletes the audit rows older than Options.AuditRetention and
@@ -132,7 +131,7 @@ func (s *Service) PruneAudit(ctx context.Context) (int64, error) {
 		if n, err = tx.AuditPrune(ctx, before); err != nil || n == 0 {
 			return err
 		}
-		return appendAudit(ctx, tx, now, Actor{ID: ActorSystem}, "audit.prune", "audit_log", "", OutcomeSuccess,
+		return appendAudit(ctx, tx, now, Actor{ID: ActorSystem}, ActionAuditPrune, "", OutcomeSuccess,
 			map[string]any{"rows": n, "before": before})
 	})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,32 +14,12 @@ import (
 	"github.com/authgate/authgate/verify"
 )
 
-// allAudit returns every audit row, oldest first, paging through ListAudit.
-func (b *bundle) allAudit(t *testing.T) []issue.AuditEntry {
-	t.Helper()
-	var all []issue.AuditEntry
-	f := issue.AuditFilter{Limit: issue.MaxAuditLimit}
-	for {
-		rows, next, err := b.svc.ListAudit(context.Background(), f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, rows...)
-		if next == 0 {
-			break
-		}
-		f.AfterID = next
-	}
-	slices.Reverse(all)
-	return all
-}
-
 // assertNoSecrets fails if any audit row holds any of secrets, in any encoding
 // a careless writer might use.
 func assertNoSecrets(t *testing.T, rows []issue.AuditEntry, secrets ...[]byte) {
 	t.Helper()
 	for _, r := range rows {
-		text, _ := json.Marshal(r)
+		text := must(json.Marshal(r))(t)
 		for _, s := range secrets {
 			for _, enc := range []string{string(s), hex.EncodeToString(s), base64.StdEncoding.EncodeToString(s),
 				base64.RawURLEncoding.EncodeToString(s)} {
@@ -51,22 +30,21 @@ func assertNoSecrets(t *testing.T, rows []issue.AuditEntry, secrets ...[]byte) {
 		}
 	}
 }
-
 func TestService_KeyChangesAreAudited(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	by := issue.Actor{ID: "key:key_admin", IP: "192.0.2.7", UserAgent: "curl/8", RequestID: "req-42", Authority: issue.AllAuthority()}
-	k, err := b.svc.CreateKey(ctx, issue.NewKey{Name: "cam", Scopes: []string{"cameras:stream"}}, by)
+	k, err := b.svc.CreateKey(ctx, issue.KeyRequest{Name: "cam", Scopes: []string{"cameras:stream"}}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.now = b.now.Add(time.Minute)
-	nk := must(b.svc.RotateKey(ctx, k.ID, 10*time.Minute, by))
+	nk := must(b.svc.RotateKey(ctx, k.ID, 10*time.Minute, by))(t)
 	for _, disabled := range []bool{true, true, false, false} { // the repeats change nothing: no rows
-		must(b.svc.SetKeyDisabled(ctx, nk.ID, disabled, by))
+		must(b.svc.SetKeyDisabled(ctx, nk.ID, disabled, by))(t)
 	}
-	must(b.svc.RevokeKey(ctx, nk.ID, by))
-	must(b.svc.RevokeKey(ctx, nk.ID, by))
+	must(b.svc.RevokeKey(ctx, nk.ID, by))(t)
+	must(b.svc.RevokeKey(ctx, nk.ID, by))(t)
 	if _, err := b.svc.RotateKey(ctx, nk.ID, 0, by); !errors.Is(err, issue.ErrConflict) { // refused: no row
 		t.Fatalf("rotating a revoked key: %v; want ErrConflict", err)
 	}
@@ -74,10 +52,10 @@ func TestService_KeyChangesAreAudited(t *testing.T) {
 	if err := ks.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
-	first := must(b.store.SigningKeyList(ctx, b.now))[0]
-	rot := must(ks.Rotate(ctx, by))
+	first := must(b.store.SigningKeyList(ctx, b.now))(t)[0]
+	rot := must(ks.Rotate(ctx, by))(t)
 
-	rows := b.allAudit(t)
+	rows := b.audit(t)
 	want := []struct{ actor, action, typ, id string }{
 		{by.ID, "key.create", "key", k.ID},
 		{by.ID, "key.rotate", "key", k.ID},
@@ -92,7 +70,7 @@ func TestService_KeyChangesAreAudited(t *testing.T) {
 	}
 	for i, w := range want {
 		r := rows[i]
-		if r.Actor != w.actor || r.Action != w.action || r.ResourceType != w.typ || r.ResourceID != w.id || r.Outcome != issue.OutcomeSuccess {
+		if r.Actor != w.actor || string(r.Action) != w.action || r.ResourceType != w.typ || r.ResourceID != w.id || r.Outcome != issue.OutcomeSuccess {
 			t.Errorf("row %d = %s %s %s/%s %s; want %+v", i, r.Actor, r.Action, r.ResourceType, r.ResourceID, r.Outcome, w)
 		}
 		if w.actor == by.ID && (r.IP != by.IP || r.UserAgent != by.UserAgent || r.RequestID != by.RequestID) {
@@ -117,7 +95,7 @@ func TestService_KeyChangesAreAudited(t *testing.T) {
 	}
 
 	secrets := [][]byte{[]byte(k.Secret), []byte(nk.Secret), []byte(k.Secret[len(k.Prefix):]), []byte(nk.Secret[len(nk.Prefix):]), hsSecret}
-	for _, row := range must(b.store.SigningKeyList(ctx, b.now)) {
+	for _, row := range must(b.store.SigningKeyList(ctx, b.now))(t) {
 		secrets = append(secrets, row.PrivateKey)
 	}
 	assertNoSecrets(t, rows, secrets...)
@@ -153,22 +131,22 @@ func TestService_PruneAudit(t *testing.T) {
 	ctx := context.Background()
 	cutoff := t0.Add(-b.svc.Options().AuditRetention)
 	b.now = cutoff.Add(-time.Second)
-	old := must(b.svc.CreateKey(ctx, issue.NewKey{Name: "old"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))
+	old := must(b.svc.CreateKey(ctx, issue.KeyRequest{Name: "old"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))(t)
 	b.now = cutoff.Add(time.Second)
-	kept := must(b.svc.CreateKey(ctx, issue.NewKey{Name: "kept"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))
+	kept := must(b.svc.CreateKey(ctx, issue.KeyRequest{Name: "kept"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))(t)
 	b.now = t0
 
 	if n, err := b.svc.PruneAudit(ctx); err != nil || n != 1 {
 		t.Fatalf("PruneAudit = %d, %v; want 1 row", n, err)
 	}
-	rows := b.allAudit(t)
+	rows := b.audit(t)
 	if len(rows) != 2 || rows[0].ResourceID != kept.ID || rows[1].Action != "audit.prune" || rows[1].Actor != issue.ActorSystem {
 		t.Fatalf("after the prune: %+v; want %s's row and the prune's own", rows, kept.ID)
 	}
 	if n, err := b.svc.PruneAudit(ctx); err != nil || n != 0 {
 		t.Fatalf("second PruneAudit = %d, %v; want 0", n, err)
 	}
-	if len(b.allAudit(t)) != 2 {
+	if len(b.audit(t)) != 2 {
 		t.Fatal("a prune that deleted nothing recorded a row")
 	}
 	if _, err := b.svc.Key(ctx, old.ID); err != nil {
@@ -180,17 +158,14 @@ func TestService_RunPrune(t *testing.T) {
 	b := setup(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	b.now = t0.Add(-b.svc.Options().AuditRetention - time.Hour)
-	must(b.svc.CreateKey(ctx, issue.NewKey{Name: "old"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))
+	must(b.svc.CreateKey(ctx, issue.KeyRequest{Name: "old"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))(t)
 	b.now = t0
 	done := make(chan struct{})
 	go func() { b.svc.RunPrune(ctx, 10*time.Millisecond, nil); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for rows := b.allAudit(t); len(rows) != 1 || rows[0].Action != "audit.prune"; rows = b.allAudit(t) {
-		if time.Now().After(deadline) {
-			t.Fatalf("RunPrune did not prune: %+v", rows)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually(t, 10*time.Second, "RunPrune did not prune", func() bool {
+		rows := b.audit(t)
+		return len(rows) == 1 && rows[0].Action == issue.ActionAuditPrune
+	})
 	cancel()
 	select {
 	case <-done:

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/authgate/authgate/issue"
+	"github.com/authgate/authgate/issue/api"
 	"github.com/authgate/authgate/verify"
 )
 
@@ -45,7 +46,7 @@ func TestAuthority_Missing(t *testing.T) {
 // holding each management permission alone, and a personal token and a
 // static key as callers.
 type world struct {
-	*authBundle
+	*apiBundle
 	rootID, plainID, adminKeyID, rootTokenID string
 	callers                                  []*matrixCaller
 	n                                        int // numbers the names bodies create
@@ -68,7 +69,7 @@ const staticSecret = "static-key-for-the-matrix-0001"
 
 func setupWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{authBundle: setupAuth(t, issue.Options{})}
+	w := &world{apiBundle: setupAuth(t, issue.Options{})}
 	ctx := context.Background()
 	root := issue.Actor{ID: "test", Authority: issue.AllAuthority()}
 	static, err := verify.NewStaticKeys([]verify.StaticKey{{Key: staticSecret, Name: "matrix",
@@ -83,9 +84,7 @@ func setupWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.e = echo.New()
-	w.e.HTTPErrorHandler = issue.ErrorHandler(slog.New(slog.DiscardHandler))
-	issue.NewAPI(w.svc, v).Register(w.e)
+	w.e = newEcho(api.New(w.svc, v))
 
 	for _, p := range []string{"events:read", "cameras:stream"} {
 		if _, err := w.svc.CreatePermission(ctx, p, "", root); err != nil {
@@ -107,7 +106,7 @@ func setupWorld(t *testing.T) *world {
 	w.rootID = w.newUser(t, "root", issue.RoleAdmin).ID
 	w.plainID = w.newUser(t, "plain").ID
 	w.mustLogin(t, "root")
-	tok, err := w.svc.CreateToken(ctx, w.rootID, issue.NewToken{Name: "root kiosk", Scopes: []string{"events:read"},
+	tok, err := w.svc.CreateToken(ctx, w.rootID, issue.TokenRequest{Name: "root kiosk", Scopes: []string{"events:read"},
 		ExpiresInDays: days(30)}, root)
 	if err != nil {
 		t.Fatal(err)
@@ -130,13 +129,13 @@ func setupWorld(t *testing.T) *world {
 		"key(roles:write)": {issue.PermRolesWrite}, "key(sessions:write)": {issue.PermSessionsWrite},
 		"key(operator)": {"keys:read", "keys:write", "users:read", "roles:read", "sessions:write", "audit:read", "events:read"},
 	} {
-		k, err := w.svc.CreateKey(ctx, issue.NewKey{Name: name, Scopes: scopes}, root)
+		k, err := w.svc.CreateKey(ctx, issue.KeyRequest{Name: name, Scopes: scopes}, root)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.callers = append(w.callers, &matrixCaller{name: name, cred: k.Secret, keyID: k.ID, holds: k.Scopes})
 	}
-	pt, err := w.svc.CreateToken(ctx, w.rootID, issue.NewToken{Name: "root phone", Scopes: []string{"events:read"},
+	pt, err := w.svc.CreateToken(ctx, w.rootID, issue.TokenRequest{Name: "root phone", Scopes: []string{"events:read"},
 		ExpiresInDays: days(30)}, root)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,37 @@
 // Package issue is authgate's issuer: the rules for minting, rotating and
 // revoking API keys, personal tokens, access tokens and signing keys; users,
-// roles, permissions, logins and sessions; the audit log they write; and the
-// management REST API under /v1 that exposes them (API, Register).
+// roles, permissions, logins and sessions; and the audit log they write. The
+// management REST API under /v1 that exposes them is issue/api; the command
+// line calls the Service directly.
+//
+// # Words
+//
+// Each word below means one thing throughout the package.
+//
+//   - API key: a credential for a machine (agk_…), owned by nobody; Key is
+//     its row, KeyRequest what a caller asks for, IssuedKey the new key with
+//     its secret shown once. Its scopes are its authority.
+//   - personal token: a credential a user makes for a device or a script
+//     (agp_…, PersonalToken), carrying some of the user's permissions, never
+//     authgate's own; refused by the management API.
+//   - access token: the short-lived JWT a login or a refresh answers with; its
+//     holder acts as the user with the permissions their roles give now.
+//   - refresh token: the one-use secret (agr_…) a session is continued with;
+//     stored only as a MAC.
+//   - signing key: a key that signs access tokens (SigningKey is its row,
+//     SigningKeys the set in use, published as JWKS). Not an API key.
+//   - static key: an API key from the environment rather than the database
+//     (verify.StaticKey); refused by the management API.
+//   - session: one login of a user, continued by refresh tokens until it is
+//     ended (logout, disable, password change, revocation) or expires.
+//   - permission: a named right, resource:action (keys:write, events:read).
+//   - scope: a permission as a credential carries it; scopes and permissions
+//     are compared as the same strings.
+//   - role: a named set of permissions, assigned to users.
+//   - authority: what a caller holds (Authority): an API key's scopes, or a
+//     user's permissions; ScopeAdmin holds every permission.
+//   - actor: who asks for a change, from where, holding what (Actor); every
+//     audit row names one.
 //
 // # Who may change what
 //

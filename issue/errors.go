@@ -2,12 +2,15 @@ package issue
 
 import (
 	"errors"
-	"net/http"
+	"fmt"
 	"time"
 
 	"github.com/authgate/authgate/verify"
 )
 
+// The issuer's sentinels. Each listener maps them to its own statuses (the
+// management API's table is in issue/api); verify.ErrNotFound is the one for
+// a missing resource.
 var (
 	// ErrInvalid means the request is wrong; wrapped in a *FieldError that says where.
 	ErrInvalid = errors.New("invalid input")
@@ -25,6 +28,14 @@ var (
 	// wrapped in a *ThrottleError that says how long to wait (503).
 	ErrBusy = errors.New("busy")
 )
+
+// ClientError is an error whose ClientMessage is safe to show to whoever
+// asked: it names the client's own input or a rule, never a secret or an
+// internal detail. Every error type below is one.
+type ClientError interface {
+	error
+	ClientMessage() string
+}
 
 // ErrNotForManagement refuses personal tokens and static keys on the
 // management API (ErrPermission, 403): they are made to sit in URLs and
@@ -45,7 +56,8 @@ func (e *PermissionError) Error() string {
 	}
 	return "this route needs permission " + e.Permission
 }
-func (e *PermissionError) Is(target error) bool { return target == ErrPermission }
+func (e *PermissionError) Is(target error) bool  { return target == ErrPermission }
+func (e *PermissionError) ClientMessage() string { return e.Error() }
 
 // FieldError is an invalid field, in words safe to return to the client.
 type FieldError struct {
@@ -59,15 +71,37 @@ func (e *FieldError) Error() string {
 	}
 	return e.Field + ": " + e.Msg
 }
-func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+func (e *FieldError) Is(target error) bool  { return target == ErrInvalid }
+func (e *FieldError) ClientMessage() string { return e.Error() }
 
 func invalid(field, msg string) error { return &FieldError{Field: field, Msg: msg} }
 
-// StateError is a refusal because of a resource's state, safe to show.
+// StateError is a refusal because of a resource's state, safe to show (ErrConflict).
 type StateError struct{ Msg string }
 
-func (e *StateError) Error() string        { return e.Msg }
-func (e *StateError) Is(target error) bool { return target == ErrConflict }
+func (e *StateError) Error() string         { return e.Msg }
+func (e *StateError) Is(target error) bool  { return target == ErrConflict }
+func (e *StateError) ClientMessage() string { return e.Msg }
+
+// NotFoundError is a verify.ErrNotFound naming what is missing in the words
+// the client used: `no role "ops"`, `no user "usr_x"`.
+type NotFoundError struct {
+	Kind string // role, permission, user, key
+	Name string // as the client sent it
+}
+
+func (e *NotFoundError) Error() string         { return fmt.Sprintf("no %s %q", e.Kind, e.Name) }
+func (e *NotFoundError) Is(target error) bool  { return target == verify.ErrNotFound }
+func (e *NotFoundError) ClientMessage() string { return e.Error() }
+
+// missing turns a verify.ErrNotFound from looking up kind name into a
+// *NotFoundError naming it; any other error is returned as it is.
+func missing(err error, kind, name string) error {
+	if errors.Is(err, verify.ErrNotFound) {
+		return &NotFoundError{Kind: kind, Name: name}
+	}
+	return err
+}
 
 // AuthError is a refusal to authenticate (Err is ErrUnauthenticated) or to
 // authorise (ErrPermission), in words safe to show.
@@ -76,8 +110,9 @@ type AuthError struct {
 	Msg string
 }
 
-func (e *AuthError) Error() string { return e.Msg }
-func (e *AuthError) Unwrap() error { return e.Err }
+func (e *AuthError) Error() string         { return e.Msg }
+func (e *AuthError) Unwrap() error         { return e.Err }
+func (e *AuthError) ClientMessage() string { return e.Msg }
 
 // ThrottleError refuses an attempt until RetryAfter has passed. It is
 // ErrThrottled (429), or ErrBusy (503) when Busy is set.
@@ -94,25 +129,4 @@ func (e *ThrottleError) Is(target error) bool {
 	}
 	return target == ErrThrottled
 }
-
-// Status maps an issuer error to its HTTP status and a short code. Anything
-// unrecognised is a 500 whose detail stays in the log.
-func Status(err error) (status int, code string) {
-	switch {
-	case errors.Is(err, ErrInvalid):
-		return http.StatusBadRequest, "invalid_request"
-	case errors.Is(err, ErrUnauthenticated):
-		return http.StatusUnauthorized, "unauthenticated"
-	case errors.Is(err, ErrPermission):
-		return http.StatusForbidden, "forbidden"
-	case errors.Is(err, ErrThrottled):
-		return http.StatusTooManyRequests, "too_many_requests"
-	case errors.Is(err, ErrBusy):
-		return http.StatusServiceUnavailable, "busy"
-	case errors.Is(err, verify.ErrNotFound):
-		return http.StatusNotFound, "not_found"
-	case errors.Is(err, ErrConflict):
-		return http.StatusConflict, "conflict"
-	}
-	return http.StatusInternalServerError, "server_error"
-}
+func (e *ThrottleError) ClientMessage() string { return e.Msg }

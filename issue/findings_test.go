@@ -17,6 +17,7 @@ import (
 
 	"github.com/authgate/authgate/db/dbtest"
 	"github.com/authgate/authgate/issue"
+	"github.com/authgate/authgate/issue/api"
 	"github.com/authgate/authgate/verify"
 )
 
@@ -103,13 +104,13 @@ func TestAPI_RevokeCredentialsEndsEverything(t *testing.T) {
 	_ = um
 	ops := a.mustLogin(t, "um").AccessToken
 	w = a.do(t, "DELETE", "/v1/users/"+root.ID+"/credentials", ops, "")
-	if body := decodeJSON[issue.ErrorBody](t, w); w.Code != 403 || !strings.Contains(body.Description, "users:write") {
+	if body := decodeJSON[api.ErrorBody](t, w); w.Code != 403 || !strings.Contains(body.Description, "users:write") {
 		t.Errorf("operator ending an admin's credentials: %d %+v; want 403 naming users:write", w.Code, body)
 	}
 }
 
 // appPermission creates permission perm and a role holding it.
-func (a *authBundle) appPermission(t *testing.T, perm, role string) {
+func (a *apiBundle) appPermission(t *testing.T, perm, role string) {
 	t.Helper()
 	by := issue.Actor{ID: "test", Authority: issue.AllAuthority()}
 	if _, err := a.svc.CreatePermission(context.Background(), perm, "", by); err != nil {
@@ -126,7 +127,7 @@ func TestAPI_LoginWhenHashingIsFullIs503(t *testing.T) {
 	release := a.svc.HoldHashSlots()
 	w := a.do(t, "POST", "/v1/auth/login", "", `{"login":"ann","password":"password-of-ann"}`)
 	release()
-	if body := decodeJSON[issue.ErrorBody](t, w); w.Code != 503 || w.Header().Get("Retry-After") == "" || body.Error != "busy" {
+	if body := decodeJSON[api.ErrorBody](t, w); w.Code != 503 || w.Header().Get("Retry-After") == "" || body.Error != "busy" {
 		t.Fatalf("login while every hashing slot is taken: %d %q %+v; want 503 busy with Retry-After", w.Code, w.Header().Get("Retry-After"), body)
 	}
 	if n := len(a.auditRows(t, "user.login_failed")); n != 0 {
@@ -195,7 +196,7 @@ func TestAPI_PersonalTokensAndStaticKeysAreRefused(t *testing.T) {
 		`{"name":"hall","scopes":["cameras:stream"],"expires_in_days":30}`)).Token
 	for _, path := range []string{"/v1/keys", "/v1/users", "/v1/audit"} {
 		w := a.do(t, "GET", path, pt, "")
-		if body := decodeJSON[issue.ErrorBody](t, w); w.Code != 403 || !strings.Contains(body.Description, "personal tokens and static keys") {
+		if body := decodeJSON[api.ErrorBody](t, w); w.Code != 403 || !strings.Contains(body.Description, "personal tokens and static keys") {
 			t.Errorf("GET %s with a personal token: %d %+v; want 403 saying personal tokens cannot", path, w.Code, body)
 		}
 	}
@@ -207,7 +208,7 @@ func TestService_EmailReadsAsItIs(t *testing.T) {
 		"ZeroWidth": "ann\u200b@example.com", "Bidi": "ann\u202e@example.com", "Control": "ann\u0007@example.com",
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := a.svc.CreateUser(context.Background(), issue.NewUser{Username: "ann", Email: email,
+			_, err := a.svc.CreateUser(context.Background(), issue.UserRequest{Username: "ann", Email: email,
 				Password: "a long enough password"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 			if !errors.Is(err, issue.ErrInvalid) || !strings.Contains(err.Error(), "email") {
 				t.Fatalf("email %q: %v; want a FieldError on email", email, err)
@@ -254,7 +255,7 @@ func TestService_LargestCatalogueFitsAToken(t *testing.T) {
 	}
 	username := strings.Repeat("u", issue.MaxUsernameLen)
 	email := strings.Repeat("e", 64) + "@" + strings.Repeat("d", 63) + "." + strings.Repeat("d", 63) + "." + strings.Repeat("d", 57) + ".io"
-	if _, err := b.svc.CreateUser(ctx, issue.NewUser{Username: username, Email: email, Password: "a long enough password",
+	if _, err := b.svc.CreateUser(ctx, issue.UserRequest{Username: username, Email: email, Password: "a long enough password",
 		Roles: append(roles, issue.RoleAdmin)}, by); err != nil {
 		t.Fatal(err)
 	}
@@ -325,6 +326,6 @@ func TestService_LegacyRowsAreReportedAndRefusedOnUse(t *testing.T) {
 	if ps, _ := a.svc.ListPermissions(ctx); !slices.ContainsFunc(ps, func(p issue.Permission) bool { return p.Name == "events:*" }) {
 		t.Fatal("the legacy permission was rewritten or deleted")
 	}
-	b, _ := json.Marshal(found)
+	b := must(json.Marshal(found))(t)
 	t.Logf("reported: %s", b)
 }

@@ -3,6 +3,7 @@ package issue_test
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,4 +51,40 @@ func (b *bundle) verifier(t *testing.T) *verify.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// audit returns every audit row, oldest first.
+func (b *bundle) audit(t *testing.T) []issue.AuditEntry {
+	t.Helper()
+	rows, err := b.store.AuditList(context.Background(), issue.AuditFilter{Limit: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(rows)
+	return rows
+}
+
+// eventually polls cond every 10ms until it holds, failing the test with
+// what when it does not within timeout.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// must returns v, ending the test at once (t.Fatal) when err is set; it reads
+// must(f())(t), since Go cannot mix t with f's two results in one call.
+func must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
 }

@@ -4,15 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/labstack/echo/v4"
-
-	"github.com/authgate/authgate/verify"
 )
 
 // Input from clients reaches Postgres only through these checks, or through a
@@ -24,13 +19,13 @@ import (
 // is depth 1, each object or array inside it one more.
 const MaxMetadataDepth = 8
 
-// maxParamLen bounds a path parameter and a text filter: every id and name
+// MaxParamLen bounds a path parameter and a text filter: every id and name
 // authgate stores is shorter.
-const maxParamLen = 200
+const MaxParamLen = 200
 
-// plainText reports whether s is valid UTF-8 of at most maxLen bytes without
+// PlainText reports whether s is valid UTF-8 of at most maxLen bytes without
 // control characters (Unicode Cc: C0, DEL and C1).
-func plainText(s string, maxLen int) bool {
+func PlainText(s string, maxLen int) bool {
 	return len(s) <= maxLen && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
@@ -39,7 +34,7 @@ func plainText(s string, maxLen int) bool {
 // maxRunes characters and maxBytes bytes. It never fails: it is for text that
 // must be stored whatever the client sent, such as audit rows.
 func cleanText(s string, maxRunes, maxBytes int) string {
-	if len(s) <= min(maxRunes, maxBytes) && plainText(s, maxBytes) {
+	if len(s) <= min(maxRunes, maxBytes) && PlainText(s, maxBytes) {
 		return s
 	}
 	var b strings.Builder
@@ -57,61 +52,9 @@ func cleanText(s string, maxRunes, maxBytes int) string {
 	return b.String()
 }
 
-// cleanUserAgent returns a client's User-Agent fit to store: valid UTF-8,
+// CleanUserAgent returns a client's User-Agent fit to store: valid UTF-8,
 // without control characters, at most maxUserAgentLen (512) characters.
-func cleanUserAgent(s string) string { return cleanText(s, maxUserAgentLen, 4*maxUserAgentLen) }
-
-// validPathParams answers verify.ErrNotFound (404) when a path parameter of
-// the matched route is a value no resource can have: invalid UTF-8, a control
-// character, or more than maxParamLen bytes, as sent or percent-decoded (Echo
-// leaves a parameter as sent when the path holds escapes). Ids then reach the
-// store only as text Postgres accepts.
-func validPathParams(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		for _, v := range c.ParamValues() {
-			if !plainText(v, maxParamLen) {
-				return verify.ErrNotFound
-			}
-			if u, err := url.PathUnescape(v); err == nil && !plainText(u, maxParamLen) {
-				return verify.ErrNotFound
-			}
-		}
-		return next(c)
-	}
-}
-
-// queryParams returns the request's query parameters, or a *FieldError
-// (ErrInvalid) naming the first pair that cannot be parsed: a ';' separator or
-// a bad percent-escape. Echo's QueryParams drops such pairs silently, which
-// turns a filter the client asked for into no filter at all.
-func queryParams(c echo.Context) (url.Values, error) {
-	raw := c.QueryString()
-	q, err := url.ParseQuery(raw)
-	if err == nil {
-		return q, nil
-	}
-	bad := func(name, msg string) error {
-		if name == "" {
-			return invalid("", "a query parameter "+msg)
-		}
-		return invalid(name, msg)
-	}
-	for pair := range strings.SplitSeq(raw, "&") {
-		key, _, _ := strings.Cut(pair, "=")
-		key, _, _ = strings.Cut(key, ";")
-		name, nameErr := url.QueryUnescape(key)
-		if nameErr != nil || !plainText(name, maxParamLen) {
-			name = ""
-		}
-		switch _, valueErr := url.QueryUnescape(pair); {
-		case strings.Contains(pair, ";"):
-			return nil, bad(name, "holds a ';': separate parameters with '&', and send a ';' as %3B")
-		case nameErr != nil || valueErr != nil:
-			return nil, bad(name, "has a bad percent-escape: send a '%' as %25")
-		}
-	}
-	return nil, invalid("", "the query string cannot be parsed: "+err.Error())
-}
+func CleanUserAgent(s string) string { return cleanText(s, maxUserAgentLen, 4*maxUserAgentLen) }
 
 // validMetadata checks a key's metadata and returns it re-encoded canonically
 // (no insignificant space, keys sorted, duplicate keys resolved to the last,

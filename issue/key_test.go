@@ -17,7 +17,7 @@ func TestService_CreateKey(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	exp := t0.Add(24 * time.Hour)
-	k, err := b.svc.CreateKey(ctx, issue.NewKey{Name: "Front door camera", Scopes: []string{"events:read", "cameras:stream", "events:read"},
+	k, err := b.svc.CreateKey(ctx, issue.KeyRequest{Name: "Front door camera", Scopes: []string{"events:read", "cameras:stream", "events:read"},
 		ExpiresAt: &exp, Metadata: json.RawMessage(`{"room":"hall"}`)}, issue.Actor{ID: "key:admin", Authority: issue.AllAuthority()})
 	if err != nil {
 		t.Fatal(err)
@@ -41,23 +41,23 @@ func TestService_CreateKeyRejectsBadInput(t *testing.T) {
 	past := t0.Add(-time.Second)
 	tests := []struct {
 		name  string
-		in    issue.NewKey
+		in    issue.KeyRequest
 		field string
 	}{
-		{"EmptyName", issue.NewKey{Name: ""}, "name"},
-		{"BlankName", issue.NewKey{Name: "   "}, "name"},
-		{"LongName", issue.NewKey{Name: strings.Repeat("é", issue.MaxNameLen+1)}, "name"},
-		{"ControlInName", issue.NewKey{Name: "a\nb"}, "name"},
-		{"BidiOverrideInName", issue.NewKey{Name: "cam\u202egnp.exe"}, "name"},
-		{"ZeroWidthInName", issue.NewKey{Name: "ca\u200bm"}, "name"},
-		{"InvalidUTF8Name", issue.NewKey{Name: "a\xffb"}, "name"},
-		{"BadScope", issue.NewKey{Name: "a", Scopes: []string{"events read"}}, "scopes"},
-		{"EmptyScope", issue.NewKey{Name: "a", Scopes: []string{""}}, "scopes"},
-		{"TooManyScopes", issue.NewKey{Name: "a", Scopes: make([]string, issue.MaxScopes+1)}, "scopes"},
-		{"PastExpiry", issue.NewKey{Name: "a", ExpiresAt: &past}, "expires_at"},
-		{"ExpiryNow", issue.NewKey{Name: "a", ExpiresAt: &t0}, "expires_at"},
-		{"MetadataArray", issue.NewKey{Name: "a", Metadata: json.RawMessage(`[1]`)}, "metadata"},
-		{"MetadataTooLarge", issue.NewKey{Name: "a", Metadata: json.RawMessage(`{"x":"` + strings.Repeat("a", issue.MaxMetadataLen) + `"}`)}, "metadata"},
+		{"EmptyName", issue.KeyRequest{Name: ""}, "name"},
+		{"BlankName", issue.KeyRequest{Name: "   "}, "name"},
+		{"LongName", issue.KeyRequest{Name: strings.Repeat("é", issue.MaxNameLen+1)}, "name"},
+		{"ControlInName", issue.KeyRequest{Name: "a\nb"}, "name"},
+		{"BidiOverrideInName", issue.KeyRequest{Name: "cam\u202egnp.exe"}, "name"},
+		{"ZeroWidthInName", issue.KeyRequest{Name: "ca\u200bm"}, "name"},
+		{"InvalidUTF8Name", issue.KeyRequest{Name: "a\xffb"}, "name"},
+		{"BadScope", issue.KeyRequest{Name: "a", Scopes: []string{"events read"}}, "scopes"},
+		{"EmptyScope", issue.KeyRequest{Name: "a", Scopes: []string{""}}, "scopes"},
+		{"TooManyScopes", issue.KeyRequest{Name: "a", Scopes: make([]string, issue.MaxScopes+1)}, "scopes"},
+		{"PastExpiry", issue.KeyRequest{Name: "a", ExpiresAt: &past}, "expires_at"},
+		{"ExpiryNow", issue.KeyRequest{Name: "a", ExpiresAt: &t0}, "expires_at"},
+		{"MetadataArray", issue.KeyRequest{Name: "a", Metadata: json.RawMessage(`[1]`)}, "metadata"},
+		{"MetadataTooLarge", issue.KeyRequest{Name: "a", Metadata: json.RawMessage(`{"x":"` + strings.Repeat("a", issue.MaxMetadataLen) + `"}`)}, "metadata"},
 	}
 	b := setup(t)
 	ctx := context.Background()
@@ -79,8 +79,8 @@ func TestService_RotateKey(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	exp := t0.Add(48 * time.Hour)
-	old, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "ci", Scopes: []string{"deploy:write"}, ExpiresAt: &exp,
-		Metadata: json.RawMessage(`{"repo":"x"}`)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+	old := must(b.svc.CreateKey(ctx, issue.KeyRequest{Name: "ci", Scopes: []string{"deploy:write"}, ExpiresAt: &exp,
+		Metadata: json.RawMessage(`{"repo":"x"}`)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))(t)
 	v := b.verifier(t)
 
 	b.now = t0.Add(time.Hour)
@@ -92,7 +92,7 @@ func TestService_RotateKey(t *testing.T) {
 		!slices.Equal(nk.Scopes, old.Scopes) || !nk.ExpiresAt.Equal(exp) || *nk.RotatedFrom != old.ID {
 		t.Fatalf("rotated key = %+v; want a new secret with the old subject, name, scopes, expiry", nk.Key)
 	}
-	after, _ := b.svc.Key(ctx, old.ID)
+	after := must(b.svc.Key(ctx, old.ID))(t)
 	if want := b.now.Add(10 * time.Minute); !after.ExpiresAt.Equal(want) {
 		t.Fatalf("old key expires at %v; want %v (now + grace)", after.ExpiresAt, want)
 	}
@@ -116,12 +116,12 @@ func TestService_RotateKeyNeverExtendsExpiry(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	exp := t0.Add(time.Minute)
-	forever, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "no expiry"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
-	short, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "short", ExpiresAt: &exp}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+	forever := must(b.svc.CreateKey(ctx, issue.KeyRequest{Name: "no expiry"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))(t)
+	short := must(b.svc.CreateKey(ctx, issue.KeyRequest{Name: "short", ExpiresAt: &exp}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))(t)
 	if _, err := b.svc.RotateKey(ctx, short.ID, 24*time.Hour, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := b.svc.Key(ctx, short.ID)
+	got := must(b.svc.Key(ctx, short.ID))(t)
 	if !got.ExpiresAt.Equal(exp) {
 		t.Fatalf("old key expires at %v after a 24h grace; want its own earlier expiry %v", got.ExpiresAt, exp)
 	}
@@ -137,15 +137,15 @@ func TestService_RotateKeyNeverExtendsExpiry(t *testing.T) {
 func TestService_RotateKeyRefusals(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	mk := func() issue.Issued {
-		k, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "k"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+	mk := func() issue.IssuedKey {
+		k := must(b.svc.CreateKey(ctx, issue.KeyRequest{Name: "k"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))(t)
 		return k
 	}
 	revoked, disabled, expired := mk(), mk(), mk()
-	b.svc.RevokeKey(ctx, revoked.ID, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
-	b.svc.SetKeyDisabled(ctx, disabled.ID, true, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+	must(b.svc.RevokeKey(ctx, revoked.ID, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))(t)
+	must(b.svc.SetKeyDisabled(ctx, disabled.ID, true, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))(t)
 	b.svc.RotateKey(ctx, expired.ID, 0, issue.Actor{ID: "test", Authority: issue.AllAuthority()}) // leaves it expired
-	before, _ := b.svc.CountKeys(ctx)
+	before := must(b.svc.CountKeys(ctx))(t)
 	for name, id := range map[string]string{"Revoked": revoked.ID, "Disabled": disabled.ID, "Expired": expired.ID} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := b.svc.RotateKey(ctx, id, time.Minute, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); !errors.Is(err, issue.ErrConflict) {
@@ -175,7 +175,7 @@ func TestService_RotateKeyRefusals(t *testing.T) {
 func TestService_DisableEnableRevoke(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	k, _ := b.svc.CreateKey(ctx, issue.NewKey{Name: "k"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+	k := must(b.svc.CreateKey(ctx, issue.KeyRequest{Name: "k"}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}))(t)
 	v := b.verifier(t)
 	check := func(want error) {
 		t.Helper()

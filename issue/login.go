@@ -21,10 +21,10 @@ type LoginRequest struct {
 // Tokens are what a login or a refresh answers with (the shape of an OAuth 2
 // token response). The refresh token is shown once and stored only as a MAC.
 type Tokens struct {
-	AccessToken  string `json:"access_token"`  // a JWT, sent as Authorization: Bearer
-	RefreshToken string `json:"refresh_token"` // agr_…, exchanged at /v1/auth/refresh
-	TokenType    string `json:"token_type"`    // always "bearer"
-	ExpiresIn    int64  `json:"expires_in"`    // seconds until the access token expires
+	AccessToken  string // a JWT, sent as Authorization: Bearer
+	RefreshToken string // agr_…, exchanged at /v1/auth/refresh
+	TokenType    string // always "bearer"
+	ExpiresIn    int64  // seconds until the access token expires
 }
 
 // maxLoginLen bounds the login name: an email is at most 254 bytes.
@@ -141,7 +141,7 @@ func (s *Service) loginFailed(ctx context.Context, by Actor, u *User, login, rea
 		if reason == failWrongPassword {
 			cur, err := tx.UserByIDForUpdate(ctx, userID)
 			if errors.Is(err, verify.ErrNotFound) { // deleted meanwhile: nothing to lock
-				return s.record(ctx, tx, by, "user.login_failed", "user", userID, OutcomeFailure, meta)
+				return s.record(ctx, tx, by, ActionLoginFailed, userID, OutcomeFailure, meta)
 			}
 			if err != nil {
 				return err
@@ -154,7 +154,7 @@ func (s *Service) loginFailed(ctx context.Context, by Actor, u *User, login, rea
 				return err
 			}
 		}
-		return s.record(ctx, tx, by, "user.login_failed", "user", userID, OutcomeFailure, meta)
+		return s.record(ctx, tx, by, ActionLoginFailed, userID, OutcomeFailure, meta)
 	})
 	if err != nil {
 		return fmt.Errorf("login: record failure: %w", err)
@@ -226,7 +226,7 @@ func (s *Service) startSession(ctx context.Context, userID, checked string, by A
 		if out, err = s.tokens(ctx, tx, u, sess, refresh, now); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, by, "user.login", "user", u.ID, OutcomeSuccess, map[string]any{"session_id": sess.ID})
+		return s.record(ctx, tx, by, ActionUserLogin, u.ID, OutcomeSuccess, map[string]any{"session_id": sess.ID})
 	})
 	if err != nil {
 		if errors.Is(err, ErrUnauthenticated) || errors.Is(err, ErrThrottled) {
@@ -237,112 +237,10 @@ func (s *Service) startSession(ctx context.Context, userID, checked string, by A
 	return out, nil
 }
 
-// Logout ends the user's session sessionID, or with all set every session of
-// the user, and denies their access tokens until they expire. Ending a session
-// that has ended already changes nothing. Returns verify.ErrNotFound if the
-// session is not the user's.
-func (s *Service) Logout(ctx context.Context, userID, sessionID string, all bool, by Actor) error {
-	if all {
-		_, err := s.endUserSessions(ctx, userID, ReasonLogout, by)
-		return err
-	}
-	return s.EndSession(ctx, userID, sessionID, by)
-}
-
-// EndSession ends the user's session sessionID (reason logout), as Logout does.
-// Returns verify.ErrNotFound if the user has no such session.
-func (s *Service) EndSession(ctx context.Context, userID, sessionID string, by Actor) error {
-	now := s.now()
-	err := s.store.InTx(ctx, func(tx Store) error {
-		sess, err := tx.SessionByIDForUpdate(ctx, sessionID)
-		if err != nil {
-			return err
-		}
-		if sess.UserID != userID {
-			return verify.ErrNotFound // another user's: as if it did not exist
-		}
-		if err := actOnUser(ctx, tx, by, userID); err != nil {
-			return err
-		}
-		return s.endSession(ctx, tx, by, sess, ReasonLogout, now)
-	})
-	if err != nil {
-		return fmt.Errorf("end session %s: %w", sessionID, err)
-	}
-	return nil
-}
-
-// RevokeUserSessions ends every session of user id (reason revoked) and returns
-// their ids. by must hold every permission of the user. Returns
-// verify.ErrNotFound if there is no such user.
-func (s *Service) RevokeUserSessions(ctx context.Context, id string, by Actor) ([]string, error) {
-	return s.endUserSessions(ctx, id, ReasonRevoked, by)
-}
-
-// endUserSessions ends every session of the user, who must exist and whose
-// every permission by must hold (a user holds their own).
-func (s *Service) endUserSessions(ctx context.Context, userID, reason string, by Actor) ([]string, error) {
-	now := s.now()
-	var ids []string
-	err := s.store.InTx(ctx, func(tx Store) error {
-		if _, err := tx.UserByIDForUpdate(ctx, userID); err != nil {
-			return err
-		}
-		if err := actOnUser(ctx, tx, by, userID); err != nil {
-			return err
-		}
-		var err error
-		ids, err = tx.SessionRevokeAllForUser(ctx, userID, now, reason, s.denyUntil(now))
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			meta := map[string]any{"reason": reason, "user_id": userID}
-			if err := s.record(ctx, tx, by, "session.revoke", "session", id, OutcomeSuccess, meta); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("end sessions of user %s: %w", userID, err)
-	}
-	if ids == nil {
-		ids = []string{}
-	}
-	return ids, nil
-}
-
-// endSession revokes sess through tx and audits it, unless it had ended already.
-func (s *Service) endSession(ctx context.Context, tx Store, by Actor, sess Session, reason string, now time.Time) error {
-	changed, err := tx.SessionRevoke(ctx, sess.ID, now, reason, s.denyUntil(now))
-	if err != nil || !changed {
-		return err
-	}
-	meta := map[string]any{"reason": reason, "user_id": sess.UserID}
-	return s.record(ctx, tx, by, "session.revoke", "session", sess.ID, OutcomeSuccess, meta)
-}
-
-// Sessions returns the user's live sessions, oldest first. Returns
-// verify.ErrNotFound if there is no such user.
-func (s *Service) Sessions(ctx context.Context, userID string) ([]Session, error) {
-	if _, err := s.store.UserByID(ctx, userID); err != nil {
-		return nil, fmt.Errorf("list sessions of user %s: %w", userID, err)
-	}
-	list, err := s.store.SessionListLive(ctx, userID, s.now())
-	if err != nil {
-		return nil, fmt.Errorf("list sessions of user %s: %w", userID, err)
-	}
-	if list == nil {
-		list = []Session{}
-	}
-	return list, nil
-}
-
 // Profile is a user as the user sees themself: with roles and effective permissions.
 type Profile struct {
 	User
-	Permissions []string `json:"permissions"` // sorted; every permission for an admin
+	Permissions []string // sorted; every permission for an admin
 }
 
 // Profile returns user id with its roles and permissions. Returns
@@ -358,12 +256,6 @@ func (s *Service) Profile(ctx context.Context, id string) (Profile, error) {
 	}
 	if p.Permissions, err = s.store.UserPermissions(ctx, id); err != nil {
 		return Profile{}, fmt.Errorf("profile of user %s: %w", id, err)
-	}
-	if p.Roles == nil {
-		p.Roles = []string{}
-	}
-	if p.Permissions == nil {
-		p.Permissions = []string{}
 	}
 	return p, nil
 }

@@ -13,7 +13,7 @@ func TestHashPassword_Format(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2, _ := issue.HashPassword("correct horse battery staple")
+	h2 := must(issue.HashPassword("correct horse battery staple"))(t)
 	const prefix = "$argon2id$v=19$m=19456,t=2,p=1$"
 	if !strings.HasPrefix(h1, prefix) {
 		t.Fatalf("hash %q; want the PHC prefix %q", h1, prefix)
@@ -33,8 +33,8 @@ func TestHashPassword_Format(t *testing.T) {
 
 func TestCheckPassword(t *testing.T) {
 	const pw = "correct horse battery staple"
-	hash, _ := issue.HashPassword(pw)
-	unicodeHash, _ := issue.HashPassword("pässwörd ✓ 密码")
+	hash := must(issue.HashPassword(pw))(t)
+	unicodeHash := must(issue.HashPassword("pässwörd ✓ 密码"))(t)
 	tests := []struct {
 		name, hash, pw string
 		want           bool

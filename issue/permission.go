@@ -10,11 +10,27 @@ import (
 	"github.com/authgate/authgate/verify"
 )
 
+// ScopeAdmin lets a credential use the whole management API.
+const ScopeAdmin = "authgate:admin"
+
+// authgate's own permissions (seeded by the migrations). ScopeAdmin holds them all.
+const (
+	PermKeysRead         = "keys:read"
+	PermKeysWrite        = "keys:write"
+	PermUsersRead        = "users:read"
+	PermUsersWrite       = "users:write"
+	PermRolesRead        = "roles:read"
+	PermRolesWrite       = "roles:write"
+	PermSessionsWrite    = "sessions:write"
+	PermSigningKeysWrite = "signing_keys:write"
+	PermAuditRead        = "audit:read"
+)
+
 // Permission is a named right, resource:action (keys:write, events:read).
 type Permission struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Builtin     bool   `json:"builtin"`
+	Name        string
+	Description string
+	Builtin     bool
 }
 
 // Limits on permissions (the database checks them too).
@@ -89,7 +105,7 @@ func (s *Service) CreatePermission(ctx context.Context, name, description string
 		if err := tx.PermissionInsert(ctx, p); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, by, "permission.create", "permission", name, OutcomeSuccess, nil)
+		return s.record(ctx, tx, by, ActionPermCreate, name, OutcomeSuccess, nil)
 	})
 	if errors.Is(err, ErrConflict) {
 		err = &StateError{Msg: fmt.Sprintf("permission %q already exists", name)}
@@ -118,7 +134,7 @@ func (s *Service) DeletePermission(ctx context.Context, name string, by Actor) e
 		if err := tx.PermissionDelete(ctx, name); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, by, "permission.delete", "permission", name, OutcomeSuccess, nil)
+		return s.record(ctx, tx, by, ActionPermDelete, name, OutcomeSuccess, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("delete permission %s: %w", name, err)

@@ -116,7 +116,7 @@ func (s *Service) refresh(ctx context.Context, token string, by Actor) (Tokens, 
 			return err
 		}
 		by.ID = "user:" + u.ID
-		return s.record(ctx, tx, by, "session.refresh", "session", sess.ID, OutcomeSuccess,
+		return s.record(ctx, tx, by, ActionSessionRenew, sess.ID, OutcomeSuccess,
 			map[string]any{"user_id": u.ID, "within_grace": reused})
 	})
 	if err != nil {

@@ -15,10 +15,10 @@ const RoleAdmin = "admin"
 
 // Role is a named set of permissions.
 type Role struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Builtin     bool     `json:"builtin"`
-	Permissions []string `json:"permissions"` // sorted; for admin, every permission
+	Name        string
+	Description string
+	Builtin     bool
+	Permissions []string // sorted; for admin, every permission
 }
 
 // MaxDescriptionLen bounds the description of a role or a permission.
@@ -38,11 +38,6 @@ func (s *Service) ListRoles(ctx context.Context) ([]Role, error) {
 	roles, err := s.store.RoleList(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
-	}
-	for i := range roles {
-		if roles[i].Permissions == nil {
-			roles[i].Permissions = []string{}
-		}
 	}
 	return roles, nil
 }
@@ -78,7 +73,7 @@ func (s *Service) CreateRole(ctx context.Context, name, description string, perm
 				return err
 			}
 		}
-		return s.record(ctx, tx, by, "role.create", "role", name, OutcomeSuccess, map[string]any{"permissions": r.Permissions})
+		return s.record(ctx, tx, by, ActionRoleCreate, name, OutcomeSuccess, map[string]any{"permissions": r.Permissions})
 	})
 	if errors.Is(err, ErrConflict) {
 		err = &StateError{Msg: fmt.Sprintf("role %q already exists", name)}
@@ -107,7 +102,7 @@ func (s *Service) DeleteRole(ctx context.Context, name string, by Actor) error {
 		if err := tx.RoleDelete(ctx, name); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, by, "role.delete", "role", name, OutcomeSuccess, nil)
+		return s.record(ctx, tx, by, ActionRoleDelete, name, OutcomeSuccess, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("delete role %s: %w", name, err)
@@ -123,7 +118,7 @@ func (s *Service) GrantPermission(ctx context.Context, role, perm string, by Act
 	var out Role
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if _, err := permissionByName(ctx, tx, perm); err != nil {
-			return err
+			return missing(err, "permission", perm)
 		}
 		if err := authorize(by, AuthorityOf([]string{perm}), "to grant it"); err != nil {
 			return err
@@ -131,7 +126,7 @@ func (s *Service) GrantPermission(ctx context.Context, role, perm string, by Act
 		r, err := tx.RoleByName(ctx, role)
 		if err != nil || role == RoleAdmin {
 			out = r
-			return err
+			return missing(err, "role", role)
 		}
 		if err := tx.RoleGrant(ctx, role, perm); err != nil {
 			return err
@@ -139,7 +134,7 @@ func (s *Service) GrantPermission(ctx context.Context, role, perm string, by Act
 		if out, err = tx.RoleByName(ctx, role); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, by, "role.grant", "role", role, OutcomeSuccess, map[string]any{"permission": perm})
+		return s.record(ctx, tx, by, ActionRoleGrant, role, OutcomeSuccess, map[string]any{"permission": perm})
 	})
 	if err != nil {
 		return Role{}, fmt.Errorf("grant %s to role %s: %w", perm, role, err)
@@ -154,13 +149,13 @@ func (s *Service) GrantPermission(ctx context.Context, role, perm string, by Act
 func (s *Service) RevokePermission(ctx context.Context, role, perm string, by Actor) error {
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if _, err := permissionByName(ctx, tx, perm); err != nil {
-			return err
+			return missing(err, "permission", perm)
 		}
 		if err := authorize(by, AuthorityOf([]string{perm}), "to revoke it"); err != nil {
 			return err
 		}
 		if _, err := tx.RoleByName(ctx, role); err != nil {
-			return err
+			return missing(err, "role", role)
 		}
 		if role == RoleAdmin {
 			return &StateError{Msg: "the admin role holds every permission; none can be revoked from it"}
@@ -168,7 +163,7 @@ func (s *Service) RevokePermission(ctx context.Context, role, perm string, by Ac
 		if err := tx.RoleRevoke(ctx, role, perm); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, by, "role.revoke", "role", role, OutcomeSuccess, map[string]any{"permission": perm})
+		return s.record(ctx, tx, by, ActionRoleRevoke, role, OutcomeSuccess, map[string]any{"permission": perm})
 	})
 	if err != nil {
 		return fmt.Errorf("revoke %s from role %s: %w", perm, role, err)
@@ -200,18 +195,18 @@ func (s *Service) changeRole(ctx context.Context, userID, role string, assign bo
 	var out []string
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if _, err := tx.UserByIDForUpdate(ctx, userID); err != nil {
-			return err
+			return missing(err, "user", userID)
 		}
 		r, err := tx.RoleByName(ctx, role)
 		if err != nil {
-			return err
+			return missing(err, "role", role)
 		}
 		if err := actOnUser(ctx, tx, by, userID); err != nil {
 			return err
 		}
-		action, change := "user.role_unassign", tx.UserRoleUnassign
+		action, change := ActionRoleUnassign, tx.UserRoleUnassign
 		if assign {
-			action, change = "user.role_assign", tx.UserRoleAssign
+			action, change = ActionRoleAssign, tx.UserRoleAssign
 			if err := authorize(by, roleAuthority(r), "to hand out role "+role+", which holds it"); err != nil {
 				return err
 			}
@@ -231,14 +226,11 @@ func (s *Service) changeRole(ctx context.Context, userID, role string, assign bo
 			return err
 		}
 		out = roles
-		return s.record(ctx, tx, by, action, "user", userID, OutcomeSuccess, map[string]any{"role": role})
+		return s.record(ctx, tx, by, action, userID, OutcomeSuccess, map[string]any{"role": role})
 	})
 	if err != nil {
 		verb := map[bool]string{true: "assign", false: "unassign"}[assign]
 		return nil, fmt.Errorf("%s role %s to user %s: %w", verb, role, userID, err)
-	}
-	if out == nil {
-		out = []string{}
 	}
 	return out, nil
 }
@@ -268,9 +260,6 @@ func (s *Service) UserPermissions(ctx context.Context, userID string) ([]string,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("permissions of user %s: %w", userID, err)
-	}
-	if out == nil {
-		out = []string{}
 	}
 	return out, nil
 }

@@ -67,8 +67,8 @@ func TestService_RolesAndGrants(t *testing.T) {
 	}
 
 	var actions []string
-	for _, r := range b.auditRows(t) {
-		actions = append(actions, r.Action)
+	for _, r := range b.audit(t) {
+		actions = append(actions, string(r.Action))
 	}
 	want := []string{"user.create", "permission.create", "role.create", "role.grant", "role.grant", "user.role_assign",
 		"user.role_assign", "role.revoke", "user.role_unassign", "user.role_unassign", "role.delete", "permission.delete"}
@@ -84,20 +84,20 @@ func TestService_AdminHoldsEveryPermission(t *testing.T) {
 	if _, err := b.svc.CreatePermission(ctx, "doors:open", "", userActor); err != nil {
 		t.Fatal(err)
 	}
-	perms, _ := b.svc.UserPermissions(ctx, u.ID)
+	perms := must(b.svc.UserPermissions(ctx, u.ID))(t)
 	if !slices.Contains(perms, "doors:open") || !slices.Contains(perms, issue.PermUsersWrite) {
 		t.Fatalf("admin's permissions %v lack one created later (doors:open)", perms)
 	}
-	roles, _ := b.svc.ListRoles(ctx)
+	roles := must(b.svc.ListRoles(ctx))(t)
 	i := slices.IndexFunc(roles, func(r issue.Role) bool { return r.Name == issue.RoleAdmin })
 	if i < 0 || !roles[i].Builtin || !slices.Contains(roles[i].Permissions, "doors:open") {
 		t.Fatalf("ListRoles admin = %+v; want it builtin and holding doors:open", roles)
 	}
-	before := len(b.auditRows(t))
+	before := len(b.audit(t))
 	if r, err := b.svc.GrantPermission(ctx, issue.RoleAdmin, "doors:open", userActor); err != nil || !slices.Contains(r.Permissions, "doors:open") {
 		t.Fatalf("granting to admin = %+v, %v; want success without a change", r, err)
 	}
-	if after := len(b.auditRows(t)); after != before {
+	if after := len(b.audit(t)); after != before {
 		t.Fatalf("granting to admin wrote %d audit rows; want none (nothing changed)", after-before)
 	}
 	if err := b.svc.RevokePermission(ctx, issue.RoleAdmin, "doors:open", userActor); !errors.Is(err, issue.ErrConflict) {
@@ -113,9 +113,9 @@ func TestService_RoleRefusals(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	u := b.userFixture(t, "ada")
-	b.svc.CreateRole(ctx, "guard", "", nil, userActor)
-	b.svc.CreatePermission(ctx, "doors:open", "", userActor)
-	before := len(b.auditRows(t))
+	must(b.svc.CreateRole(ctx, "guard", "", nil, userActor))(t)
+	must(b.svc.CreatePermission(ctx, "doors:open", "", userActor))(t)
+	before := len(b.audit(t))
 	tests := []struct {
 		name string
 		do   func() error
@@ -171,7 +171,7 @@ func TestService_RoleRefusals(t *testing.T) {
 			}
 		})
 	}
-	if after := len(b.auditRows(t)); after != before {
+	if after := len(b.audit(t)); after != before {
 		t.Fatalf("refusals wrote %d audit rows; want none", after-before)
 	}
 	if ps, _ := b.svc.ListPermissions(ctx); len(ps) != 10 { // 9 built in + doors:open
@@ -184,7 +184,7 @@ func TestService_RoleRefusals(t *testing.T) {
 func TestService_PermissionNamesAreScopes(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	b.svc.CreateRole(ctx, "guard", "", nil, userActor)
+	must(b.svc.CreateRole(ctx, "guard", "", nil, userActor))(t)
 	tests := []struct {
 		name, perm string
 	}{

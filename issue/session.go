@@ -1,20 +1,26 @@
 package issue
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/authgate/authgate/verify"
+)
 
 // Session is one login. Its refresh tokens rotate on every use and form one
 // family: presenting a used one after the grace revokes the session.
 type Session struct {
-	ID            string     `json:"id"` // ses_…
-	UserID        string     `json:"user_id"`
-	CreatedAt     time.Time  `json:"created_at"`
-	RefreshedAt   time.Time  `json:"refreshed_at"`
-	IdleExpiresAt time.Time  `json:"idle_expires_at"`
-	ExpiresAt     time.Time  `json:"expires_at"`
-	RevokedAt     *time.Time `json:"revoked_at"`
-	RevokeReason  *string    `json:"revoke_reason"`
-	IP            string     `json:"ip"`
-	UserAgent     string     `json:"user_agent"`
+	ID            string // ses_…
+	UserID        string
+	CreatedAt     time.Time
+	RefreshedAt   time.Time
+	IdleExpiresAt time.Time
+	ExpiresAt     time.Time
+	RevokedAt     *time.Time
+	RevokeReason  *string
+	IP            string
+	UserAgent     string
 }
 
 // Reasons a session ends early, stored in Session.RevokeReason.
@@ -36,4 +42,100 @@ type RefreshToken struct {
 	MACVersion int16
 	CreatedAt  time.Time
 	UsedAt     *time.Time
+}
+
+// Logout ends the user's session sessionID, or with all set every session of
+// the user, and denies their access tokens until they expire. Ending a session
+// that has ended already changes nothing. Returns verify.ErrNotFound if the
+// session is not the user's.
+func (s *Service) Logout(ctx context.Context, userID, sessionID string, all bool, by Actor) error {
+	if all {
+		_, err := s.endUserSessions(ctx, userID, ReasonLogout, by)
+		return err
+	}
+	return s.EndSession(ctx, userID, sessionID, by)
+}
+
+// EndSession ends the user's session sessionID (reason logout), as Logout does.
+// Returns verify.ErrNotFound if the user has no such session.
+func (s *Service) EndSession(ctx context.Context, userID, sessionID string, by Actor) error {
+	now := s.now()
+	err := s.store.InTx(ctx, func(tx Store) error {
+		sess, err := tx.SessionByIDForUpdate(ctx, sessionID)
+		if err != nil {
+			return err
+		}
+		if sess.UserID != userID {
+			return verify.ErrNotFound // another user's: as if it did not exist
+		}
+		if err := actOnUser(ctx, tx, by, userID); err != nil {
+			return err
+		}
+		return s.endSession(ctx, tx, by, sess, ReasonLogout, now)
+	})
+	if err != nil {
+		return fmt.Errorf("end session %s: %w", sessionID, err)
+	}
+	return nil
+}
+
+// RevokeUserSessions ends every session of user id (reason revoked) and returns
+// their ids. by must hold every permission of the user. Returns
+// verify.ErrNotFound if there is no such user.
+func (s *Service) RevokeUserSessions(ctx context.Context, id string, by Actor) ([]string, error) {
+	return s.endUserSessions(ctx, id, ReasonRevoked, by)
+}
+
+// endUserSessions ends every session of the user, who must exist and whose
+// every permission by must hold (a user holds their own).
+func (s *Service) endUserSessions(ctx context.Context, userID, reason string, by Actor) ([]string, error) {
+	now := s.now()
+	var ids []string
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if _, err := tx.UserByIDForUpdate(ctx, userID); err != nil {
+			return err
+		}
+		if err := actOnUser(ctx, tx, by, userID); err != nil {
+			return err
+		}
+		var err error
+		ids, err = tx.SessionRevokeAllForUser(ctx, userID, now, reason, s.denyUntil(now))
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			meta := map[string]any{"reason": reason, "user_id": userID}
+			if err := s.record(ctx, tx, by, ActionSessionEnd, id, OutcomeSuccess, meta); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("end sessions of user %s: %w", userID, err)
+	}
+	return ids, nil
+}
+
+// endSession revokes sess through tx and audits it, unless it had ended already.
+func (s *Service) endSession(ctx context.Context, tx Store, by Actor, sess Session, reason string, now time.Time) error {
+	changed, err := tx.SessionRevoke(ctx, sess.ID, now, reason, s.denyUntil(now))
+	if err != nil || !changed {
+		return err
+	}
+	meta := map[string]any{"reason": reason, "user_id": sess.UserID}
+	return s.record(ctx, tx, by, ActionSessionEnd, sess.ID, OutcomeSuccess, meta)
+}
+
+// Sessions returns the user's live sessions, oldest first. Returns
+// verify.ErrNotFound if there is no such user.
+func (s *Service) Sessions(ctx context.Context, userID string) ([]Session, error) {
+	if _, err := s.store.UserByID(ctx, userID); err != nil {
+		return nil, fmt.Errorf("list sessions of user %s: %w", userID, err)
+	}
+	list, err := s.store.SessionListLive(ctx, userID, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("list sessions of user %s: %w", userID, err)
+	}
+	return list, nil
 }

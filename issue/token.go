@@ -15,26 +15,26 @@ import (
 // never holds the secret. A token always expires; what it may do is its scopes
 // intersected with its user's permissions at the time of each check.
 type PersonalToken struct {
-	ID         string     `json:"id"`     // tok_…
-	Prefix     string     `json:"prefix"` // agp_ + lookup id: how a token is recognised in lists and logs
-	UserID     string     `json:"user_id"`
-	Name       string     `json:"name"`
-	Scopes     []string   `json:"scopes"`
-	ExpiresAt  time.Time  `json:"expires_at"`
-	LastUsedAt *time.Time `json:"last_used_at"` // approximate: recorded at most once a minute
-	CreatedAt  time.Time  `json:"created_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+	ID         string // tok_…
+	Prefix     string // agp_ + lookup id: how a token is recognised in lists and logs
+	UserID     string
+	Name       string
+	Scopes     []string
+	ExpiresAt  time.Time
+	LastUsedAt *time.Time // approximate: recorded at most once a minute
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
 }
 
 // IssuedToken is a freshly minted personal token. Secret is the full
 // credential: it is shown once, to its user, and stored nowhere.
 type IssuedToken struct {
 	PersonalToken
-	Secret string `json:"token"`
+	Secret string
 }
 
-// NewToken is what a user asks for when creating a personal token.
-type NewToken struct {
+// TokenRequest is what a user asks for when creating a personal token.
+type TokenRequest struct {
 	Name          string   // 1 to MaxNameLen printable characters, unique among the user's live tokens
 	Scopes        []string // each one the user holds
 	ExpiresInDays *int     // required: 1 to Options.MaxTokenDays
@@ -50,7 +50,7 @@ type NewToken struct {
 // *AuthError (ErrPermission) naming the scopes the user does not hold, a
 // *PermissionError (ErrPermission) naming one that by does not hold, and a
 // *StateError (ErrConflict) if a live token of the user has the name.
-func (s *Service) CreateToken(ctx context.Context, userID string, in NewToken, by Actor) (IssuedToken, error) {
+func (s *Service) CreateToken(ctx context.Context, userID string, in TokenRequest, by Actor) (IssuedToken, error) {
 	if err := s.validToken(&in); err != nil {
 		return IssuedToken{}, err
 	}
@@ -79,7 +79,7 @@ func (s *Service) CreateToken(ctx context.Context, userID string, in NewToken, b
 			return err
 		}
 		for _, t := range expired {
-			if err := s.record(ctx, tx, by, "token.revoke", "token", t.ID, OutcomeSuccess, map[string]any{
+			if err := s.record(ctx, tx, by, ActionTokenRevoke, t.ID, OutcomeSuccess, map[string]any{
 				"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "reason": "expired; name reused"}); err != nil {
 				return err
 			}
@@ -92,7 +92,7 @@ func (s *Service) CreateToken(ctx context.Context, userID string, in NewToken, b
 			return err
 		}
 		out = IssuedToken{PersonalToken: t, Secret: secret.Reveal()}
-		return s.record(ctx, tx, by, "token.create", "token", t.ID, OutcomeSuccess, map[string]any{
+		return s.record(ctx, tx, by, ActionTokenCreate, t.ID, OutcomeSuccess, map[string]any{
 			"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "scopes": t.Scopes, "expires_at": t.ExpiresAt})
 	})
 	if err != nil {
@@ -115,9 +115,6 @@ func (s *Service) ListTokens(ctx context.Context, userID string) ([]PersonalToke
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list tokens of user %s: %w", userID, err)
-	}
-	if out == nil {
-		out = []PersonalToken{}
 	}
 	return out, nil
 }
@@ -147,7 +144,7 @@ func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string, by Ac
 		if out, err = tx.PersonalTokenRevoke(ctx, tokenID, s.now()); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, by, "token.revoke", "token", t.ID, OutcomeSuccess, map[string]any{
+		return s.record(ctx, tx, by, ActionTokenRevoke, t.ID, OutcomeSuccess, map[string]any{
 			"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID})
 	})
 	if err != nil {
@@ -157,7 +154,7 @@ func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string, by Ac
 }
 
 // validToken checks in and puts its scopes in order, without duplicates.
-func (s *Service) validToken(in *NewToken) error {
+func (s *Service) validToken(in *TokenRequest) error {
 	if err := validName(in.Name); err != nil {
 		return err
 	}
@@ -229,7 +226,7 @@ func (s *Service) RevokeCredentials(ctx context.Context, userID string, by Actor
 		for _, id := range ids {
 			out.Sessions = append(out.Sessions, id)
 			meta := map[string]any{"reason": ReasonRevoked, "user_id": userID}
-			if err := s.record(ctx, tx, by, "session.revoke", "session", id, OutcomeSuccess, meta); err != nil {
+			if err := s.record(ctx, tx, by, ActionSessionEnd, id, OutcomeSuccess, meta); err != nil {
 				return err
 			}
 		}
@@ -239,7 +236,7 @@ func (s *Service) RevokeCredentials(ctx context.Context, userID string, by Actor
 		}
 		for _, t := range tokens {
 			out.Tokens = append(out.Tokens, t.ID)
-			if err := s.record(ctx, tx, by, "token.revoke", "token", t.ID, OutcomeSuccess, map[string]any{
+			if err := s.record(ctx, tx, by, ActionTokenRevoke, t.ID, OutcomeSuccess, map[string]any{
 				"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "reason": "credentials revoked"}); err != nil {
 				return err
 			}

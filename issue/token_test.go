@@ -19,7 +19,7 @@ func days(n int) *int { return &n }
 // tokenUser creates a user with roles in b.
 func (b *bundle) tokenUser(t *testing.T, username string, roles ...string) issue.User {
 	t.Helper()
-	u, err := b.svc.CreateUser(context.Background(), issue.NewUser{Username: username, Email: username + "@example.com",
+	u, err := b.svc.CreateUser(context.Background(), issue.UserRequest{Username: username, Email: username + "@example.com",
 		Password: "password-of-" + username, Roles: roles}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func TestService_CreateToken(t *testing.T) {
 	b.appRole(t, "watcher", "events:read", "cameras:stream")
 	u := b.tokenUser(t, "tina", "watcher")
 	by := issue.Actor{ID: "user:" + u.ID, Authority: issue.AllAuthority()}
-	tok, err := b.svc.CreateToken(ctx, u.ID, issue.NewToken{Name: "Kitchen kiosk",
+	tok, err := b.svc.CreateToken(ctx, u.ID, issue.TokenRequest{Name: "Kitchen kiosk",
 		Scopes: []string{"events:read", "cameras:stream", "events:read"}, ExpiresInDays: days(30)}, by)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestService_CreateToken(t *testing.T) {
 	}
 	// No roles and no scopes: a token that says who, and nothing more.
 	bare := b.tokenUser(t, "bare")
-	if tok, err := b.svc.CreateToken(ctx, bare.ID, issue.NewToken{Name: "id only", ExpiresInDays: days(1)}, by); err != nil || tok.Scopes == nil {
+	if tok, err := b.svc.CreateToken(ctx, bare.ID, issue.TokenRequest{Name: "id only", ExpiresInDays: days(1)}, by); err != nil || tok.Scopes == nil {
 		t.Fatalf("token without scopes: %+v, %v; want one with scopes []", tok, err)
 	}
 }
@@ -90,23 +90,23 @@ func TestService_CreateTokenRejectsBadInput(t *testing.T) {
 	u := b.tokenUser(t, "tina", "operator")
 	tests := []struct {
 		name  string
-		in    issue.NewToken
+		in    issue.TokenRequest
 		field string
 	}{
-		{"EmptyName", issue.NewToken{Name: "", ExpiresInDays: days(1)}, "name"},
-		{"BlankName", issue.NewToken{Name: "   ", ExpiresInDays: days(1)}, "name"},
-		{"LongName", issue.NewToken{Name: strings.Repeat("é", issue.MaxNameLen+1), ExpiresInDays: days(1)}, "name"},
-		{"NewlineInName", issue.NewToken{Name: "a\nb", ExpiresInDays: days(1)}, "name"},
-		{"NULInName", issue.NewToken{Name: "a\x00b", ExpiresInDays: days(1)}, "name"},
-		{"BidiOverrideInName", issue.NewToken{Name: "kiosk\u202egnp.exe", ExpiresInDays: days(1)}, "name"},
-		{"ZeroWidthInName", issue.NewToken{Name: "kio\u200bsk", ExpiresInDays: days(1)}, "name"},
-		{"InvalidUTF8Name", issue.NewToken{Name: "a\xffb", ExpiresInDays: days(1)}, "name"},
-		{"NoExpiry", issue.NewToken{Name: "a"}, "expires_in_days"},
-		{"ZeroDays", issue.NewToken{Name: "a", ExpiresInDays: days(0)}, "expires_in_days"},
-		{"NegativeDays", issue.NewToken{Name: "a", ExpiresInDays: days(-1)}, "expires_in_days"},
-		{"OverAYear", issue.NewToken{Name: "a", ExpiresInDays: days(366)}, "expires_in_days"},
-		{"BadScope", issue.NewToken{Name: "a", Scopes: []string{"keys read"}, ExpiresInDays: days(1)}, "scopes"},
-		{"TooManyScopes", issue.NewToken{Name: "a", Scopes: make([]string, issue.MaxScopes+1), ExpiresInDays: days(1)}, "scopes"},
+		{"EmptyName", issue.TokenRequest{Name: "", ExpiresInDays: days(1)}, "name"},
+		{"BlankName", issue.TokenRequest{Name: "   ", ExpiresInDays: days(1)}, "name"},
+		{"LongName", issue.TokenRequest{Name: strings.Repeat("é", issue.MaxNameLen+1), ExpiresInDays: days(1)}, "name"},
+		{"NewlineInName", issue.TokenRequest{Name: "a\nb", ExpiresInDays: days(1)}, "name"},
+		{"NULInName", issue.TokenRequest{Name: "a\x00b", ExpiresInDays: days(1)}, "name"},
+		{"BidiOverrideInName", issue.TokenRequest{Name: "kiosk\u202egnp.exe", ExpiresInDays: days(1)}, "name"},
+		{"ZeroWidthInName", issue.TokenRequest{Name: "kio\u200bsk", ExpiresInDays: days(1)}, "name"},
+		{"InvalidUTF8Name", issue.TokenRequest{Name: "a\xffb", ExpiresInDays: days(1)}, "name"},
+		{"NoExpiry", issue.TokenRequest{Name: "a"}, "expires_in_days"},
+		{"ZeroDays", issue.TokenRequest{Name: "a", ExpiresInDays: days(0)}, "expires_in_days"},
+		{"NegativeDays", issue.TokenRequest{Name: "a", ExpiresInDays: days(-1)}, "expires_in_days"},
+		{"OverAYear", issue.TokenRequest{Name: "a", ExpiresInDays: days(366)}, "expires_in_days"},
+		{"BadScope", issue.TokenRequest{Name: "a", Scopes: []string{"keys read"}, ExpiresInDays: days(1)}, "scopes"},
+		{"TooManyScopes", issue.TokenRequest{Name: "a", Scopes: make([]string, issue.MaxScopes+1), ExpiresInDays: days(1)}, "scopes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,7 +121,7 @@ func TestService_CreateTokenRejectsBadInput(t *testing.T) {
 		t.Fatalf("%d tokens stored after bad requests; want none", len(got))
 	}
 	// Names as long as allowed, in any script, are fine.
-	if _, err := b.svc.CreateToken(context.Background(), u.ID, issue.NewToken{Name: strings.Repeat("é", issue.MaxNameLen),
+	if _, err := b.svc.CreateToken(context.Background(), u.ID, issue.TokenRequest{Name: strings.Repeat("é", issue.MaxNameLen),
 		ExpiresInDays: days(365)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatalf("100-character name, 365 days: %v", err)
 	}
@@ -131,12 +131,12 @@ func TestService_CreateTokenMaxDaysIsConfigurable(t *testing.T) {
 	b := setup(t)
 	b.svc = issue.NewService(b.store, b.hasher, func() time.Time { return b.now }, issue.Options{MaxTokenDays: 30})
 	u := b.tokenUser(t, "tina")
-	_, err := b.svc.CreateToken(context.Background(), u.ID, issue.NewToken{Name: "a", ExpiresInDays: days(31)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
+	_, err := b.svc.CreateToken(context.Background(), u.ID, issue.TokenRequest{Name: "a", ExpiresInDays: days(31)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	var fe *issue.FieldError
 	if !errors.As(err, &fe) || fe.Field != "expires_in_days" || !strings.Contains(fe.Msg, "30") {
 		t.Fatalf("31 days with a cap of 30: %v; want a FieldError naming 30", err)
 	}
-	if tok, err := b.svc.CreateToken(context.Background(), u.ID, issue.NewToken{Name: "a", ExpiresInDays: days(30)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil ||
+	if tok, err := b.svc.CreateToken(context.Background(), u.ID, issue.TokenRequest{Name: "a", ExpiresInDays: days(30)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil ||
 		!tok.ExpiresAt.Equal(t0.Add(30*24*time.Hour)) {
 		t.Fatalf("30 days with a cap of 30: %+v, %v", tok, err)
 	}
@@ -151,7 +151,7 @@ func TestService_CreateTokenScopesMustBeHeld(t *testing.T) {
 	b.appRole(t, "watcher", "events:read")
 	b.appRole(t, "opener", "doors:open", "cameras:stream")
 	viewer := b.tokenUser(t, "vic", "watcher") // events:read
-	_, err := b.svc.CreateToken(ctx, viewer.ID, issue.NewToken{Name: "a",
+	_, err := b.svc.CreateToken(ctx, viewer.ID, issue.TokenRequest{Name: "a",
 		Scopes: []string{"events:read", "doors:open", "cameras:stream"}, ExpiresInDays: days(1)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 	var ae *issue.AuthError
 	if !errors.Is(err, issue.ErrPermission) || !errors.As(err, &ae) ||
@@ -170,13 +170,13 @@ func TestService_CreateTokenScopesMustBeHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := b.tokenUser(t, "root", issue.RoleAdmin)
-	if _, err := b.svc.CreateToken(ctx, admin.ID, issue.NewToken{Name: "a", Scopes: []string{"doors:open", "gates:open"},
+	if _, err := b.svc.CreateToken(ctx, admin.ID, issue.TokenRequest{Name: "a", Scopes: []string{"doors:open", "gates:open"},
 		ExpiresInDays: days(1)}, issue.Actor{ID: "test", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatalf("admin asking for permissions it holds: %v", err)
 	}
 	// The caller must hold the scopes too (the authority rule), whoever the
 	// token is for: the admin's token, asked for by a caller holding events:read.
-	_, err = b.svc.CreateToken(ctx, admin.ID, issue.NewToken{Name: "c", Scopes: []string{"doors:open", "events:read"}, ExpiresInDays: days(1)},
+	_, err = b.svc.CreateToken(ctx, admin.ID, issue.TokenRequest{Name: "c", Scopes: []string{"doors:open", "events:read"}, ExpiresInDays: days(1)},
 		issue.Actor{ID: "test", Authority: issue.AuthorityOf([]string{"events:read"})})
 	var pe *issue.PermissionError
 	if !errors.Is(err, issue.ErrPermission) || !errors.As(err, &pe) || pe.Permission != "doors:open" {
@@ -210,7 +210,7 @@ func TestService_CreateTokenRefusesOwnPermissions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := b.svc.CreateToken(ctx, admin.ID, issue.NewToken{Name: "a", Scopes: tt.scopes, ExpiresInDays: days(1)},
+			_, err := b.svc.CreateToken(ctx, admin.ID, issue.TokenRequest{Name: "a", Scopes: tt.scopes, ExpiresInDays: days(1)},
 				issue.Actor{ID: "test", Authority: issue.AllAuthority()})
 			var fe *issue.FieldError
 			if !errors.As(err, &fe) || fe.Field != "scopes" || !errors.Is(err, issue.ErrInvalid) ||
@@ -233,7 +233,7 @@ func TestService_TokenNamesAreUniqueAmongLiveTokens(t *testing.T) {
 	u, other := b.tokenUser(t, "tina"), b.tokenUser(t, "otto")
 	by := issue.Actor{ID: "test", Authority: issue.AllAuthority()}
 	create := func(userID, name string, n int) (issue.IssuedToken, error) {
-		return b.svc.CreateToken(ctx, userID, issue.NewToken{Name: name, ExpiresInDays: days(n)}, by)
+		return b.svc.CreateToken(ctx, userID, issue.TokenRequest{Name: name, ExpiresInDays: days(n)}, by)
 	}
 	first, err := create(u.ID, "kiosk", 1)
 	if err != nil {
@@ -266,11 +266,11 @@ func TestService_TokenNamesAreUniqueAmongLiveTokens(t *testing.T) {
 	if _, err := create(u.ID, "cam", 1); err != nil {
 		t.Fatalf("cam once the first has expired: %v", err)
 	}
-	old, _ := b.store.PersonalTokenByID(ctx, cam.ID)
+	old := must(b.store.PersonalTokenByID(ctx, cam.ID))(t)
 	if old.RevokedAt == nil || !old.RevokedAt.Equal(b.now) {
 		t.Fatalf("the expired cam: revoked_at = %v; want %v (its name was taken)", old.RevokedAt, b.now)
 	}
-	rows, _ := b.store.AuditList(ctx, issue.AuditFilter{Action: "token.revoke", ResourceID: cam.ID, Limit: 10})
+	rows := must(b.store.AuditList(ctx, issue.AuditFilter{Action: "token.revoke", ResourceID: cam.ID, Limit: 10}))(t)
 	if len(rows) != 1 || !strings.Contains(string(rows[0].Metadata), "name reused") {
 		t.Fatalf("audit of the expired cam = %+v; want one token.revoke saying why", rows)
 	}
@@ -281,9 +281,9 @@ func TestService_RevokeToken(t *testing.T) {
 	ctx := context.Background()
 	u, other := b.tokenUser(t, "tina"), b.tokenUser(t, "otto")
 	by := issue.Actor{ID: "user:" + u.ID, Authority: issue.AllAuthority()}
-	older, _ := b.svc.CreateToken(ctx, u.ID, issue.NewToken{Name: "older", ExpiresInDays: days(1)}, by)
+	older := must(b.svc.CreateToken(ctx, u.ID, issue.TokenRequest{Name: "older", ExpiresInDays: days(1)}, by))(t)
 	b.now = t0.Add(time.Minute)
-	tok, err := b.svc.CreateToken(ctx, u.ID, issue.NewToken{Name: "kiosk", ExpiresInDays: days(1)}, by)
+	tok, err := b.svc.CreateToken(ctx, u.ID, issue.TokenRequest{Name: "kiosk", ExpiresInDays: days(1)}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,25 +320,25 @@ func TestService_TokenAuditHoldsNoSecret(t *testing.T) {
 	b.appRole(t, "watcher", "events:read")
 	u := b.tokenUser(t, "tina", "watcher")
 	by := issue.Actor{ID: "user:" + u.ID, IP: "192.0.2.1", Authority: issue.AllAuthority()}
-	tok, err := b.svc.CreateToken(ctx, u.ID, issue.NewToken{Name: "kiosk", Scopes: []string{"events:read"}, ExpiresInDays: days(7)}, by)
+	tok, err := b.svc.CreateToken(ctx, u.ID, issue.TokenRequest{Name: "kiosk", Scopes: []string{"events:read"}, ExpiresInDays: days(7)}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.svc.RevokeToken(ctx, u.ID, tok.ID, issue.Actor{ID: "key:admin", Authority: issue.AllAuthority()}); err != nil {
 		t.Fatal(err)
 	}
-	k, _ := verify.ParseKey(verify.PrefixPersonalToken, tok.Secret)
+	k := must(verify.ParseKey(verify.PrefixPersonalToken, tok.Secret))(t)
 	rows, err := b.store.AuditList(ctx, issue.AuditFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]issue.AuditEntry{}
 	for _, e := range rows {
-		text := strings.Join([]string{e.Actor, e.Action, e.ResourceID, e.IP, e.UserAgent, e.RequestID, string(e.Metadata)}, " ")
+		text := strings.Join([]string{e.Actor, string(e.Action), e.ResourceID, e.IP, e.UserAgent, e.RequestID, string(e.Metadata)}, " ")
 		if strings.Contains(text, tok.Secret) || strings.Contains(text, k.Secret) {
 			t.Fatalf("audit row %d (%s) holds the secret: %s", e.ID, e.Action, text)
 		}
-		seen[e.Action] = e
+		seen[string(e.Action)] = e
 	}
 	create, revoke := seen["token.create"], seen["token.revoke"]
 	var meta map[string]any

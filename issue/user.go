@@ -25,18 +25,18 @@ var ErrRegistrationClosed error = &AuthError{Err: ErrPermission, Msg: "registrat
 
 // User is a person who logs in. PasswordHash never leaves the package in JSON.
 type User struct {
-	ID           string     `json:"id"` // usr_…
-	Username     string     `json:"username"`
-	Email        string     `json:"email"`
-	FullName     string     `json:"full_name"`
-	PasswordHash string     `json:"-"` // argon2id, PHC string format
-	DisabledAt   *time.Time `json:"disabled_at"`
-	FailedLogins int        `json:"-"`
-	FailedSince  *time.Time `json:"-"`
-	LockedUntil  *time.Time `json:"-"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
-	Roles        []string   `json:"roles"` // filled by the service where shown, not stored here
+	ID           string // usr_…
+	Username     string
+	Email        string
+	FullName     string
+	PasswordHash string // argon2id, PHC string format
+	DisabledAt   *time.Time
+	FailedLogins int
+	FailedSince  *time.Time
+	LockedUntil  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Roles        []string // filled by the service where shown, not stored here
 }
 
 // UserFilter selects a page of users, newest first.
@@ -60,9 +60,9 @@ type LoginState struct {
 	LockedUntil  *time.Time
 }
 
-// NewUser is what a caller asks for when creating a user. Password is the
+// UserRequest is what a caller asks for when creating a user. Password is the
 // plain password: it is hashed at once and never stored or logged as it is.
-type NewUser struct {
+type UserRequest struct {
 	Username string
 	Email    string
 	FullName string
@@ -82,8 +82,8 @@ type UserUpdate struct {
 // *PermissionError otherwise). Returns a *FieldError naming the first bad field (or unknown role), and
 // a StateError (ErrConflict) saying whether the username or the email is taken;
 // both are unique whatever their case.
-func (s *Service) CreateUser(ctx context.Context, in NewUser, by Actor) (User, error) {
-	u, err := s.createUser(ctx, in, by, "user.create")
+func (s *Service) CreateUser(ctx context.Context, in UserRequest, by Actor) (User, error) {
+	u, err := s.createUser(ctx, in, by, ActionUserCreate)
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
@@ -94,7 +94,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, by Actor) (User, e
 // user gets no role. Returns ErrRegistrationClosed unless
 // Options.AllowRegistration is set, and a ThrottleError when by.IP has spent
 // its login attempts: each registration costs a password hash, like a login.
-func (s *Service) Register(ctx context.Context, in NewUser, by Actor) (User, error) {
+func (s *Service) Register(ctx context.Context, in UserRequest, by Actor) (User, error) {
 	if !s.opts.AllowRegistration {
 		return User{}, ErrRegistrationClosed
 	}
@@ -102,14 +102,14 @@ func (s *Service) Register(ctx context.Context, in NewUser, by Actor) (User, err
 		return User{}, &ThrottleError{RetryAfter: wait, Msg: "too many attempts from this address; try again later"}
 	}
 	in.Roles = nil
-	u, err := s.createUser(ctx, in, by, "user.register")
+	u, err := s.createUser(ctx, in, by, ActionUserRegister)
 	if err != nil {
 		return User{}, fmt.Errorf("register user: %w", err)
 	}
 	return u, nil
 }
 
-func (s *Service) createUser(ctx context.Context, in NewUser, by Actor, action string) (User, error) {
+func (s *Service) createUser(ctx context.Context, in UserRequest, by Actor, action Action) (User, error) {
 	if err := s.validNewUser(&in); err != nil {
 		return User{}, err
 	}
@@ -143,7 +143,7 @@ func (s *Service) createUser(ctx context.Context, in NewUser, by Actor, action s
 		}
 		u.Roles = in.Roles
 		out = u
-		return s.record(ctx, tx, by, action, "user", u.ID, OutcomeSuccess,
+		return s.record(ctx, tx, by, action, u.ID, OutcomeSuccess,
 			map[string]any{"username": u.Username, "roles": in.Roles})
 	})
 	if errors.Is(err, ErrConflict) {
@@ -168,19 +168,20 @@ func (s *Service) GetUser(ctx context.Context, id string) (User, error) {
 }
 
 // ListUsers returns a page of users with their roles, newest first, and the
-// cursor of the next page (nil on the last page).
+// cursor of the next page (nil on the last page). A zero limit means
+// DefaultPageLimit.
 func (s *Service) ListUsers(ctx context.Context, after *Cursor, limit int) ([]User, *Cursor, error) {
-	if limit < 1 || limit > 200 {
-		return nil, nil, invalid("limit", "must be between 1 and 200")
+	limit, err := pageLimit(limit)
+	if err != nil {
+		return nil, nil, err
 	}
 	users, err := s.store.UserList(ctx, UserFilter{After: after, Limit: limit + 1})
 	if err != nil {
 		return nil, nil, fmt.Errorf("list users: %w", err)
 	}
+	users, last := cutPage(users, limit)
 	var next *Cursor
-	if len(users) > limit {
-		users = users[:limit]
-		last := users[limit-1]
+	if last != nil {
 		next = &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
 	for i := range users {
@@ -249,7 +250,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserUpdate, by A
 			return err
 		}
 		out = u
-		return s.record(ctx, tx, by, "user.update", "user", id, OutcomeSuccess, meta)
+		return s.record(ctx, tx, by, ActionUserUpdate, id, OutcomeSuccess, meta)
 	})
 	if errors.Is(err, ErrConflict) {
 		err = s.whichTaken(ctx, id, nil, in.Email, err)
@@ -260,13 +261,14 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserUpdate, by A
 	return out, nil
 }
 
-// DisableUser disables user id, or enables it again. Disabling ends every
-// session of the user in the same transaction and puts them on the deny-list,
-// so their access tokens stop working at once on every instance; a disabled
-// user cannot log in, and their personal tokens are refused until they are
-// enabled again. Disabling twice keeps the first time. by must hold every
-// permission the user holds.
-func (s *Service) DisableUser(ctx context.Context, id string, disabled bool, by Actor) (User, error) {
+// SetUserDisabled disables user id (disabled true) or enables them again
+// (false). Disabling ends every session of the user in the same transaction
+// and puts them on the deny-list, so their access tokens stop working at once
+// on every instance; a disabled user cannot log in, and their personal tokens
+// are refused until they are enabled again (their sessions stay ended).
+// Disabling twice keeps the first time. by must hold every permission the
+// user holds. Audited (user.disable, user.enable).
+func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool, by Actor) (User, error) {
 	now := s.now()
 	var out User
 	err := s.store.InTx(ctx, func(tx Store) error {
@@ -277,10 +279,10 @@ func (s *Service) DisableUser(ctx context.Context, id string, disabled bool, by 
 		if err := actOnUser(ctx, tx, by, id); err != nil {
 			return err
 		}
-		action, meta := "user.enable", map[string]any{}
+		action, meta := ActionUserEnable, map[string]any{}
 		var at *time.Time
 		if disabled {
-			action, at = "user.disable", u.DisabledAt
+			action, at = ActionUserDisable, u.DisabledAt
 			if at == nil {
 				at = &now
 			}
@@ -297,7 +299,7 @@ func (s *Service) DisableUser(ctx context.Context, id string, disabled bool, by 
 			return err
 		}
 		out = u
-		return s.record(ctx, tx, by, action, "user", id, OutcomeSuccess, meta)
+		return s.record(ctx, tx, by, action, id, OutcomeSuccess, meta)
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("set user %s disabled=%t: %w", id, disabled, err)
@@ -326,7 +328,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string, by Actor) error {
 		if err := tx.UserDelete(ctx, id); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, by, "user.delete", "user", id, OutcomeSuccess,
+		return s.record(ctx, tx, by, ActionUserDelete, id, OutcomeSuccess,
 			map[string]any{"username": u.Username, "sessions_revoked": len(ended)})
 	})
 	if err != nil {
@@ -345,9 +347,6 @@ func (s *Service) fillRoles(ctx context.Context, st Store, u *User) error {
 	roles, err := st.UserRoles(ctx, u.ID)
 	if err != nil {
 		return err
-	}
-	if roles == nil {
-		roles = []string{}
 	}
 	u.Roles = roles
 	return nil

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-func (s *Service) validNewUser(in *NewUser) error {
+func (s *Service) validNewUser(in *UserRequest) error {
 	if err := validUsername(in.Username); err != nil {
 		return err
 	}

@@ -25,6 +25,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 
 out=.data/bench
 rounds=${ROUNDS:-5}
@@ -96,19 +98,8 @@ micro() {
 # ensure_wrk installs Debian's wrk when it is missing (root, or passwordless sudo).
 ensure_wrk() {
 	command -v wrk >/dev/null && return 0
-	local sudo=()
-	if [[ $EUID -ne 0 ]]; then
-		sudo -n true 2>/dev/null ||
-			die "wrk is not installed and this user cannot install it: run 'sudo apt-get install wrk' (or set BENCH_LOAD=0)"
-		sudo=(sudo -n)
-	fi
-	command -v apt-get >/dev/null || die "wrk is not installed and there is no apt-get: install wrk and put it on PATH"
-	log "installing wrk with apt-get"
-	local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk)
-	# A fresh machine may have empty package lists: update only if the first try fails.
-	if ! "${install[@]}" >&2; then
-		{ "${sudo[@]}" apt-get update >&2 && "${install[@]}" >&2; } || die "apt-get install wrk failed; see above"
-	fi
+	log "wrk not found; installing Debian's wrk"
+	apt_install wrk || die "wrk is not installed (see above); install it, or set BENCH_LOAD=0"
 	command -v wrk >/dev/null || die "wrk is still not on PATH after installing it"
 }
 

@@ -19,6 +19,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=scripts/lib/apt.sh
+source "$root/scripts/lib/apt.sh"
 data="$root/.data"
 first_port=54329
 db=authgate
@@ -72,27 +74,9 @@ find_bins() {
 
 # install_pg installs Debian's postgresql package, without letting it start a system cluster.
 install_pg() {
-	local sudo=()
-	if ! is_root; then
-		sudo -n true 2>/dev/null ||
-			die "PostgreSQL server binaries (initdb, pg_ctl) not found. Install them with: sudo apt-get install postgresql (or put their bin dir on PATH)"
-		sudo=(sudo -n)
-	fi
-	command -v apt-get >/dev/null ||
-		die "PostgreSQL server binaries (initdb, pg_ctl) not found and there is no apt-get: install PostgreSQL and put its bin dir on PATH"
-	log "PostgreSQL not found; installing it with apt-get (this takes a minute)"
-	# policy-rc.d exit 101 tells invoke-rc.d not to start services; only ours is removed after.
-	local policy=/usr/sbin/policy-rc.d ours=0
-	if [[ ! -e $policy ]]; then
-		"${sudo[@]}" sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy" && ours=1
-		# shellcheck disable=SC2064 # expand now: the locals are gone when the trap runs
-		trap "${sudo[*]} rm -f $policy" EXIT # also if interrupted
-	fi
-	local rc=0
-	{ "${sudo[@]}" apt-get update && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y --no-install-recommends postgresql; } >&2 || rc=$?
-	if ((ours)); then "${sudo[@]}" rm -f "$policy" && trap - EXIT; fi
-	((rc == 0)) || die "apt-get install postgresql failed (exit $rc); see the output above"
+	log "PostgreSQL server binaries (initdb, pg_ctl) not found; installing Debian's postgresql (this takes a minute)"
+	apt_install postgresql ||
+		die "PostgreSQL is not installed (see above); install it, or put the bin dir of its initdb and pg_ctl on PATH"
 }
 
 port_free() { ! timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }

@@ -23,8 +23,10 @@ log() { printf 'proxies: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 now() { date +%s; }
 
-# apt-get and dpkg helpers live in sbin, which a trimmed PATH may lack.
+# nginx and dpkg's helpers live in sbin, which a trimmed PATH may lack.
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 path_of() {
 	case $1 in
@@ -36,25 +38,7 @@ path_of() {
 }
 
 install_nginx() {
-	[[ $EUID -eq 0 ]] || die "nginx is missing and installing it needs root: run 'sudo apt-get install nginx' (any nginx with the auth_request module will do)"
-	command -v apt-get >/dev/null || die "nginx is missing and there is no apt-get: install nginx with the auth_request module"
-	# The package starts nginx on :80 unless policy-rc.d says no; say no for the install only.
-	local hook=/usr/sbin/policy-rc.d made_hook=0
-	if [[ ! -e $hook ]]; then
-		printf '#!/bin/sh\nexit 101\n' >"$hook" && chmod +x "$hook" && made_hook=1
-	fi
-	local ok=0 i
-	for i in 1 2 3; do
-		if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -qq update >&2 &&
-			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -qq install -y \
-				--no-install-recommends nginx >&2; then
-			ok=1 && break
-		fi
-		log "apt-get failed (attempt $i), retrying in 5 s"
-		sleep 5
-	done
-	((made_hook)) && rm -f "$hook"
-	((ok)) || die "could not install nginx with apt-get (see above)"
+	apt_install nginx || die "nginx is not installed (see above); any nginx with the auth_request module will do"
 }
 
 install_caddy() {
@@ -68,11 +52,11 @@ install_caddy() {
 install_traefik() {
 	local out=$bin/traefik-$traefik_version tmp dir
 	tmp=$(mktemp -d "$bin/.traefik.XXXXXX")
-	dir=$(GOFLAGS= go mod download -json "github.com/traefik/traefik/v3@$traefik_version" |
+	dir=$(GOFLAGS='' go mod download -json "github.com/traefik/traefik/v3@$traefik_version" |
 		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 	[[ -n $dir && -d $dir ]] || { rm -rf "$tmp"; die "could not download the Traefik $traefik_version module"; }
 	cp -r "$dir" "$tmp/src" && chmod -R u+w "$tmp/src"
-	(cd "$tmp/src" && GOFLAGS= go build -trimpath \
+	(cd "$tmp/src" && GOFLAGS='' go build -trimpath \
 		-ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$traefik_version" \
 		-o "$tmp/traefik" ./cmd/traefik) >&2 ||
 		{ rm -rf "$tmp"; die "building Traefik $traefik_version failed (see above)"; }

@@ -3,7 +3,8 @@
 #   scripts/run.sh           the whole thing
 #   scripts/run.sh migrate   build and migrate only (make migrate)
 # Uses $DATABASE_URL if set, else a lease on the private cluster from scripts/devdb.sh (stopped
-# on exit unless someone else still uses it). $AUTHGATE_SECRET defaults to .data/secret.
+# on exit unless someone else still uses it). $AUTHGATE_SECRET defaults to .data/secret, and then
+# $AUTHGATE_SECRET_PREVIOUS to .data/secret.previous when that exists.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -34,9 +35,15 @@ if [[ -z ${AUTHGATE_SECRET:-} ]]; then
 	fi
 	AUTHGATE_SECRET=$(<.data/secret)
 	export AUTHGATE_SECRET
+	# A rotation (README: Rotating AUTHGATE_SECRET): the secret replaced, whose keys still verify.
+	if [[ -z ${AUTHGATE_SECRET_PREVIOUS:-} && -s .data/secret.previous ]]; then
+		AUTHGATE_SECRET_PREVIOUS=$(<.data/secret.previous)
+		export AUTHGATE_SECRET_PREVIOUS
+	fi
 fi
 
-go build -o "$bin" ./cmd/authgate
+version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+go build -ldflags "-X main.version=$version" -o "$bin" ./cmd/authgate
 "$bin" migrate
 [[ ${1:-} == migrate ]] && exit 0
 
@@ -52,6 +59,12 @@ if [[ -n $key ]]; then
 
 	EOF
 fi
+cat >&2 <<-'EOF'
+	Commands on this database (users, keys; help lists them): make cli ARGS='...', e.g.
+	  make cli ARGS='users create --username alice --email alice@example.com --role admin'
+	  make cli ARGS='keys list'
+
+EOF
 
 # Not exec: the EXIT trap must still stop the cluster after the server ends. Async children of
 # a script start with SIGINT ignored, so Ctrl-C is passed on as SIGTERM, which always works.

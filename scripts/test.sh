@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # make test, and CI: gofmt, go vet, sqlc drift, then the tests with -race, failing fast, then the
-# end-to-end tests that run nginx, Traefik and Caddy with the shipped configs (deploy/).
+# allocation tests without -race, then the end-to-end tests that run nginx, Traefik and Caddy with
+# the shipped configs (deploy/). Each step prints its name and time: devdb gofmt vet sqlc test
+# alloc proxies e2e.
 # Extra arguments go to go test: flags come before ./..., and ./-style package patterns
 # replace it (scripts/test.sh -run TestKey ./verify/...).
-# Uses $DATABASE_URL if set, else a lease on the private cluster from scripts/devdb.sh (stopped
-# at the end unless someone else still uses it). Tests create their own databases from that URL.
+# Tests create their own databases (db/dbtest) on the server $TEST_DATABASE_URL names; this script
+# sets it to $DATABASE_URL if that is set, else to a lease on the private cluster from
+# scripts/devdb.sh (stopped at the end unless someone else still uses it).
+# Under CI=true (.ci/run) a test that skips fails: nothing that CI cannot run passes unnoticed.
 # The proxies are installed by scripts/proxies.sh when missing (a cold machine builds Caddy and
 # Traefik for about half an hour, in the background while the other tests run; its output goes to
 # .data/proxies.log). Only runs whose packages include ./deploy wait for them.
@@ -12,6 +16,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 
 now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t / 1000)); }
 
@@ -48,6 +54,13 @@ start_db() {
 	export DATABASE_URL
 }
 
+# The tests read TEST_DATABASE_URL only, so a DATABASE_URL a developer exported never gets test
+# databases unless it is given to this script.
+test_db() {
+	if [[ -z ${DATABASE_URL:-} ]]; then step devdb start_db; fi
+	export TEST_DATABASE_URL=$DATABASE_URL
+}
+
 gofmt_check() {
 	local files bad
 	# Tracked and new files alike; sqlc output is excluded, it has its own check below.
@@ -61,7 +74,7 @@ gofmt_check() {
 }
 
 sqlc_diff() {
-	go tool sqlc diff && return 0
+	scripts/sqlc.sh diff && return 0
 	echo "sqlc: generated code is stale; run: make generate" >&2
 	return 1
 }
@@ -70,10 +83,17 @@ sqlc_diff() {
 # skipped (-skip, not t.Skip) in the first go test and is the only test of the second.
 e2e=TestProxies
 
+# Allocation counts mean nothing under the race detector, so the tests that count them, named
+# ...DoesNotAllocate, are left out of the race run (-skip) and run alone without -race (-vet=off:
+# the vet step has vetted the same code). A test of that kind named otherwise meets its race skip
+# in the race run, which fails under CI=true.
+alloc=DoesNotAllocate
+
+# go_test ARGS...: go test -count=1 ARGS on ./..., unless ARGS name packages.
 go_test() {
 	local pkgs=(./...) a
 	for a in "$@"; do [[ $a == ./* || $a == ../* ]] && pkgs=(); done
-	go test -race -count=1 "$@" "${pkgs[@]}"
+	go test -count=1 "$@" "${pkgs[@]}"
 }
 
 # wants_proxies: true unless the arguments name packages that leave out ./deploy.
@@ -104,16 +124,26 @@ wait_proxies() {
 	sed 's/^/test.sh: using /' .data/proxies.out >&2
 }
 
+# The README walkthrough test (deploy/readme_test.go) types the README's commands: curl and jq.
+walkthrough_tools() {
+	local missing=() p
+	for p in curl jq; do command -v "$p" >/dev/null || missing+=("$p"); done
+	((${#missing[@]} == 0)) || apt_install "${missing[@]}"
+}
+
 proxies=0
 if wants_proxies "$@"; then proxies=1 && start_proxies; fi
-if [[ -z ${DATABASE_URL:-} ]]; then step devdb start_db; fi
+step tools walkthrough_tools
+if [[ -z ${TEST_DATABASE_URL:-} ]]; then test_db; fi
 step gofmt gofmt_check
 step vet go vet ./...
 step sqlc sqlc_diff
 if ((proxies)); then
-	step test go_test -skip "^$e2e\$" "$@"
+	step test go_test -race -skip "^$e2e\$|$alloc" "$@"
+	step alloc go_test -vet=off "$@" -run "$alloc"
 	step proxies wait_proxies
-	step e2e go_test -run "^$e2e\$" "$@" ./deploy/
+	step e2e go_test -race -run "^$e2e\$" "$@" ./deploy/
 else
-	step test go_test "$@"
+	step test go_test -race -skip "$alloc" "$@"
+	step alloc go_test -vet=off "$@" -run "$alloc"
 fi

@@ -35,6 +35,9 @@ const (
 	KindStaticKey     Kind = "static_key" // a key fixed in the configuration (StaticKeys)
 )
 
+// Kinds lists every Kind, the values X-Auth-Kind takes.
+var Kinds = []Kind{KindAPIKey, KindJWT, KindPersonalToken, KindStaticKey}
+
 // Principal is who is asking: the identity behind a verified credential.
 // A Principal is immutable once built and is shared between requests.
 type Principal struct {

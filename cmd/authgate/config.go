@@ -21,7 +21,8 @@ import (
 // validated once, at start; nothing else reads the environment.
 type Config struct {
 	DatabaseURL      string        `env:"DATABASE_URL" help:"Postgres connection URL, e.g. postgres://authgate@127.0.0.1:5432/authgate (make run starts a private Postgres and sets it)"`
-	Secret           string        `env:"AUTHGATE_SECRET" help:"server secret, at least 32 characters; keys are hashed under it, so keep it stable (generate: head -c 32 /dev/urandom | base64)"`
+	Secret           string        `env:"AUTHGATE_SECRET" help:"server secret, at least 32 characters; keys are hashed under it and the database records its fingerprint, so keep it stable (generate: head -c 32 /dev/urandom | base64; make run keeps one in .data/secret)"`
+	SecretPrevious   string        `env:"AUTHGATE_SECRET_PREVIOUS" help:"when rotating AUTHGATE_SECRET: the secret it replaces; credentials hashed under it keep working while it is set (empty: no rotation)"`
 	Addr             string        `env:"AUTHGATE_ADDR" envDefault:"127.0.0.1:8080" help:"host:port to listen on for the verify endpoints, and for the management API unless AUTHGATE_MANAGEMENT_ADDR is set"`
 	ManagementAddr   string        `env:"AUTHGATE_MANAGEMENT_ADDR" help:"host:port of a listener of its own for the management API (/v1, /.well-known/jwks.json), e.g. 127.0.0.1:8081; AUTHGATE_ADDR then serves only the verify endpoints (empty: AUTHGATE_ADDR serves both)"`
 	Migrate          bool          `env:"AUTHGATE_MIGRATE" envDefault:"true" help:"apply database migrations at start (false: run 'authgate migrate' yourself)"`
@@ -47,6 +48,10 @@ type Config struct {
 	AuditRetention     time.Duration `env:"AUTHGATE_AUDIT_RETENTION" envDefault:"8760h" help:"audit rows older than this are deleted (default 365 days)"`
 	MaxTokenDays       int           `env:"AUTHGATE_MAX_TOKEN_DAYS" envDefault:"365" help:"longest life of a personal token in days, 1 to 3650"`
 	StaticKeys         string        `env:"AUTHGATE_STATIC_KEYS" help:"fixed keys for small setups: k1,k2 or a JSON array of keys and {key,name,scopes} objects; hashed at start, never logged"`
+
+	// macVersion is the MAC key version of Secret, from the database's record
+	// (checkSecret); 0 before it is read, taken as 1.
+	macVersion int16
 }
 
 // LoadConfig reads the configuration from environ (NAME → value) and checks it.
@@ -63,7 +68,17 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 		bad("DATABASE_URL", "is not set: point it at a Postgres database, e.g. postgres://authgate@127.0.0.1:5432/authgate (or use 'make run', which starts a private one)")
 	}
 	if needSecret && len(c.Secret) < 32 {
-		bad("AUTHGATE_SECRET", "must be at least 32 characters (it has %d): generate one with 'head -c 32 /dev/urandom | base64' and keep it, since keys hashed under one secret do not verify under another", len(c.Secret))
+		bad("AUTHGATE_SECRET", "must be at least 32 characters (it has %d): use the secret this database was set up under "+
+			"('make run' keeps it in .data/secret, and 'make cli ARGS=...' runs commands with it); "+
+			"only for a new database generate one with 'head -c 32 /dev/urandom | base64', and keep it: "+
+			"keys hashed under one secret do not verify under another", len(c.Secret))
+	}
+	switch {
+	case c.SecretPrevious == "":
+	case len(c.SecretPrevious) < 32:
+		bad("AUTHGATE_SECRET_PREVIOUS", "must be at least 32 characters (it has %d): the AUTHGATE_SECRET being replaced, or empty", len(c.SecretPrevious))
+	case c.SecretPrevious == c.Secret:
+		bad("AUTHGATE_SECRET_PREVIOUS", "is the same as AUTHGATE_SECRET: set it to the secret being replaced, or unset it")
 	}
 	if !isHostPort(c.Addr) {
 		bad("AUTHGATE_ADDR", "must be host:port, e.g. 127.0.0.1:8080 or :8080 (got %q)", c.Addr)
@@ -145,14 +160,29 @@ func isHostPort(addr string) bool {
 	return err == nil && port != ""
 }
 
-// Hasher returns the hasher for key secrets. Its key (version 1) is derived
-// from the server secret, so the secret itself is never used as a MAC key.
+// Hasher returns the hasher for key secrets. Its keys are derived from the
+// server secrets, so a secret itself is never used as a MAC key: the current
+// version (the database's record, 1 until the first rotation) from
+// AUTHGATE_SECRET, which hashes new credentials, and the version before it
+// from AUTHGATE_SECRET_PREVIOUS when that is set, so credentials hashed before
+// a rotation still verify.
 func (c Config) Hasher() (*verify.Hasher, error) {
-	k, err := hkdf.Key(sha256.New, []byte(c.Secret), nil, "authgate api-key mac v1", 32)
+	version := max(c.macVersion, 1)
+	k, err := macKey(c.Secret)
 	if err != nil {
 		return nil, err
 	}
-	return verify.NewHasher(map[int16][]byte{1: k}, 1)
+	keys := map[int16][]byte{version: k}
+	if c.SecretPrevious != "" && version > 1 {
+		if keys[version-1], err = macKey(c.SecretPrevious); err != nil {
+			return nil, err
+		}
+	}
+	return verify.NewHasher(keys, version)
+}
+
+func macKey(secret string) ([]byte, error) {
+	return hkdf.Key(sha256.New, []byte(secret), nil, "authgate api-key mac v1", 32)
 }
 
 // IssuerOptions returns the issuer's policies from the configuration (without
@@ -182,8 +212,10 @@ func (c Config) StaticKeyset(h *verify.Hasher) (*verify.StaticKeys, error) {
 
 // SealKey returns the key that seals JWT signing keys at rest, derived from the
 // server secret like the Hasher's.
-func (c Config) SealKey() ([]byte, error) {
-	return hkdf.Key(sha256.New, []byte(c.Secret), nil, "authgate signing keys v1", 32)
+func (c Config) SealKey() ([]byte, error) { return sealKey(c.Secret) }
+
+func sealKey(secret string) ([]byte, error) {
+	return hkdf.Key(sha256.New, []byte(secret), nil, "authgate signing keys v1", 32)
 }
 
 // configError rewrites the parser's errors to name the variable.
@@ -225,6 +257,9 @@ func configHelp() string {
 	t := reflect.TypeFor[Config]()
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
 		def := f.Tag.Get("envDefault")
 		if def == "" {
 			def = "(none)"

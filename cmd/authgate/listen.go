@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 )
 
@@ -49,6 +51,9 @@ type listener struct {
 // returns a listener serving h with the timeouts above, not yet serving.
 func listen(variable, addr string, h http.Handler, log *slog.Logger) (*listener, error) {
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%s %s is in use: set %s to another host:port: %w", variable, addr, variable, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", variable, addr, err)
 	}

@@ -83,7 +83,7 @@ func TestStart_ManagementAddrTaken(t *testing.T) {
 		m.Close()
 		t.Fatalf("Start on a taken AUTHGATE_MANAGEMENT_ADDR succeeded; want an error")
 	}
-	if want := "AUTHGATE_MANAGEMENT_ADDR " + taken.Addr().String(); !strings.Contains(err.Error(), want) {
+	if want := "AUTHGATE_MANAGEMENT_ADDR " + taken.Addr().String() + " is in use: set AUTHGATE_MANAGEMENT_ADDR to another host:port"; !strings.Contains(err.Error(), want) {
 		t.Fatalf("Start: %v; want an error naming %q", err, want)
 	}
 }

@@ -30,11 +30,26 @@ Usage:
   authgate keys create --name NAME [--scope S]... [--if-none]
                                     create an API key straight in the database and print it once
                                     (--if-none: only when no key exists yet, for bootstrapping)
+  authgate keys list [--state STATE]
+                                    list the keys, newest first (never their secrets)
+  authgate keys revoke ID           revoke a key for good
   authgate users create --username NAME --email ADDR [--full-name NAME] [--role R]... [--if-none]
-                                    create a user straight in the database, reading the password
-                                    from the first line of standard input
+                                    create a user straight in the database
                                     (--if-none: only when no user exists yet, for bootstrapping)
+  authgate users list               list the users with their roles
+  authgate users set-password --username NAME
+                                    set a user's password; ends their sessions
+  authgate users disable --username NAME
+  authgate users enable --username NAME
+                                    disable a user (ending their sessions), or enable them again
+  authgate version                  print the version (also --version)
   authgate help                     show this help
+
+The key and user commands work straight on the database, with every permission;
+they need DATABASE_URL and AUTHGATE_SECRET. With 'make run', use 'make cli ARGS=...',
+which sets both: make cli ARGS='users create --username alice --email a@example.com --role admin'.
+A password is asked for (twice, without echo) on a terminal, or read from the
+first line of standard input.
 
 Configuration (environment variables):
 `
@@ -46,6 +61,9 @@ func run(ctx context.Context, args []string, environ map[string]string, stdin io
 		cmd, args = args[0], args[1:]
 	}
 	var err error
+	if cmd == "migrate" || cmd == "keys" || cmd == "users" { // serve logs them, as JSON
+		warnUnknown(environ, stderr)
+	}
 	switch cmd {
 	case "serve":
 		err = serve(ctx, environ, stderr)
@@ -54,7 +72,10 @@ func run(ctx context.Context, args []string, environ map[string]string, stdin io
 	case "keys":
 		err = keys(ctx, args, environ, stdout, stderr)
 	case "users":
-		err = users(ctx, args, environ, stdin, stderr)
+		err = users(ctx, args, environ, stdin, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "authgate", versionString())
+		return 0
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage+configHelp())
 		return 0
@@ -73,9 +94,13 @@ func run(ctx context.Context, args []string, environ map[string]string, stdin io
 func serve(ctx context.Context, environ map[string]string, stderr io.Writer) error {
 	cfg, err := LoadConfig(environ, true, true)
 	if err != nil {
+		warnUnknown(environ, stderr) // a misspelling may be why
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	for _, w := range unknownVariables(environ) {
+		log.Warn(w)
+	}
 	m, err := Start(ctx, cfg, log, nil)
 	if err != nil {
 		return err
@@ -83,6 +108,13 @@ func serve(ctx context.Context, environ map[string]string, stderr io.Writer) err
 	<-ctx.Done()
 	log.Info("shutting down")
 	return m.Close()
+}
+
+// warnUnknown prints a warning for each AUTHGATE_ variable authgate does not read.
+func warnUnknown(environ map[string]string, stderr io.Writer) {
+	for _, w := range unknownVariables(environ) {
+		fmt.Fprintln(stderr, "authgate: warning:", w)
+	}
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

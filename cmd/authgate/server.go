@@ -14,6 +14,7 @@ import (
 
 	"github.com/authgate/authgate/db"
 	"github.com/authgate/authgate/issue"
+	"github.com/authgate/authgate/issue/api"
 	"github.com/authgate/authgate/verify"
 )
 
@@ -24,9 +25,9 @@ type Main struct {
 	log      *slog.Logger
 	db       *db.DB
 	verifier *verify.Verifier
-	keys     *issue.KeySet
+	keys     *issue.SigningKeys
 	deny     *verify.DenyList
-	feed     *revocationFeed
+	feed     *db.RevocationFeed
 	svcOpts  issue.Options
 	// listeners[0] is AUTHGATE_ADDR; listeners[1], when present, is
 	// AUTHGATE_MANAGEMENT_ADDR.
@@ -39,7 +40,7 @@ type Main struct {
 // cfg.Addr (and cfg.ManagementAddr when set) until Close. now is the clock
 // (nil: time.Now).
 func Start(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Time) (*Main, error) {
-	store, err := openStore(ctx, cfg, cfg.Migrate)
+	store, cfg, err := openStore(ctx, cfg, cfg.Migrate, warnTo(log))
 	if err != nil {
 		return nil, err
 	}
@@ -66,8 +67,11 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 		return err
 	}
 	m.deny = verify.NewDenyList(now)
-	m.feed = newRevocationFeed(m.db, m.deny, now, tokenLife, m.log)
-	if err := m.feed.load(ctx); err != nil { // before serving: no revoked session may slip through at start
+	m.feed, err = db.NewRevocationFeed(m.db, m.deny, db.RevocationFeedOptions{DenyFor: tokenLife, Now: now, Logger: m.log})
+	if err != nil {
+		return err
+	}
+	if err := m.feed.Load(ctx); err != nil { // before serving: no revoked session may slip through at start
 		return fmt.Errorf("load session revocations: %w", err)
 	}
 	static, err := m.cfg.StaticKeyset(hasher)
@@ -105,10 +109,12 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	m.goRun(func() { m.verifier.Run(bg) })
-	m.goRun(func() { m.db.Listen(bg, db.ChannelKeys, forgetter{m.verifier}, m.log) })
+	m.goRun(func() { m.db.Listen(bg, db.ChannelKeys, db.Forgetter{Cache: m.verifier}, m.log) })
 	m.goRun(func() { m.db.Listen(bg, db.ChannelSessions, m.feed, m.log) })
-	m.goRun(func() { m.feed.run(bg) })
-	m.goRun(func() { m.db.Listen(bg, db.ChannelSigningKeys, keyReloader{m.keys, m.verifier, m.log}, m.log) })
+	m.goRun(func() { m.feed.Run(bg) })
+	m.goRun(func() {
+		m.db.Listen(bg, db.ChannelSigningKeys, db.SigningKeyReloader{Keys: m.keys, Cache: m.verifier, Log: m.log}, m.log)
+	})
 	m.goRun(func() { svc.RunPrune(bg, time.Hour, m.log) })
 	for _, l := range m.listeners {
 		m.goRun(func() {
@@ -117,7 +123,7 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 			}
 		})
 	}
-	m.log.Info("authgate listening", "addr", m.listeners[0].ln.Addr().String(),
+	m.log.Info("authgate listening", "version", versionString(), "addr", m.listeners[0].ln.Addr().String(),
 		"management_addr", m.management().ln.Addr().String(), "cache_ttl", m.cfg.CacheTTL.String())
 	return nil
 }
@@ -146,16 +152,16 @@ func (m *Main) newEcho() *echo.Echo {
 	// The client address for audit rows and login throttling is the peer's:
 	// X-Forwarded-For would let any client pick its own.
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.HTTPErrorHandler = issue.ErrorHandler(m.log)
+	e.HTTPErrorHandler = api.ErrorHandler(m.log)
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", m.ready)
 	return e
 }
 
 func (m *Main) registerAPI(e *echo.Echo, svc *issue.Service) {
-	api := issue.NewAPI(svc, m.verifier)
-	api.SetKeySet(m.keys)
-	api.Register(e, requestLog(m.log)) // Register gives each request a sanitised id first
+	a := api.New(svc, m.verifier)
+	a.SetSigningKeys(m.keys)
+	a.Register(e, requestLog(m.log)) // Register gives each request a sanitised id first
 }
 
 // tokenLeeway is the clock skew allowed when checking a token's times.
@@ -175,7 +181,7 @@ func (m *Main) startKeys(ctx context.Context, now func() time.Time, overlap time
 	if m.cfg.JWTHS256Secret != "" {
 		hs = []byte(m.cfg.JWTHS256Secret)
 	}
-	m.keys, err = issue.NewKeySet(m.db, sealer, issue.KeySetOptions{Alg: m.cfg.JWTAlg, HSSecret: hs,
+	m.keys, err = issue.NewSigningKeys(m.db, sealer, issue.SigningKeysOptions{Alg: m.cfg.JWTAlg, HSSecret: hs,
 		Overlap: overlap, Now: now, Logger: m.log})
 	if err != nil {
 		return err
@@ -226,20 +232,6 @@ func (m *Main) goRun(f func()) {
 	m.wg.Add(1)
 	go func() { defer m.wg.Done(); f() }()
 }
-
-// forgetter passes key-change announcements to the verifier's cache.
-type forgetter struct{ v *verify.Verifier }
-
-// Changed drops one credential, or every one for "*" (a change to roles,
-// grants or users, which any personal token may depend on).
-func (f forgetter) Changed(lookupID string) {
-	if lookupID == "*" {
-		f.v.ForgetAll()
-		return
-	}
-	f.v.Forget(lookupID)
-}
-func (f forgetter) Resync() { f.v.ForgetAll() }
 
 // requestLog logs one line per management request, after it is answered.
 func requestLog(log *slog.Logger) echo.MiddlewareFunc {

@@ -84,6 +84,14 @@ type RolePermissionRow struct {
 	Permission string
 }
 
+type ServerSecret struct {
+	ID                  bool
+	Fingerprint         string
+	MACVersion          int16
+	PreviousFingerprint *string
+	UpdatedAt           time.Time
+}
+
 type SessionRevocationRow struct {
 	Seq       int64
 	SessionID string

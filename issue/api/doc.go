@@ -1,0 +1,17 @@
+// Package api is authgate's management REST API under /v1 over an
+// issue.Service: the route table and what each route admits (routes.go), who
+// the caller is (caller.go), one error shape (errors.go), and per noun a file
+// with its handlers and the JSON types they answer with, built from the
+// issue package's domain types (Key, User, Role, Session, PersonalToken, …).
+//
+// Statuses: 400 invalid_request for a bad body, query or field, naming it;
+// 401 unauthenticated without a good credential, saying what the route wants;
+// 403 forbidden for a credential without the permission (named), or one the
+// management API does not admit (personal tokens, static keys); 404
+// not_found, naming the missing thing where the client named it; 409
+// conflict; 429 too_many_requests and 503 busy with Retry-After; anything
+// else a 500 whose detail goes to the log. Every error answers ErrorBody.
+//
+// What a route may change is decided by the issue.Service's authority rule,
+// whichever route asks; the route table says only who may ask.
+package api
