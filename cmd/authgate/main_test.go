@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +31,12 @@ func testEnv(dbURL string, extra ...string) map[string]string {
 // (at debug level) when given.
 func startMain(t *testing.T, env map[string]string, logs ...io.Writer) *Main {
 	t.Helper()
+	return startMainAt(t, env, nil, logs...)
+}
+
+// startMainAt is startMain on the clock now (nil: the wall clock).
+func startMainAt(t *testing.T, env map[string]string, now func() time.Time, logs ...io.Writer) *Main {
+	t.Helper()
 	cfg, err := LoadConfig(env, true, true)
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +45,7 @@ func startMain(t *testing.T, env map[string]string, logs ...io.Writer) *Main {
 	if len(logs) > 0 {
 		log = newLogger(logs[0], slog.LevelDebug)
 	}
-	m, err := Start(context.Background(), cfg, log, nil)
+	m, err := Start(context.Background(), cfg, log, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,10 +192,18 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
+// clock is a test's clock: the wall clock's time at its start, moved only by
+// advance, safe for concurrent use.
+type clock struct{ offset atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
+
 func TestMain_RotationGrace(t *testing.T) {
 	env := testEnv(dbtest.URL(t))
 	admin := bootstrap(t, env)
-	c := client{t, startMain(t, env).URL()}
+	var clk clock
+	c := client{t, startMainAt(t, env, clk.now).URL()}
 	id, old := c.createKey(admin, `{"name":"ci","scopes":["deploy:write"]}`)
 	c.forwardAuth(old, "deploy:write") // cached before the rotation
 
@@ -200,7 +215,7 @@ func TestMain_RotationGrace(t *testing.T) {
 	if a, b := c.forwardAuth(old, "deploy:write"), c.forwardAuth(nk.Key, "deploy:write"); a != 200 || b != 200 {
 		t.Fatalf("during the grace period: old %d, new %d; want both 200", a, b)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	clk.advance(1100 * time.Millisecond)
 	if a, b := c.forwardAuth(old, "deploy:write"), c.forwardAuth(nk.Key, "deploy:write"); a != 401 || b != 200 {
 		t.Fatalf("after the grace period: old %d, new %d; want 401 and 200", a, b)
 	}
@@ -211,13 +226,13 @@ func TestMain_DatabaseDownFailsClosed(t *testing.T) {
 	proxy := startTCPProxy(t, dbURL)
 	env := testEnv(proxy.url, "AUTHGATE_CACHE_TTL", "1s")
 	admin := bootstrap(t, env)
-	c := client{t, startMain(t, env).URL()}
+	var clk clock
+	c := client{t, startMainAt(t, env, clk.now).URL()}
 	_, cached := c.createKey(admin, `{"name":"cached","scopes":["s"]}`)
 	_, cold := c.createKey(admin, `{"name":"cold","scopes":["s"]}`)
 	if code := c.forwardAuth(cached, "s"); code != 200 {
 		t.Fatalf("before the outage: %d", code)
 	}
-	cutAt := time.Now()
 	proxy.cut()
 
 	// Anything that needs the database is a 5xx. (That a cached key keeps working
@@ -239,7 +254,7 @@ func TestMain_DatabaseDownFailsClosed(t *testing.T) {
 	if code, _, _ := c.call("GET", "/healthz", "", ""); code != 200 {
 		t.Fatalf("/healthz during the outage: %d; want 200 (the process is alive)", code)
 	}
-	time.Sleep(time.Until(cutAt.Add(1100 * time.Millisecond)))
+	clk.advance(1100 * time.Millisecond) // past the cache TTL
 	for _, code := range []int{c.forwardAuth(cached, "s"), c.authRequest(cached, "s")} {
 		if code != 500 {
 			t.Fatalf("the cached key past its TTL during the outage: %d; want 500, never an allow", code)
