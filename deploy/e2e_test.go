@@ -320,6 +320,12 @@ var cases = []testCase{
 		if got, want := r.header.Get("Location"), "/login?next=/account/"+tag; !strings.HasSuffix(got, want) {
 			t.Errorf("Location %q; want …%s", got, want)
 		}
+		// The redirect's target must be open, or a browser without a key could never
+		// reach it: the shipped placeholder answers itself, without asking authgate.
+		login := s.send(t, "GET", "/login?next=/account/"+tag, nil, "")
+		if login.status != http.StatusOK || login.fromUpstream() || !strings.Contains(login.body, "Placeholder") {
+			t.Errorf("GET /login without a key: got %s; want nginx's own 200 placeholder", login)
+		}
 		tag = uniqueTag("login-key")
 		s.allowed(t, s.send(t, "GET", "/account/"+tag, apiKey(s.events), ""), tag, s.events, "events:read")
 	}},
