@@ -25,6 +25,7 @@ type Config struct {
 	SecretPrevious   string        `env:"AUTHGATE_SECRET_PREVIOUS" help:"when rotating AUTHGATE_SECRET: the secret it replaces; credentials hashed under it keep working while it is set (empty: no rotation)"`
 	Addr             string        `env:"AUTHGATE_ADDR" envDefault:"127.0.0.1:8080" help:"host:port to listen on for the verify endpoints, and for the management API unless AUTHGATE_MANAGEMENT_ADDR is set"`
 	ManagementAddr   string        `env:"AUTHGATE_MANAGEMENT_ADDR" help:"host:port of a listener of its own for the management API (/v1, /.well-known/jwks.json), e.g. 127.0.0.1:8081; AUTHGATE_ADDR then serves only the verify endpoints (empty: AUTHGATE_ADDR serves both)"`
+	TrustedProxies   string        `env:"AUTHGATE_TRUSTED_PROXIES" help:"comma-separated addresses or CIDR networks (IPv4 or IPv6) of the reverse proxies in front of authgate, e.g. 10.0.0.0/8,192.0.2.7, whose X-Forwarded-For is believed: a request's client address (in audit rows and sessions, and for per-address login throttling) is the rightmost X-Forwarded-For entry not in the list, walking left from the peer through listed hops; it is the peer's own address when the peer is not listed, the header is missing, or an entry on the way is not an address (empty: trust none, the client is always the peer; 0.0.0.0/0 and ::/0 are refused)"`
 	Migrate          bool          `env:"AUTHGATE_MIGRATE" envDefault:"true" help:"apply database migrations at start (false: run 'authgate migrate' yourself)"`
 	CacheTTL         time.Duration `env:"AUTHGATE_CACHE_TTL" envDefault:"10s" help:"how long a verified key is trusted without asking Postgres, 100ms to 10s: the revocation bound when change notifications are lost"`
 	NegativeCacheTTL time.Duration `env:"AUTHGATE_NEGATIVE_CACHE_TTL" envDefault:"5s" help:"how long an unknown key id is remembered, 100ms to 5s"`
@@ -49,6 +50,8 @@ type Config struct {
 	MaxTokenDays       int           `env:"AUTHGATE_MAX_TOKEN_DAYS" envDefault:"365" help:"longest life of a personal token in days, 1 to 3650"`
 	StaticKeys         string        `env:"AUTHGATE_STATIC_KEYS" help:"fixed keys for small setups: k1,k2 or a JSON array of keys and {key,name,scopes} objects; hashed at start, never logged"`
 
+	// trustedProxies is TrustedProxies parsed (LoadConfig).
+	trustedProxies []*net.IPNet
 	// macVersion is the MAC key version of Secret, from the database's record
 	// (checkSecret); 0 before it is read, taken as 1.
 	macVersion int16
@@ -89,6 +92,10 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 		bad("AUTHGATE_MANAGEMENT_ADDR", "must be host:port, e.g. 127.0.0.1:8081, or empty to serve the management API on AUTHGATE_ADDR (got %q)", c.ManagementAddr)
 	case c.ManagementAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0"): // port 0: each listener gets a free port of its own
 		bad("AUTHGATE_MANAGEMENT_ADDR", "is the same address as AUTHGATE_ADDR (%s): give the management API another port, or leave AUTHGATE_MANAGEMENT_ADDR empty to serve it on AUTHGATE_ADDR", c.Addr)
+	}
+	var err error
+	if c.trustedProxies, err = parseTrustedProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, err)
 	}
 	if c.CacheTTL < 100*time.Millisecond || c.CacheTTL > 10*time.Second {
 		bad("AUTHGATE_CACHE_TTL", "must be between 100ms and 10s (got %s): it bounds how long a revoked key keeps working", c.CacheTTL)

@@ -149,9 +149,10 @@ func (m *Main) routes(svc *issue.Service) []*echo.Echo {
 func (m *Main) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// The client address for audit rows and login throttling is the peer's:
-	// X-Forwarded-For would let any client pick its own.
-	e.IPExtractor = echo.ExtractIPDirect()
+	// The client address for audit rows and login throttling is the peer's,
+	// or from X-Forwarded-For only when the peer is a trusted proxy: believed
+	// from anyone, the header would let any client pick its own.
+	e.IPExtractor = clientIP(m.cfg.trustedProxies)
 	e.HTTPErrorHandler = api.ErrorHandler(m.log)
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", m.ready)
