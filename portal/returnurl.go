@@ -186,7 +186,13 @@ func (d *Domains) ReturnURL(raw string) (string, bool) {
 	}
 	u.Scheme, u.Host = scheme, authority
 	u.Fragment, u.RawFragment = "", ""
-	return u.String(), true
+	// Re-encoding ({ to %7B) can lengthen the URL; the bound is on what is
+	// stored and followed.
+	out := u.String()
+	if len(out) > MaxReturnURLLength {
+		return "", false
+	}
+	return out, true
 }
 
 // cutScheme splits "https://" (or "http://") off raw, in any letter case.

@@ -217,7 +217,7 @@ var refusedCases = []returnURLCase{
 	{"UnicodeStop", "https://evil。com", ""},                                        // [PATT] google。com
 	{"UnicodeStopInOurs", "https://cams.home。example/", ""},                        // [AG]
 	{"FullwidthSlash", "https://evil.com／x.home.example/", ""},                     // [PATT] a.com／X.b.com
-	{"UnicodeNormalisation", "https://evil.c℀.home.example/", ""},                // [PATT] c℀ → ca/c
+	{"UnicodeNormalisation", "https://evil.c℀.home.example/", ""},                  // [PATT] c℀ → ca/c
 	{"KanaPrefix", "〱evil.com", ""},                                                // [O2P]
 	{"ProlongedSoundMark", "ｰevil.com", ""},                                        // [O2P]
 	{"NonASCIIHost", "https://hōme.example/", ""},                                  // [AG]
@@ -286,6 +286,11 @@ func TestDomains_ReturnURL_Length(t *testing.T) {
 	}
 	if got, ok := d.ReturnURL(atLimit + "a"); ok {
 		t.Fatalf("ReturnURL(%d bytes) = %q, true; want refused", len(atLimit)+1, got)
+	}
+	// The bound holds for the URL as returned: { becomes %7B.
+	grows := base + "{" + strings.Repeat("a", MaxReturnURLLength-len(base)-1)
+	if got, ok := d.ReturnURL(grows); ok {
+		t.Fatalf("ReturnURL(%d bytes growing to %d) = true; want refused", len(grows), len(got))
 	}
 }
 
