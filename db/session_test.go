@@ -276,21 +276,6 @@ func TestDB_RefreshToken(t *testing.T) {
 	}
 }
 
-// waitFor waits up to 5s for rec to have received exactly want. It returns as
-// soon as rec holds want, so it cannot see an unwanted announcement arriving
-// after them: to prove one absent, follow it with a wanted one and use
-// listenTo.
-func waitFor(t *testing.T, rec *recorder, want []string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !slices.Equal(rec.got(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("announcements = %v; want %v", rec.got(), want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // announcements is a db.Listener that hands each announcement to the test, in
 // the order they arrived, so a test waits for the next one instead of sleeping.
 type announcements struct {
@@ -327,5 +312,15 @@ func (a *announcements) next(t *testing.T) string {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no announcement within 5s")
 		return ""
+	}
+}
+
+// expect fails the test unless the next announcements are want, in order.
+func (a *announcements) expect(t *testing.T, want ...string) {
+	t.Helper()
+	for i, w := range want {
+		if got := a.next(t); got != w {
+			t.Fatalf("announcement %d = %q; want %q (all wanted: %v)", i+1, got, w, want)
+		}
 	}
 }

@@ -97,12 +97,12 @@ func TestDB_SigningKeyLock(t *testing.T) {
 
 func TestDB_SigningKeyChangesAreAnnounced(t *testing.T) {
 	store, ctx := dbtest.New(t), context.Background()
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	rec := &recorder{ready: make(chan struct{})}
-	go store.Listen(lctx, db.ChannelSigningKeys, rec, discard())
-	<-rec.ready
-	store.SigningKeyInsert(ctx, issue.SigningKey{KID: "k1", Alg: "EdDSA", CreatedAt: t0})
-	store.SigningKeyRetire(ctx, "EdDSA", t0)
-	waitFor(t, rec, []string{"k1", "k1"})
+	a := listenTo(t, store, db.ChannelSigningKeys)
+	if err := store.SigningKeyInsert(ctx, issue.SigningKey{KID: "k1", Alg: "EdDSA", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SigningKeyRetire(ctx, "EdDSA", t0); err != nil {
+		t.Fatal(err)
+	}
+	a.expect(t, "k1", "k1")
 }

@@ -241,14 +241,15 @@ func TestDB_PersonalTokenChangesAreAnnounced(t *testing.T) {
 	store, ctx := dbtest.New(t), context.Background()
 	u := newUser(t, store, "alice", t0)
 	tok := insertToken(t, store, tokenDraft(u.ID, "before-listening", t0))
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	rec := &recorder{ready: make(chan struct{})}
-	go store.Listen(lctx, db.ChannelKeys, rec, discard())
-	<-rec.ready
-
-	store.TokensTouch(ctx, []string{tok.ID}, t0) // last use alone is not announced
-	store.PersonalTokenRevoke(ctx, tok.ID, t0)
-	store.UserRoleAssign(ctx, u.ID, "viewer") // what every token of the user may do changed
-	waitFor(t, rec, []string{tok.Prefix[len(verify.PrefixPersonalToken):], "*"})
+	a := listenTo(t, store, db.ChannelKeys)
+	if err := store.TokensTouch(ctx, []string{tok.ID}, t0); err != nil { // last use alone is not announced
+		t.Fatal(err)
+	}
+	if _, err := store.PersonalTokenRevoke(ctx, tok.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.UserRoleAssign(ctx, u.ID, "viewer"); err != nil { // what every token of the user may do changed
+		t.Fatal(err)
+	}
+	a.expect(t, tok.Prefix[len(verify.PrefixPersonalToken):], db.AllCredentials)
 }
