@@ -100,8 +100,7 @@ func TestAPI_RevokeCredentialsEndsEverything(t *testing.T) {
 		t.Errorf("own access token after DELETE /v1/me/credentials: %d; want 401", w.Code)
 	}
 	root := a.newUser(t, "root", issue.RoleAdmin)
-	um := a.newUser(t, "um", "operator")
-	_ = um
+	a.newUser(t, "um", "operator")
 	ops := a.mustLogin(t, "um").AccessToken
 	w = a.do(t, "DELETE", "/v1/users/"+root.ID+"/credentials", ops, "")
 	if body := decodeJSON[api.ErrorBody](t, w); w.Code != 403 || !strings.Contains(body.Description, "users:write") {
@@ -240,8 +239,11 @@ func TestService_LargestCatalogueFitsAToken(t *testing.T) {
 			break
 		}
 	}
-	for short := 'a'; ; short++ { // fill what is left with short names
-		if _, err := b.svc.CreatePermission(ctx, string(short)+":x", "", by); err != nil {
+	for i := 0; ; i++ { // fill what is left with short names
+		if _, err := b.svc.CreatePermission(ctx, fmt.Sprintf("s%d:x", i), "", by); err != nil {
+			if !strings.Contains(err.Error(), "catalogue is full") {
+				t.Fatal(err)
+			}
 			break
 		}
 	}

@@ -117,35 +117,42 @@ func usersList(ctx context.Context, args []string, environ map[string]string, st
 }
 
 func usersSetPassword(ctx context.Context, args []string, environ map[string]string, stdin io.Reader, stderr io.Writer) error {
-	fs := newFlags("authgate users set-password", stderr)
-	username := fs.String("username", "", "login name (or email) of the user")
-	if err := parseFlags(fs, args, "the password is asked for, or read from standard input"); err != nil {
-		return err
-	}
-	store, svc, err := openService(ctx, environ, stderr)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	u, err := userByName(ctx, store, *username)
-	if err != nil {
-		return err
-	}
-	password, err := readPassword(ctx, stdin, stderr, u.Username)
-	if err != nil {
-		return err
-	}
-	if _, err := svc.UpdateUser(ctx, u.ID, issue.UserUpdate{Password: &password}, issue.CLI()); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "authgate: set the password of %s (%s); their sessions are ended, their personal tokens keep working\n", u.ID, u.Username)
-	return nil
+	return onUser(ctx, "authgate users set-password", "the password is asked for, or read from standard input", args, environ, stderr,
+		func(svc *issue.Service, u issue.User) error {
+			password, err := readPassword(ctx, stdin, stderr, u.Username)
+			if err != nil {
+				return err
+			}
+			if _, err := svc.UpdateUser(ctx, u.ID, issue.UserUpdate{Password: &password}, issue.CLI()); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "authgate: set the password of %s (%s); their sessions are ended, their personal tokens keep working\n", u.ID, u.Username)
+			return nil
+		})
 }
 
 func usersDisable(ctx context.Context, verb string, args []string, environ map[string]string, stderr io.Writer) error {
-	fs := newFlags("authgate users "+verb, stderr)
+	return onUser(ctx, "authgate users "+verb, "", args, environ, stderr, func(svc *issue.Service, u issue.User) error {
+		if _, err := svc.SetUserDisabled(ctx, u.ID, verb == "disable", issue.CLI()); err != nil {
+			return err
+		}
+		if verb == "disable" {
+			fmt.Fprintf(stderr, "authgate: disabled %s (%s): their sessions are ended and their personal tokens refused until 'users enable'\n", u.ID, u.Username)
+		} else {
+			fmt.Fprintf(stderr, "authgate: enabled %s (%s)\n", u.ID, u.Username)
+		}
+		return nil
+	})
+}
+
+// onUser runs the command called name on the user its --username names: it
+// parses the flags (noArgs says where what is not a flag goes), opens the
+// issuer and finds the user, then calls do.
+func onUser(ctx context.Context, name, noArgs string, args []string, environ map[string]string, stderr io.Writer,
+	do func(*issue.Service, issue.User) error) error {
+	fs := newFlags(name, stderr)
 	username := fs.String("username", "", "login name (or email) of the user")
-	if err := parseFlags(fs, args, ""); err != nil {
+	if err := parseFlags(fs, args, noArgs); err != nil {
 		return err
 	}
 	store, svc, err := openService(ctx, environ, stderr)
@@ -157,15 +164,7 @@ func usersDisable(ctx context.Context, verb string, args []string, environ map[s
 	if err != nil {
 		return err
 	}
-	if _, err := svc.SetUserDisabled(ctx, u.ID, verb == "disable", issue.CLI()); err != nil {
-		return err
-	}
-	if verb == "disable" {
-		fmt.Fprintf(stderr, "authgate: disabled %s (%s): their sessions are ended and their personal tokens refused until 'users enable'\n", u.ID, u.Username)
-	} else {
-		fmt.Fprintf(stderr, "authgate: enabled %s (%s)\n", u.ID, u.Username)
-	}
-	return nil
+	return do(svc, u)
 }
 
 // userByName finds the user a command names with --username.
