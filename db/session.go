@@ -12,13 +12,19 @@ import (
 
 var _ issue.SessionStore = (*DB)(nil)
 
-// SessionInsert implements issue.SessionStore. A new session is live:
-// s.RevokedAt and s.RevokeReason are ignored. Returns verify.ErrNotFound if the
-// user does not exist.
+// SessionInsert implements issue.SessionStore: an API session (s.Kind "" or
+// issue.SessionAPI). A new session is live: s.RevokedAt and s.RevokeReason are
+// ignored, and so are s.Remember and s.IdleTTL. Returns verify.ErrNotFound if
+// the user does not exist.
 func (db *DB) SessionInsert(ctx context.Context, s issue.Session) error {
+	kind := s.Kind
+	if kind == "" {
+		kind = issue.SessionAPI
+	}
 	err := db.q.SessionInsert(ctx, dbsqlc.SessionInsertParams{
 		ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt, RefreshedAt: s.RefreshedAt,
 		IdleExpiresAt: s.IdleExpiresAt, ExpiresAt: s.ExpiresAt, IP: s.IP, UserAgent: s.UserAgent,
+		Kind: kind, DeviceName: s.DeviceName,
 	})
 	return unknownName(err, map[string]string{"sessions_user_id_fkey": fmt.Sprintf("user %q", s.UserID)})
 }
@@ -74,6 +80,18 @@ func (db *DB) SessionRevoke(ctx context.Context, id string, at time.Time, reason
 func (db *DB) SessionRevokeAllForUser(ctx context.Context, userID string, at time.Time, reason string, denyUntil time.Time) ([]string, error) {
 	ids, err := db.q.SessionRevokeAllForUser(ctx, dbsqlc.SessionRevokeAllForUserParams{
 		UserID: userID, RevokedAt: at, Reason: reason, DenyUntil: denyUntil,
+	})
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	return nonNil(ids), nil
+}
+
+// SessionRevokeAllForUserExcept implements issue.SessionStore: as
+// SessionRevokeAllForUser, sparing session keep ("" spares none).
+func (db *DB) SessionRevokeAllForUserExcept(ctx context.Context, userID, keep string, at time.Time, reason string, denyUntil time.Time) ([]string, error) {
+	ids, err := db.q.SessionRevokeAllForUserExcept(ctx, dbsqlc.SessionRevokeAllForUserExceptParams{
+		UserID: userID, Keep: keep, RevokedAt: at, Reason: reason, DenyUntil: denyUntil,
 	})
 	if err != nil {
 		return nil, interpretError(err)
@@ -147,9 +165,13 @@ func sessionFromRow(r dbsqlc.SessionRow, err error) (issue.Session, error) {
 	if err != nil {
 		return issue.Session{}, interpretError(err)
 	}
-	return issue.Session{
-		ID: r.ID, UserID: r.UserID, CreatedAt: r.CreatedAt, RefreshedAt: r.RefreshedAt,
-		IdleExpiresAt: r.IdleExpiresAt, ExpiresAt: r.ExpiresAt, RevokedAt: r.RevokedAt,
-		RevokeReason: r.RevokeReason, IP: r.IP, UserAgent: r.UserAgent,
-	}, nil
+	s := issue.Session{
+		ID: r.ID, UserID: r.UserID, Kind: r.Kind, DeviceName: r.DeviceName, CreatedAt: r.CreatedAt,
+		RefreshedAt: r.RefreshedAt, IdleExpiresAt: r.IdleExpiresAt, ExpiresAt: r.ExpiresAt, RevokedAt: r.RevokedAt,
+		RevokeReason: r.RevokeReason, IP: r.IP, UserAgent: r.UserAgent, Remember: r.Remember,
+	}
+	if r.IdleSeconds != nil {
+		s.IdleTTL = time.Duration(*r.IdleSeconds) * time.Second
+	}
+	return s, nil
 }

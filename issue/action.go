@@ -20,6 +20,7 @@ const (
 	ActionUserDelete       Action = "user.delete"
 	ActionUserLogin        Action = "user.login"
 	ActionLoginFailed      Action = "user.login_failed"
+	ActionPasswordChange   Action = "user.password_change"
 	ActionRoleAssign       Action = "user.role_assign"
 	ActionRoleUnassign     Action = "user.role_unassign"
 	ActionRoleCreate       Action = "role.create"
@@ -46,7 +47,7 @@ var actionTable = [...]struct {
 	{ActionKeyDisable, "key"}, {ActionKeyEnable, "key"},
 	{ActionUserCreate, "user"}, {ActionUserRegister, "user"}, {ActionUserUpdate, "user"},
 	{ActionUserDisable, "user"}, {ActionUserEnable, "user"}, {ActionUserDelete, "user"},
-	{ActionUserLogin, "user"}, {ActionLoginFailed, "user"},
+	{ActionUserLogin, "user"}, {ActionLoginFailed, "user"}, {ActionPasswordChange, "user"},
 	{ActionRoleAssign, "user"}, {ActionRoleUnassign, "user"},
 	{ActionRoleCreate, "role"}, {ActionRoleDelete, "role"}, {ActionRoleGrant, "role"}, {ActionRoleRevoke, "role"},
 	{ActionPermCreate, "permission"}, {ActionPermDelete, "permission"},

@@ -17,7 +17,7 @@ func TestActions(t *testing.T) {
 		"key.create": "key", "key.rotate": "key", "key.revoke": "key", "key.disable": "key", "key.enable": "key",
 		"user.create": "user", "user.register": "user", "user.update": "user", "user.disable": "user",
 		"user.enable": "user", "user.delete": "user", "user.login": "user", "user.login_failed": "user",
-		"user.role_assign": "user", "user.role_unassign": "user",
+		"user.password_change": "user", "user.role_assign": "user", "user.role_unassign": "user",
 		"role.create": "role", "role.delete": "role", "role.grant": "role", "role.revoke": "role",
 		"permission.create": "permission", "permission.delete": "permission",
 		"session.refresh": "session", "session.revoke": "session",

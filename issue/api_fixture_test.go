@@ -23,7 +23,7 @@ import (
 type hsSigner struct{ secret []byte }
 
 func (s hsSigner) Sign(_ context.Context, c verify.AccessClaims) (string, error) {
-	t := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, &c)
 	t.Header["typ"] = verify.TypAccessToken
 	t.Header["kid"] = "test"
 	return t.SignedString(s.secret)

@@ -112,15 +112,16 @@ func actOnUser(ctx context.Context, st Store, by Actor, id string) error {
 }
 
 // CallerAuthority returns what principal p may do on the management API: an
-// API key holds its scopes; a user holds what their roles give them now, not
-// what their access token said when it was signed, so a role taken away stops
-// counting at once. Personal tokens and static keys hold nothing here: they
-// are refused with ErrNotForManagement.
+// API key holds its scopes; a user, by access token or by browser session
+// cookie, holds what their roles give them now, not what their token said
+// when it was signed, so a role taken away stops counting at once. Personal
+// tokens and static keys hold nothing here: they are refused with
+// ErrNotForManagement.
 func (s *Service) CallerAuthority(ctx context.Context, p *verify.Principal) (Authority, error) {
 	switch p.Kind {
 	case verify.KindAPIKey:
 		return AuthorityOf(p.Scopes), nil
-	case verify.KindJWT:
+	case verify.KindJWT, verify.KindSession:
 		held, err := userAuthority(ctx, s.store, p.Subject)
 		if err != nil {
 			return Authority{}, err

@@ -22,8 +22,11 @@
 //     SigningKeys the set in use, published as JWKS). Not an API key.
 //   - static key: an API key from the environment rather than the database
 //     (verify.StaticKey); refused by the management API.
-//   - session: one login of a user, continued by refresh tokens until it is
-//     ended (logout, disable, password change, revocation) or expires.
+//   - session: one login of a user until it is ended (logout, disable,
+//     password change, revocation, eviction) or expires: an API session
+//     (Login), continued by refresh tokens, or a browser session (SignIn),
+//     known by its cookie (ags_…, stored only as a MAC). Both kinds count
+//     towards MaxSessions together.
 //   - permission: a named right, resource:action (keys:write, events:read).
 //   - scope: a permission as a credential carries it; scopes and permissions
 //     are compared as the same strings.
@@ -66,9 +69,10 @@
 //     one of authgate's own permissions (OwnPermission).
 //
 // The management API admits API keys (their scopes) and users' access tokens
-// (what their roles give them at the time of the request, CallerAuthority);
-// personal tokens and static keys are refused (ErrNotForManagement). The
-// command line acts as CLI, holding every permission: it needs the database
-// and the server secret anyway. Legacy reports the rows that an earlier
-// version allowed and these rules refuse; none is rewritten.
+// and browser sessions (what their roles give them at the time of the
+// request, CallerAuthority); personal tokens and static keys are refused
+// (ErrNotForManagement). The command line acts as CLI, holding every
+// permission: it needs the database and the server secret anyway. Legacy
+// reports the rows that an earlier version allowed and these rules refuse;
+// none is rewritten.
 package issue

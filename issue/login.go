@@ -12,11 +12,17 @@ import (
 	"github.com/authgate/authgate/verify"
 )
 
-// LoginRequest is what a user presents to log in.
+// LoginRequest is what a user presents to log in, through the JSON API
+// (Login) or on the portal (SignIn).
 type LoginRequest struct {
-	Login    string // username or email, whatever the case
-	Password string
+	Login      string // username or email, whatever the case
+	Password   string
+	DeviceName string // optional: what the user calls this device, kept on the session
+	Remember   bool   // SignIn only: "remember this device", BrowserRememberTTL idle instead of BrowserIdleTTL
 }
+
+// MaxDeviceNameLen bounds a session's device name, in characters.
+const MaxDeviceNameLen = 100
 
 // Tokens are what a login or a refresh answers with (the shape of an OAuth 2
 // token response). The refresh token is shown once and stored only as a MAC.
@@ -49,67 +55,119 @@ const (
 	failLocked        = "locked"
 )
 
-// Login checks a user's password and starts a session: a refresh token and a
-// first access token. An unknown user, a wrong password and a disabled user
-// all return the same *AuthError (ErrUnauthenticated) after the same work. An
-// account with LockoutThreshold failures within LockoutWindow is locked for
+// Login checks a user's password and starts an API session: a refresh token
+// and a first access token. An unknown user, a wrong password and a disabled
+// user all return the same *AuthError (ErrUnauthenticated) after the same work.
+// An account with LockoutThreshold failures within LockoutWindow is locked for
 // LockoutDuration, and a client IP making too many failed attempts is held
 // back: both return a *ThrottleError (ErrThrottled). When the server is at its
 // bound of concurrent password hashes it answers a *ThrottleError (ErrBusy)
 // without checking anything. Every attempt that checks a password is audited.
+// A bad login, password or device name is a *FieldError (ErrInvalid).
 func (s *Service) Login(ctx context.Context, in LoginRequest, by Actor) (Tokens, error) {
-	switch {
-	case strings.TrimSpace(in.Login) == "":
-		return Tokens{}, invalid("login", "is required: a username or an email address")
-	case len(in.Login) > maxLoginLen:
-		return Tokens{}, invalid("login", fmt.Sprintf("must be at most %d bytes", maxLoginLen))
-	case !utf8.ValidString(in.Login) || !printable(in.Login):
-		return Tokens{}, invalid("login", "must be a username or an email address: printable UTF-8 text")
-	case in.Password == "":
-		return Tokens{}, invalid("password", "is required")
-	case utf8.RuneCountInString(in.Password) > MaxPasswordLen:
-		return Tokens{}, invalid("password", fmt.Sprintf("must be at most %d characters", MaxPasswordLen))
+	if err := validLogin(in); err != nil {
+		return Tokens{}, err
 	}
 	if s.opts.Signer == nil {
 		return Tokens{}, fmt.Errorf("login: %w", errNoSigner)
 	}
 	now := s.now()
+	u, refund, err := s.authenticate(ctx, in, by, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	sess := Session{ID: "ses_" + verify.RandomString(16), UserID: u.ID, Kind: SessionAPI, DeviceName: in.DeviceName,
+		CreatedAt: now, RefreshedAt: now, ExpiresAt: now.Add(s.opts.RefreshAbsoluteTTL),
+		IP: by.IP, UserAgent: truncateRunes(by.UserAgent, maxUserAgentLen)}
+	sess.IdleExpiresAt = earlier(now.Add(s.opts.RefreshIdleTTL), sess.ExpiresAt)
+	var out Tokens
+	err = s.startSession(ctx, sess, u.PasswordHash, by, now, func(tx Store, u User) error {
+		if err := tx.SessionInsert(ctx, sess); err != nil {
+			return err
+		}
+		refresh := verify.NewKey(verify.PrefixRefreshToken)
+		if err := tx.RefreshTokenInsert(ctx, s.refreshRow(refresh, sess.ID, now)); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.tokens(ctx, tx, u, sess, refresh, now)
+		return err
+	})
+	if err != nil {
+		return Tokens{}, err
+	}
+	// Only a success gives the attempt back: were a failure of the server's
+	// refunded too, the refund would tell which passwords were right.
+	refund()
+	return out, nil
+}
+
+// validLogin checks what a client sent to log in, before any work is done.
+func validLogin(in LoginRequest) error {
+	switch {
+	case strings.TrimSpace(in.Login) == "":
+		return invalid("login", "is required: a username or an email address")
+	case len(in.Login) > maxLoginLen:
+		return invalid("login", fmt.Sprintf("must be at most %d bytes", maxLoginLen))
+	case !utf8.ValidString(in.Login) || !printable(in.Login):
+		return invalid("login", "must be a username or an email address: printable UTF-8 text")
+	case in.Password == "":
+		return invalid("password", "is required")
+	case utf8.RuneCountInString(in.Password) > MaxPasswordLen:
+		return invalid("password", fmt.Sprintf("must be at most %d characters", MaxPasswordLen))
+	}
+	return validDeviceName(in.DeviceName)
+}
+
+// validDeviceName checks a session's device name: optional, at most
+// MaxDeviceNameLen printable characters.
+func validDeviceName(name string) error {
+	switch {
+	case !utf8.ValidString(name) || !printable(name):
+		return invalid("device_name", "must be printable UTF-8 text")
+	case utf8.RuneCountInString(name) > MaxDeviceNameLen:
+		return invalid("device_name", fmt.Sprintf("must be at most %d characters", MaxDeviceNameLen))
+	}
+	return nil
+}
+
+// authenticate checks the password of in, which has passed validLogin, the
+// one way for Login and SignIn: the client IP's allowance, the account's
+// lockout, the hash gate, the same answer for every kind of failure, each
+// failure audited. It returns the user whose password checked, and refund,
+// which gives the attempt back to the client IP: call it once the login has
+// succeeded, and only then.
+func (s *Service) authenticate(ctx context.Context, in LoginRequest, by Actor, now time.Time) (User, func(), error) {
 	refund, wait := s.loginIPs.take(by.IP, now)
 	if wait > 0 {
-		return Tokens{}, &ThrottleError{RetryAfter: wait, Msg: "too many login attempts from this address; try again later"}
+		return User{}, nil, &ThrottleError{RetryAfter: wait, Msg: "too many login attempts from this address; try again later"}
 	}
 	u, err := s.store.UserByLogin(ctx, in.Login)
 	switch {
 	case errors.Is(err, verify.ErrNotFound):
 		if err := s.hashes.run(ctx, func() { checkDummyPassword(in.Password) }); err != nil {
 			refund() // nothing was checked
-			return Tokens{}, err
+			return User{}, nil, err
 		}
-		return Tokens{}, s.loginFailed(ctx, by, nil, in.Login, failUnknownUser, now)
+		return User{}, nil, s.loginFailed(ctx, by, nil, in.Login, failUnknownUser, now)
 	case err != nil:
 		refund() // not the client's failure, and nothing was checked
-		return Tokens{}, fmt.Errorf("login: %w", err)
+		return User{}, nil, fmt.Errorf("login: %w", err)
 	case lockedAt(u, now):
-		return Tokens{}, s.loginFailed(ctx, by, &u, in.Login, failLocked, now)
+		return User{}, nil, s.loginFailed(ctx, by, &u, in.Login, failLocked, now)
 	}
 	var ok bool
 	if err := s.hashes.run(ctx, func() { ok = CheckPassword(u.PasswordHash, in.Password) }); err != nil {
 		refund() // nothing was checked
-		return Tokens{}, err
+		return User{}, nil, err
 	}
 	switch {
 	case u.DisabledAt != nil:
-		return Tokens{}, s.loginFailed(ctx, by, &u, in.Login, failDisabled, now)
+		return User{}, nil, s.loginFailed(ctx, by, &u, in.Login, failDisabled, now)
 	case !ok:
-		return Tokens{}, s.loginFailed(ctx, by, &u, in.Login, failWrongPassword, now)
+		return User{}, nil, s.loginFailed(ctx, by, &u, in.Login, failWrongPassword, now)
 	}
-	t, err := s.startSession(ctx, u.ID, u.PasswordHash, by, now)
-	if err == nil {
-		// Only a success gives the attempt back: were a failure of the server's
-		// refunded too, the refund would tell which passwords were right.
-		refund()
-	}
-	return t, err
+	return u, refund, nil
 }
 
 func lockedAt(u User, now time.Time) bool { return u.LockedUntil != nil && now.Before(*u.LockedUntil) }
@@ -177,15 +235,16 @@ func (s *Service) failedState(u User, now time.Time) LoginState {
 	return st
 }
 
-// startSession creates a session for the user whose password checked out
-// against checked (the hash it was proved with), in one transaction with its
-// refresh token, the evictions it causes and its audit rows, and signs its
-// first access token. If the user's hash is no longer checked (a password
-// reset raced the check), nothing is created.
-func (s *Service) startSession(ctx context.Context, userID, checked string, by Actor, now time.Time) (Tokens, error) {
-	var out Tokens
+// startSession starts sess for its user, whose password checked out against
+// checked (the hash it was proved with): in one transaction, it re-reads the
+// user, clears their failed logins, evicts their oldest sessions beyond
+// MaxSessions (API and browser sessions alike), calls insert to store sess
+// and its credential, and audits the login. If the user's hash is no longer
+// checked (a password reset raced the check), nothing is created.
+func (s *Service) startSession(ctx context.Context, sess Session, checked string, by Actor, now time.Time,
+	insert func(tx Store, u User) error) error {
 	err := s.store.InTx(ctx, func(tx Store) error {
-		u, err := tx.UserByIDForUpdate(ctx, userID)
+		u, err := tx.UserByIDForUpdate(ctx, sess.UserID)
 		switch { // what changed since the password check, by a concurrent request
 		case errors.Is(err, verify.ErrNotFound):
 			return errBadLogin
@@ -213,28 +272,19 @@ func (s *Service) startSession(ctx context.Context, userID, checked string, by A
 				return err
 			}
 		}
-		sess := Session{ID: "ses_" + verify.RandomString(16), UserID: u.ID, CreatedAt: now, RefreshedAt: now,
-			ExpiresAt: now.Add(s.opts.RefreshAbsoluteTTL), IP: by.IP, UserAgent: truncateRunes(by.UserAgent, maxUserAgentLen)}
-		sess.IdleExpiresAt = earlier(now.Add(s.opts.RefreshIdleTTL), sess.ExpiresAt)
-		if err := tx.SessionInsert(ctx, sess); err != nil {
+		if err := insert(tx, u); err != nil {
 			return err
 		}
-		refresh := verify.NewKey(verify.PrefixRefreshToken)
-		if err := tx.RefreshTokenInsert(ctx, s.refreshRow(refresh, sess.ID, now)); err != nil {
-			return err
-		}
-		if out, err = s.tokens(ctx, tx, u, sess, refresh, now); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, by, ActionUserLogin, u.ID, OutcomeSuccess, map[string]any{"session_id": sess.ID})
+		return s.record(ctx, tx, by, ActionUserLogin, u.ID, OutcomeSuccess,
+			map[string]any{"session_id": sess.ID, "kind": sess.Kind})
 	})
 	if err != nil {
 		if errors.Is(err, ErrUnauthenticated) || errors.Is(err, ErrThrottled) {
-			return Tokens{}, err
+			return err
 		}
-		return Tokens{}, fmt.Errorf("login %s: %w", userID, err)
+		return fmt.Errorf("login %s: %w", sess.UserID, err)
 	}
-	return out, nil
+	return nil
 }
 
 // Profile is a user as the user sees themself: with roles and effective permissions.

@@ -69,6 +69,21 @@ func validPermission(field, name string) error {
 // or authgate's namespace) is left out of every token and reported at start.
 func usablePermission(name string) bool { return validPermission("", name) == nil }
 
+// UserScopes returns the scopes of a user holding roles and, through them, the
+// effective permissions perms (RoleStore.UserPermissions), as they are used
+// on the hot path: the usable permissions (usablePermission: a permission an
+// earlier version allowed and the verifier refuses would make a whole token
+// useless), plus ScopeAdmin for an admin, sorted, each once. It is an access
+// token's scope claim and a browser session's scopes.
+func UserScopes(roles, perms []string) []string {
+	scopes := slices.DeleteFunc(slices.Clone(perms), func(p string) bool { return !usablePermission(p) })
+	if slices.Contains(roles, RoleAdmin) {
+		scopes = append(scopes, ScopeAdmin)
+	}
+	slices.Sort(scopes)
+	return slices.Compact(scopes)
+}
+
 // ListPermissions returns every permission, by name.
 func (s *Service) ListPermissions(ctx context.Context) ([]Permission, error) {
 	ps, err := s.store.PermissionList(ctx)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -175,13 +174,6 @@ func (s *Service) tokens(ctx context.Context, st Store, u User, sess Session, re
 	if err != nil {
 		return Tokens{}, err
 	}
-	// A permission an earlier version allowed and the verifier refuses (a * in
-	// it, authgate's namespace) would make the whole token useless: leave it out.
-	scopes := slices.DeleteFunc(slices.Clone(perms), func(p string) bool { return !usablePermission(p) })
-	if slices.Contains(roles, RoleAdmin) {
-		scopes = append(scopes, ScopeAdmin)
-	}
-	slices.Sort(scopes)
 	if roles == nil {
 		roles = []string{}
 	}
@@ -198,10 +190,11 @@ func (s *Service) tokens(ctx context.Context, st Store, u User, sess Session, re
 			ID:        verify.RandomString(22),
 		},
 		SessionID: sess.ID,
-		Scope:     strings.Join(slices.Compact(scopes), " "),
+		Scope:     strings.Join(UserScopes(roles, perms), " "),
 		Username:  u.Username,
 		Email:     u.Email,
 		Roles:     roles,
+		DeviceID:  sess.DeviceName,
 	}
 	access, err := s.opts.Signer.Sign(ctx, claims)
 	if err != nil {

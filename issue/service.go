@@ -27,7 +27,10 @@ type Options struct {
 	RefreshIdleTTL     time.Duration // a session unused this long ends; default 24 h
 	RefreshAbsoluteTTL time.Duration // a session ends this long after login; default 7 days
 	RefreshReuseGrace  time.Duration // a refresh token presented again within this gets the same successor; default 10 s
-	MaxSessions        int           // live sessions per user, the oldest evicted; default 5
+	BrowserIdleTTL     time.Duration // a browser session unused this long ends; default 24 h
+	BrowserRememberTTL time.Duration // the same with "remember this device"; default 30 days
+	BrowserAbsoluteTTL time.Duration // a browser session ends this long after sign-in, however used; default 90 days
+	MaxSessions        int           // live sessions per user, API and browser together, the oldest evicted; default 5
 	PasswordMinLen     int           // default 12 (the maximum is MaxPasswordLen)
 	LockoutThreshold   int           // failed logins within LockoutWindow that lock the account; default 5
 	LockoutWindow      time.Duration // default 15 min
@@ -58,6 +61,9 @@ func (o Options) withDefaults() Options {
 	def(&o.RefreshIdleTTL, 24*time.Hour)
 	def(&o.RefreshAbsoluteTTL, 7*24*time.Hour)
 	def(&o.RefreshReuseGrace, 10*time.Second)
+	def(&o.BrowserIdleTTL, 24*time.Hour)
+	def(&o.BrowserRememberTTL, 30*24*time.Hour)
+	def(&o.BrowserAbsoluteTTL, 90*24*time.Hour)
 	def(&o.LockoutWindow, 15*time.Minute)
 	def(&o.LockoutDuration, 5*time.Minute)
 	def(&o.AuditRetention, 365*24*time.Hour)

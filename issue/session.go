@@ -8,20 +8,32 @@ import (
 	"github.com/authgate/authgate/verify"
 )
 
-// Session is one login. Its refresh tokens rotate on every use and form one
-// family: presenting a used one after the grace revokes the session.
+// Session is one login: of an API client (SessionAPI), whose refresh tokens
+// rotate on every use and form one family, presenting a used one after the
+// grace revoking the session; or of a browser (SessionBrowser), known by its
+// cookie. Both kinds count towards Options.MaxSessions and end the same ways.
 type Session struct {
 	ID            string // ses_…
 	UserID        string
+	Kind          string // SessionAPI or SessionBrowser
+	DeviceName    string // as named at login, or ""
 	CreatedAt     time.Time
-	RefreshedAt   time.Time
+	RefreshedAt   time.Time // last seen: the last refresh, or the last use of the cookie (to the minute)
 	IdleExpiresAt time.Time
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time
 	RevokeReason  *string
 	IP            string
 	UserAgent     string
+	Remember      bool          // browser: "remember this device" was chosen at sign-in
+	IdleTTL       time.Duration // browser: the idle lifetime chosen at sign-in; 0 for SessionAPI
 }
+
+// Kinds of Session.
+const (
+	SessionAPI     = "api"     // a login through the JSON API: refresh and access tokens
+	SessionBrowser = "browser" // a sign-in on the portal: a cookie
+)
 
 // Reasons a session ends early, stored in Session.RevokeReason.
 const (

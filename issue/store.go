@@ -74,9 +74,14 @@ type RoleStore interface {
 	UserPermissions(ctx context.Context, userID string) ([]string, error)
 }
 
-// SessionStore keeps sessions, their refresh tokens and the access-token deny-list.
+// SessionStore keeps sessions, their refresh tokens and cookies, and the
+// access-token deny-list.
 type SessionStore interface {
+	// SessionInsert stores an API session (Kind "" is SessionAPI).
 	SessionInsert(ctx context.Context, s Session) error
+	// SessionInsertBrowser stores a browser session with its cookie. Returns
+	// ErrConflict if the cookie's lookup id is taken.
+	SessionInsertBrowser(ctx context.Context, s Session, c SessionCookie) error
 	SessionByID(ctx context.Context, id string) (Session, error)
 	SessionByIDForUpdate(ctx context.Context, id string) (Session, error)
 	// SessionListLive returns the user's sessions neither revoked nor expired at now, oldest first.
@@ -88,6 +93,9 @@ type SessionStore interface {
 	// SessionRevokeAllForUser does SessionRevoke for every live session of the user
 	// and returns their ids.
 	SessionRevokeAllForUser(ctx context.Context, userID string, at time.Time, reason string, denyUntil time.Time) ([]string, error)
+	// SessionRevokeAllForUserExcept is SessionRevokeAllForUser sparing session
+	// keep ("" spares none).
+	SessionRevokeAllForUserExcept(ctx context.Context, userID, keep string, at time.Time, reason string, denyUntil time.Time) ([]string, error)
 	RefreshTokenInsert(ctx context.Context, t RefreshToken) error
 	// RefreshTokenByLookupIDForUpdate returns the token, holding its row.
 	RefreshTokenByLookupIDForUpdate(ctx context.Context, lookupID string) (RefreshToken, error)

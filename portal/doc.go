@@ -1,11 +1,49 @@
-// Package portal is the browser-facing side of authgate: the login page at a
-// configured portal URL, the session cookie for each configured cookie domain,
-// and the redirects between them (portal/login?rd=<original URL>).
+// Package portal is the browser-facing side of authgate: the sign-in and
+// account pages at each configured portal URL, the session cookie for each
+// configured cookie domain, and the addresses the hot path sends browsers to
+// (verify.Portal: LoginURL, DeniedURL). It stands above issue and verify: the
+// service decides every rule (passwords, throttles, sessions, tokens, the
+// authority rule), the verifier says who a cookie belongs to, and the portal
+// only renders forms and maps their answers.
 //
-// For now it holds only the return-URL rule, the one check every later part
-// leans on: a URL taken from a request (the rd parameter, a form field) is
-// passed through Domains.ReturnURL before it is stored or followed, and
-// anything it refuses sends the browser to the portal's home instead.
+// # Configuration
+//
+// New checks the configuration once, at start-up, and refuses it with a
+// *ConfigError naming the environment variable (AUTHGATE_COOKIE_DOMAINS,
+// AUTHGATE_PORTAL_URLS, AUTHGATE_COOKIE_NAME): a cookie domain on the public
+// suffix list, localhost, or inside another; a portal URL that is not an
+// https origin on a host inside its cookie domain (plain http only in
+// development mode, for localhost and *.localhost). PairSites pairs the two
+// comma lists by host.
+//
+// # The cookie
+//
+// Sign-in (POST /login) always starts a new session and sets a new cookie
+// (Domain = the cookie domain, Path=/, HttpOnly, Secure, SameSite=Lax, named
+// __Secure-authgate_session by default; authgate_session without Secure in
+// development mode). It has no Expires, so it ends with the browser, unless
+// the person asks to be remembered: then Expires is the session's absolute
+// expiry. A cookie presented at sign-in is never reused; its session, which
+// the new cookie overwrites, is ended. Sign-out ends the session and clears
+// the cookie (same attributes, Max-Age=0).
+//
+// # Pages
+//
+// Register lists the routes. They answer only on a portal URL's host (the 404
+// page elsewhere); every answer carries a strict Content-Security-Policy (no
+// script, forms only to the portal and, for the redirect after sign-in, the
+// cookie domains), X-Frame-Options DENY, Referrer-Policy no-referrer and
+// Cache-Control no-store; every form post passes Go's
+// http.CrossOriginProtection first (the 403 page otherwise). Errors from the
+// service are shown beside the form that caused them, with the status of the
+// issuer's sentinel (429 with the wait for a throttle or lockout, 401, 400,
+// 403, 409, 404); anything else is a 500 page that says nothing internal and
+// shows the request id the log line carries.
+//
+// Every URL taken from a request (rd in the query or a form) passes the
+// return-URL rule, and must lie in the cookie domain of the portal it reached,
+// before it is put in a page or followed; anything refused sends the browser
+// to its account page instead (or, on GET /login, to an error page).
 //
 // # The return-URL rule
 //

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,23 +22,29 @@ func (w *nopWriter) Header() http.Header         { return w.h }
 func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *nopWriter) WriteHeader(int)             {}
 
-// benchRequest returns a handler accepting every fixture credential, and a
-// subrequest carrying the one named cred (keys, personal tokens and static keys
-// in X-API-Key, JWTs as Bearer).
+// benchRequest returns a handler accepting every fixture credential, with a
+// portal, and a subrequest carrying the one named cred (keys, personal tokens
+// and static keys in X-API-Key, JWTs as Bearer, sessions in the cookie of a
+// browser's page load).
 func benchRequest(b *testing.B, path, cred string) (*echo.Echo, *http.Request) {
 	b.Helper()
 	keys := newFixtureKeys(b, testHasher(b))
 	tokens := newJWTFixture(b, fixedClock(testNow))
 	e := echo.New()
 	v := newTestVerifierAll(b, keys, fixedClock(testNow), tokens.options())
-	NewHandler(v, slog.New(slog.DiscardHandler)).Register(e)
+	NewHandler(v, slog.New(slog.DiscardHandler), HandlerOptions{Portal: fakePortal{}}).Register(e)
 	r := httptest.NewRequest(http.MethodGet, path, nil)
 	r.Header = http.Header{
 		"X-Forwarded-Method": {"GET"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"app.example"},
 		"X-Forwarded-Uri": {"/events"}, "X-Forwarded-For": {"203.0.113.7"},
 		"X-Original-Method": {"GET"}, "X-Original-Uri": {"/events"},
 	}
-	if c, ok := keys.creds[cred]; ok {
+	c, ok := keys.creds[cred]
+	switch {
+	case ok && strings.HasPrefix(cred, "session-"):
+		r.Header["Accept"] = []string{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+		r.Header["Cookie"] = []string{"theme=dark; " + testCookie + "=" + c + "; lang=en"}
+	case ok:
 		r.Header["X-Api-Key"] = []string{c}
 	}
 	if c, ok := tokens.creds(b)[cred]; ok {
@@ -65,6 +72,22 @@ func runHandler(b *testing.B, e *echo.Echo, r *http.Request, want int) {
 func BenchmarkHandler_ForwardAuthCached(b *testing.B) {
 	e, r := benchRequest(b, "/forward-auth?scope=events:read", "active")
 	runHandler(b, e, r, http.StatusOK)
+}
+
+// BenchmarkHandler_ForwardAuthCachedSession is the hot path for a browser: a
+// valid, cached session cookie among others, with a scope check and the
+// deny-list lookup.
+func BenchmarkHandler_ForwardAuthCachedSession(b *testing.B) {
+	e, r := benchRequest(b, "/forward-auth?scope=events:read", "session-active")
+	runHandler(b, e, r, http.StatusOK)
+}
+
+// BenchmarkHandler_ForwardAuthSignIn is a browser without a session sent to
+// sign in: the portal builds the URL.
+func BenchmarkHandler_ForwardAuthSignIn(b *testing.B) {
+	e, r := benchRequest(b, "/forward-auth?scope=events:read", "session-none")
+	r.Header["Accept"] = []string{"text/html"}
+	runHandler(b, e, r, http.StatusFound)
 }
 
 func BenchmarkHandler_AuthRequestCached(b *testing.B) {

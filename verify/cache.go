@@ -11,33 +11,36 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// credCache remembers what the store said about API keys and personal tokens:
-// the record and the principal built from it, or that there is none. Entries
-// are keyed by the credential's prefix and lookup id (its Display), so a key
-// and a token that happen to share a lookup id never see each other's entry.
+// credCache remembers what the store said about API keys, personal tokens and
+// browser sessions: the record and the principal built from it, or that there
+// is none. Entries are keyed by the credential's prefix and lookup id (its
+// Display), so a key, a token and a session cookie that happen to share a
+// lookup id never see each other's entry.
 // Entries live for a fixed time; Forget and ForgetAll drop them sooner when the
 // store says something changed.
 type credCache struct {
-	keys   KeyStore
-	tokens TokenStore // nil: personal tokens are refused before they reach the cache
-	lru    *lru.Cache[string, *entry]
-	loads  singleflight.Group
-	epoch  atomic.Uint64 // bumped by every Forget: loads that started before it are not kept
-	ttl    time.Duration
-	negTTL time.Duration
-	now    func() time.Time
+	keys     KeyStore
+	tokens   TokenStore   // nil: personal tokens are refused before they reach the cache
+	sessions SessionStore // nil: session cookies are refused before they reach the cache
+	lru      *lru.Cache[string, *entry]
+	loads    singleflight.Group
+	epoch    atomic.Uint64 // bumped by every Forget: loads that started before it are not kept
+	ttl      time.Duration
+	negTTL   time.Duration
+	now      func() time.Time
 }
 
-// entry is what the cache keeps of one stored key or token: enough to check a
-// presented secret and the credential's state at the time of each request.
+// entry is what the cache keeps of one stored key, token or session: enough to
+// check a presented secret and the credential's state at the time of each
+// request.
 type entry struct {
 	kind       *storedKind
-	id         string // the key's or token's id, for last-used writes
+	id         string // the key's, token's or session's id, for last-used writes (and a session's deny-list check)
 	secretMAC  []byte
 	macVersion int16
 	expiresAt  time.Time // zero: never
 	revokedAt  time.Time // zero: not revoked
-	disabled   bool      // the key, or the token's user, is disabled
+	disabled   bool      // the key, or the token's or session's user, is disabled
 	principal  *Principal
 	missing    bool         // the store has no credential with this lookup id
 	expires    time.Time    // when this entry stops being trusted
@@ -48,14 +51,15 @@ type entry struct {
 // refused, built once so that a refusal costs no allocation.
 type storedKind struct {
 	prefix string
+	noun   string // plural, for the log
 	// Why a credential of this kind is refused.
 	unknown, wrongSecret, revoked, disabled, expired error
 }
 
 var (
-	storedKeys = &storedKind{prefix: PrefixAPIKey, unknown: ErrUnknownKey, wrongSecret: ErrWrongSecret,
+	storedKeys = &storedKind{prefix: PrefixAPIKey, noun: "keys", unknown: ErrUnknownKey, wrongSecret: ErrWrongSecret,
 		revoked: ErrRevoked, disabled: ErrDisabled, expired: ErrExpired}
-	storedTokens = &storedKind{prefix: PrefixPersonalToken,
+	storedTokens = &storedKind{prefix: PrefixPersonalToken, noun: "personal tokens",
 		unknown:     fmt.Errorf("personal token: %w", ErrUnknownKey),
 		wrongSecret: fmt.Errorf("personal token: %w", ErrWrongSecret),
 		revoked:     fmt.Errorf("personal token: %w", ErrRevoked),
@@ -79,12 +83,13 @@ func (e *entry) check(now time.Time) error {
 // loadTimeout bounds one store read, whoever is waiting for it.
 const loadTimeout = 2 * time.Second
 
-func newCredCache(keys KeyStore, tokens TokenStore, size int, ttl, negTTL time.Duration, now func() time.Time) (*credCache, error) {
+func newCredCache(keys KeyStore, tokens TokenStore, sessions SessionStore, size int, ttl, negTTL time.Duration,
+	now func() time.Time) (*credCache, error) {
 	c, err := lru.New[string, *entry](size)
 	if err != nil {
 		return nil, err
 	}
-	return &credCache{keys: keys, tokens: tokens, lru: c, ttl: ttl, negTTL: negTTL, now: now}, nil
+	return &credCache{keys: keys, tokens: tokens, sessions: sessions, lru: c, ttl: ttl, negTTL: negTTL, now: now}, nil
 }
 
 // get returns the entry for the credential whose prefix and lookup id are
@@ -109,10 +114,14 @@ func (c *credCache) load(ctx context.Context, display string) (*entry, error) {
 	kind, lookupID := storedKeys, display[prefixLen:]
 	var e *entry
 	var err error
-	if display[:prefixLen] == PrefixPersonalToken {
+	switch display[:prefixLen] {
+	case PrefixPersonalToken:
 		kind = storedTokens
 		e, err = c.loadToken(ctx, lookupID)
-	} else {
+	case PrefixSession:
+		kind = storedSessions
+		e, err = c.loadSession(ctx, lookupID)
+	default:
 		e, err = c.loadKey(ctx, lookupID)
 	}
 	switch {
@@ -153,12 +162,24 @@ func (c *credCache) loadToken(ctx context.Context, lookupID string) (*entry, err
 			KeyID: r.ID, KeyName: r.Name, Scopes: r.Scopes})}, nil
 }
 
-// forget drops the API key and the personal token with this lookup id:
-// announcements carry the lookup id alone.
+// forget drops the API key, the personal token and the session cookie with
+// this lookup id: announcements carry the lookup id alone.
 func (c *credCache) forget(lookupID string) {
 	c.epoch.Add(1)
 	c.lru.Remove(PrefixAPIKey + lookupID)
 	c.lru.Remove(PrefixPersonalToken + lookupID)
+	c.lru.Remove(PrefixSession + lookupID)
+}
+
+// toucher returns the store method recording last use for credentials of kind k.
+func (c *credCache) toucher(k *storedKind) func(context.Context, []string, time.Time) error {
+	switch k {
+	case storedTokens:
+		return c.tokens.TokensTouch
+	case storedSessions:
+		return c.sessions.SessionsTouch
+	}
+	return c.keys.KeysTouch
 }
 
 func (c *credCache) forgetAll() {

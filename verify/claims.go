@@ -15,4 +15,8 @@ type AccessClaims struct {
 	Username  string   `json:"username"`
 	Email     string   `json:"email,omitempty"`
 	Roles     []string `json:"roles"`
+	// DeviceID is the device name the session was started with (seed 000's
+	// token structure), for applications that read tokens; the verifier
+	// ignores it.
+	DeviceID string `json:"device_id,omitempty"`
 }

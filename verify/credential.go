@@ -100,6 +100,7 @@ const (
 	shapeOther         shape = iota + 1 // none of the below: only ever a static key
 	shapeAPIKey                         // agk_…
 	shapePersonalToken                  // agp_…
+	shapeSession                        // ags_…: a browser session cookie's value
 	shapeJWT                            // three dot-separated base64url segments
 )
 
@@ -108,10 +109,10 @@ const (
 var (
 	errTooLong      = fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxCredentialLen)
 	errRefreshToken = fmt.Errorf("%w: refresh token presented as an access credential", ErrMalformed)
-	errUnknownShape = fmt.Errorf("%w: neither an API key, a personal token nor a JWT", ErrMalformed)
+	errUnknownShape = fmt.Errorf("%w: neither an API key, a personal token, a session nor a JWT", ErrMalformed)
 )
 
-// shapeOf says whether s is an API key or a personal token (by its prefix), a
+// shapeOf says whether s is an API key, a personal token or a session (by its prefix), a
 // JWT (exactly three non-empty base64url segments), or none of them, without
 // checking any further. Refresh tokens and anything over MaxCredentialLen are
 // ErrMalformed.
@@ -123,6 +124,8 @@ func shapeOf(s string) (shape, error) {
 		return shapeAPIKey, nil
 	case strings.HasPrefix(s, PrefixPersonalToken):
 		return shapePersonalToken, nil
+	case strings.HasPrefix(s, PrefixSession):
+		return shapeSession, nil
 	case strings.HasPrefix(s, PrefixRefreshToken):
 		return 0, errRefreshToken
 	case jwtShaped(s):

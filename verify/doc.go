@@ -1,7 +1,8 @@
 // Package verify decides, for every request a reverse proxy receives, whether it
 // may pass. It holds the nouns the rest of authgate shares (Key, Principal,
-// Target, Requirement, AccessClaims, StaticKey, the error sentinels) and the hot
-// path itself.
+// Target, Requirement, AccessClaims, StaticKey, SessionRecord, the error
+// sentinels), the interfaces of what it needs from others (KeyStore,
+// TokenStore, SessionStore, Portal) and the hot path itself.
 //
 // # Routes
 //
@@ -25,13 +26,22 @@
 // Both accept any method and never read or wait for the request body: a
 // subrequest that announces one is answered at once, with Connection: close, so
 // a proxy that announces a body it never sends cannot stall it. The verify URL's query
-// states what the route requires: scope=S (repeatable, all required) and
+// states what the route requires: scope=S (repeatable, all required),
 // query_token=P (also read the credential from query parameter P of the original
-// URI; off unless given). An unknown parameter is a configuration error.
+// URI; off unless given) and redirect=false (never send a browser to the portal,
+// see Browsers). An unknown parameter, and any other value of redirect, is a
+// configuration error.
 //
 // The credential is read from X-API-Key or Authorization: Bearer; two different
 // credentials, repeated headers, values over MaxCredentialLen and non-printable
-// bytes are refused before any lookup.
+// bytes are refused before any lookup. Only when the request carries none
+// there (nor in the opted-in query parameter), and Options.Sessions is set, is
+// the session cookie read: the cookie named SessionOptions.Cookie in the Cookie
+// headers, its value without enclosing double quotes. Of several cookies of
+// that name (a browser sends one per Domain and Path it holds) the first three
+// are tried in order and the first that admits wins. A header credential
+// always wins over the cookie, and "two different credentials" concerns the
+// headers and the query only.
 //
 // # Credentials
 //
@@ -47,14 +57,22 @@
 //   - exactly three non-empty base64url segments separated by dots: a JWT, an
 //     access token authgate issued to a user (Options.JWT; without it, JWTs
 //     are refused).
+//   - ags_…: a browser session, from the session cookie only (Options.Sessions;
+//     without it, refused as malformed). It has a key's format and is read
+//     from the SessionStore like a key and cached with the keys. It passes
+//     only while it is neither revoked nor expired (idle or absolute), its
+//     user is not disabled and its id is not on SessionOptions.Revoked; its
+//     scopes are its user's permissions now. The cookie is read for nothing
+//     else: a key, token or JWT there is no credential, and an ags_ value in a
+//     header or the query is refused as malformed.
 //   - agr_…: a refresh token, always refused as malformed: it is for the
 //     token endpoint only.
 //   - anything else: a static key from the configuration (Options.StaticKeys;
 //     without them, refused as malformed), found by its MAC. NewStaticKeys
 //     refuses keys shaped like any of the above, so the shapes never overlap.
 //
-// Keys and personal tokens are checked by their CRC before any lookup, and
-// their secret is compared in constant time against its HMAC.
+// Keys, personal tokens and sessions are checked by their CRC before any
+// lookup, and their secret is compared in constant time against its HMAC.
 //
 // An access token is admitted only if its header has typ at+jwt and a kid
 // naming a key of JWTOptions.Keys, its alg is that key's algorithm (so neither
@@ -70,7 +88,9 @@
 //   - 401: no credential (WWW-Authenticate: Bearer realm="authgate"), or one that
 //     is malformed, unknown, wrong, expired, disabled or revoked, or a JWT
 //     with an unknown key, a bad signature, unacceptable claims or a revoked
-//     session, all alike (error="invalid_token").
+//     session, all alike (error="invalid_token"). A session cookie that does
+//     not admit (for any of those reasons) counts as no credential: the
+//     answer is that of a request without one, and the log says why.
 //   - 403: a valid credential of any kind without a required scope
 //     (error="insufficient_scope");
 //     or, whatever the credential, a path that cannot be normalised safely: a ..
@@ -81,34 +101,69 @@
 //     could not check the credential. Never an allow.
 //
 // The identity headers of an allow, by X-Auth-Kind (api_key, token for a
-// personal token, static_key, jwt):
+// personal token, static_key, jwt, session for a browser session cookie):
 //
-//	header           api_key      token          static_key      jwt
-//	X-Auth-Subject   key's owner  user id        static:<name>   sub
+//	header           api_key      token          static_key      jwt        session
+//	X-Auth-Subject   key's owner  user id        static:<name>   sub        user id
 //	X-Auth-Key-Id    key id       token id       static:<name>
 //	X-Auth-Key-Name  key name     token name     <name>
-//	X-Auth-User                   username                       username
-//	X-Auth-Email                  email                          email
-//	X-Auth-Roles                  user's roles                   roles
-//	X-Auth-Scopes    key's        effective      configured      scope
+//	X-Auth-User                   username                       username   username
+//	X-Auth-Email                  email                          email      email
+//	X-Auth-Roles                  user's roles                   roles      user's roles
+//	X-Auth-Scopes    key's        effective      configured      scope      user's now
 //
 // Scopes and roles are space-separated. A personal token's scopes are the
-// effective ones: those it was issued with that its user still holds.
+// effective ones: those it was issued with that its user still holds. A
+// session's are its user's permissions, as an access token's scope claim.
 //
 // /forward-auth denies with a small JSON body {"error", "error_description"},
 // which Traefik and Caddy pass to the client. /auth-request denies with an empty
 // body: nginx discards it anyway and only keeps the connection alive without one.
 //
+// # Browsers
+//
+// With a Portal (HandlerOptions.Portal), a browser is sent to a page rather
+// than shown a bare 401 or 403, when all of these hold: the route did not opt
+// out (redirect=false), the original request is a page load (its Accept holds
+// text/html and it has no X-Requested-With), it carries no header credential,
+// and a page can help. Signing in helps a request whose session cookie is
+// missing or does not admit (Portal.LoginURL, whose return address is the
+// original URL); the denied page helps a signed-in session lacking one of the
+// route's scopes (Portal.DeniedURL, naming it). A host the portal does not
+// serve (ok false) gets the plain answer. A revoked or expired cookie is sent
+// to sign in, never round a loop.
+//
+//   - /forward-auth: 302 (original method GET or HEAD) or 303 (any other, so a
+//     posted form is followed with a GET), Location: the page, no body.
+//   - /auth-request: the plain answer, 401 to sign in or 403 for the denied
+//     page with its WWW-Authenticate, plus Location: the page. nginx cannot
+//     pass a 3xx from auth_request, so its configuration redirects: an
+//     error_page for 401 and 403 reads $upstream_http_location.
+//
+// Every other deny, of a browser or not, is the plain answer above. Traefik
+// must forward Cookie, Accept and X-Requested-With (authRequestHeaders); nginx
+// and Caddy forward them already.
+//
 // # Revocation bound
 //
-// Verified keys and personal tokens are cached for at most Options.CacheTTL
-// (10 s), and unknown lookup ids for Options.NegativeCacheTTL (5 s). Stores
+// Verified keys, personal tokens and sessions are cached for at most
+// Options.CacheTTL (10 s), and unknown lookup ids for Options.NegativeCacheTTL
+// (5 s). A cached entry keeps admitting while the store cannot be read; one
+// that must be read then is a 500, never an allow. Stores
 // announce changes, and callers pass them to Verifier.Forget (one key or token,
 // by lookup id) or Verifier.ForgetAll (a change to roles, grants or users, on
 // which any personal token's power depends), so a revocation, a demotion or a
 // disabled user normally takes effect within the announcement's delivery
-// time; CacheTTL is the bound when announcements are lost. Their last use is
-// written at most once a minute each, off the request path (Verifier.Run).
+// time; CacheTTL is the bound when announcements are lost. Their last use (a
+// session's last seen, which slides its idle expiry) is written at most once a
+// minute each, off the request path (Verifier.Run).
+//
+// A browser session is ended (signed out, revoked, its user's sessions ended)
+// by its id: SessionOptions.Revoked is asked on every use, cached or not, so a
+// sign-out takes effect within the deny list's delivery time. Unlike for
+// access tokens, a list that is not Current does not refuse sessions: the
+// store's revoked_at, read at least every CacheTTL, bounds them then. Whoever
+// feeds the list must keep an ended session on it for at least CacheTTL.
 //
 // Static keys live in memory from start-up: they are revoked only by removing
 // them from the configuration and restarting.

@@ -70,14 +70,16 @@ func testHasher(t testing.TB) *Hasher {
 	return h
 }
 
-// fixtureKeys are stored keys and personal tokens in each state, and static
-// keys, by name, with their full credentials. Token names start "token-",
-// static key names "static-".
+// fixtureKeys are stored keys, personal tokens and browser sessions in each
+// state, and static keys, by name, with their full credentials. Token names
+// start "token-", session names "session-", static key names "static-".
 type fixtureKeys struct {
-	creds   map[string]string
-	records map[string]KeyRecord   // by lookup id
-	tokens  map[string]TokenRecord // by lookup id
-	static  []StaticKey
+	creds    map[string]string
+	records  map[string]KeyRecord     // by lookup id
+	tokens   map[string]TokenRecord   // by lookup id
+	sessions map[string]SessionRecord // by lookup id
+	ended    *DenyList                // sessions signed out since they were read
+	static   []StaticKey
 }
 
 func newFixtureKeys(t testing.TB, h *Hasher) *fixtureKeys {
@@ -145,6 +147,7 @@ func newFixtureKeys(t testing.TB, h *Hasher) *fixtureKeys {
 	f.creds["static-home-assistant"] = f.static[0].Key
 	f.creds["static-2"] = f.static[1].Key
 	f.creds["static-unknown"] = "home-assistant-" + RandomString(24)
+	f.addSessions(t, h)
 	return f
 }
 
@@ -176,13 +179,14 @@ func (f *fixtureKeys) staticKeys(t testing.TB, h *Hasher) *StaticKeys {
 }
 
 // newTestVerifierAll returns a verifier accepting every kind of credential:
-// the fixture's keys, personal tokens and static keys, and the JWTs o admits.
+// the fixture's keys, personal tokens, sessions and static keys, and the JWTs
+// o admits.
 func newTestVerifierAll(t testing.TB, f *fixtureKeys, now func() time.Time, o *JWTOptions) *Verifier {
 	t.Helper()
 	h := testHasher(t)
 	store := f.store()
 	v, err := NewVerifier(store, h, Options{Now: now, Logger: slog.New(slog.DiscardHandler), JWT: o,
-		Tokens: store, StaticKeys: f.staticKeys(t, h)})
+		Tokens: store, StaticKeys: f.staticKeys(t, h), Sessions: f.sessionOptions(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}

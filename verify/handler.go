@@ -19,15 +19,19 @@ const (
 )
 
 // convention is what differs between proxies: where the original request is
-// reported, and whether a deny may carry a body.
+// reported, whether a deny may carry a body, and how a browser is redirected.
 type convention struct {
 	name     string
 	target   func(http.Header) (Target, error)
 	denyBody bool // nginx drops deny bodies and closes the connection when there is one
+	// redirect returns the status that sends the browser to Location, for an
+	// original request with this method; nil: the deny's own status carries
+	// Location, and the proxy's configuration redirects (nginx's error_page).
+	redirect func(method string) int
 }
 
 var (
-	forwardAuth = &convention{name: "forward-auth", target: ForwardedTarget, denyBody: true}
+	forwardAuth = &convention{name: "forward-auth", target: ForwardedTarget, denyBody: true, redirect: foundOrSeeOther}
 	authRequest = &convention{name: "auth-request", target: OriginalTarget, denyBody: false}
 )
 
@@ -35,6 +39,9 @@ var (
 type Handler struct {
 	verifier *Verifier
 	log      *slog.Logger
+	portal   Portal // nil: never redirect
+
+	cookie bool // the verifier reads session cookies
 
 	reqs  sync.Map     // raw verify-URL query → *Requirement, parsed once
 	nreqs atomic.Int32 // stores counted against maxRequirements; stops there, never wraps
@@ -48,9 +55,11 @@ type Handler struct {
 // per request rather than letting a client grow memory.
 const maxRequirements = 1024
 
-// NewHandler returns a Handler that authenticates with v.
-func NewHandler(v *Verifier, log *slog.Logger) *Handler {
-	return &Handler{verifier: v, log: log, idPrefix: RandomString(8) + "-"}
+// NewHandler returns a Handler that authenticates with v, redirecting
+// browsers as o says.
+func NewHandler(v *Verifier, log *slog.Logger, o HandlerOptions) *Handler {
+	return &Handler{verifier: v, log: log, portal: o.Portal, cookie: v != nil && v.cookie != "",
+		idPrefix: RandomString(8) + "-"}
 }
 
 // Register adds the verify routes to e, for every HTTP method.
@@ -79,23 +88,36 @@ func (h *Handler) serve(c echo.Context, p *convention) error {
 	if err != nil {
 		return h.deny(c, p, req, err)
 	}
-	// 3. Who is asking.
-	cred, err := Credential(r.Header, req.QueryParam, t.URI)
+	// 3. Who is asking: the credential in the headers, else the session cookie.
+	principal, err := h.identify(r, req, &t)
 	if err != nil {
-		return h.deny(c, p, req, err)
-	}
-	principal, err := h.verifier.Authenticate(r.Context(), cred)
-	if err != nil {
-		return h.deny(c, p, req, err)
+		return h.refuse(c, p, req, &t, err)
 	}
 	// 4. May they.
 	if s := req.Missing(principal); s != "" {
-		return h.deny(c, p, req, &scopeError{principal: principal, scope: s})
+		return h.refuse(c, p, req, &t, &scopeError{principal: principal, scope: s})
 	}
 	// 5. Tell the upstream: every identity header, every time.
 	principal.WriteHeaders(c.Response().Header())
 	c.Response().WriteHeader(http.StatusOK)
 	return nil
+}
+
+// identify returns who is asking: the credential the headers (or the
+// opted-in query parameter) carry; without one, the session cookie. A session
+// is read from its cookie only: a script has no business holding one, and a
+// query string ends up in access logs.
+func (h *Handler) identify(r *http.Request, req *Requirement, t *Target) (*Principal, error) {
+	cred, err := Credential(r.Header, req.QueryParam, t.URI)
+	switch {
+	case err == nil && strings.HasPrefix(cred, PrefixSession):
+		return nil, errSessionInHeader
+	case err == nil:
+		return h.verifier.Authenticate(r.Context(), cred)
+	case errors.Is(err, ErrNoCredential) && h.cookie:
+		return h.verifier.authenticateCookie(r.Context(), r.Header)
+	}
+	return nil, err
 }
 
 func (h *Handler) requirement(rawQuery string) (*Requirement, error) {
@@ -151,14 +173,19 @@ type denyBody struct {
 // deny answers a refused subrequest and logs why. The client learns the status
 // and a short code; the log learns the reason, never the credential.
 func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err error) error {
+	return h.answer(c, p, req, err, "")
+}
+
+// answer is deny, naming in the log the portal page a browser is sent to
+// (page), when the proxy's configuration does the redirecting.
+func (h *Handler) answer(c echo.Context, p *convention, req *Requirement, err error, page string) error {
 	status, code := Status(err)
 	hdr := c.Response().Header()
 	var body []byte
-	level := slog.LevelInfo
 	switch code {
 	case CodeMissingCredential:
 		hdr.Set(echo.HeaderWWWAuthenticate, challengeMissing)
-		body, level = bodyMissing, slog.LevelDebug
+		body = bodyMissing
 	case CodeInvalidToken:
 		hdr.Set(echo.HeaderWWWAuthenticate, challengeInvalid)
 		body = bodyInvalid
@@ -168,25 +195,15 @@ func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err erro
 	case CodeInvalidPath:
 		body = bodyBadPath // no challenge: no credential would help
 	case CodeProxyMisconfigured:
-		body, level = bodyMisconfigured, slog.LevelError
+		body = bodyMisconfigured
 		var ce *ConfigError
 		if errors.As(err, &ce) && ce != nil { // its message is written to be shown
 			body = mustJSON(denyBody{code, ce.Msg})
 		}
 	default:
-		body, level = bodyServer, slog.LevelError
+		body = bodyServer
 	}
-	// The request id ties what the client is shown to the log line that says why.
-	id := h.requestID(c.Request().Header)
-	hdr.Set(echo.HeaderXRequestID, id)
-	if h.log.Enabled(c.Request().Context(), level) {
-		attrs := []any{"endpoint", p.name, "status", status, "reason", err.Error(), "request_id", id}
-		var se *scopeError
-		if errors.As(err, &se) {
-			attrs = append(attrs, who(se.principal)...)
-		}
-		h.log.Log(c.Request().Context(), level, "deny", attrs...)
-	}
+	h.logDeny(c, p, logLevel(code, err), status, err, page)
 	if !p.denyBody {
 		c.Response().WriteHeader(status)
 		return nil
@@ -194,10 +211,46 @@ func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err erro
 	return c.JSONBlob(status, body)
 }
 
-// who names a principal in a log line, by what identifies its credential.
+// logLevel is how loud a deny is: a request without a credential is routine,
+// a proxy or authgate failing is an error.
+func logLevel(code string, err error) slog.Level {
+	switch code {
+	case CodeMissingCredential:
+		if errors.As(err, new(*cookieError)) { // a browser whose session ended or was refused
+			return slog.LevelInfo
+		}
+		return slog.LevelDebug
+	case CodeProxyMisconfigured, CodeServerError:
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// logDeny writes why a request was refused, and sets the request id that ties
+// what the client is shown to that log line. page is the portal page a browser
+// was sent to, if any.
+func (h *Handler) logDeny(c echo.Context, p *convention, level slog.Level, status int, err error, page string) {
+	id := h.requestID(c.Request().Header)
+	c.Response().Header().Set(echo.HeaderXRequestID, id)
+	if !h.log.Enabled(c.Request().Context(), level) {
+		return
+	}
+	attrs := []any{"endpoint", p.name, "status", status, "reason", err.Error(), "request_id", id}
+	if page != "" {
+		attrs = append(attrs, "redirect", page)
+	}
+	var se *scopeError
+	if errors.As(err, &se) {
+		attrs = append(attrs, who(se.principal)...)
+	}
+	h.log.Log(c.Request().Context(), level, "deny", attrs...)
+}
+
+// who names a principal in a log line, by what identifies its credential:
+// never the credential itself.
 func who(p *Principal) []any {
 	switch p.Kind {
-	case KindJWT:
+	case KindJWT, KindSession:
 		return []any{"subject", p.Subject, "session_id", p.SessionID}
 	case KindPersonalToken:
 		return []any{"subject", p.Subject, "token_id", p.KeyID}

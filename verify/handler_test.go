@@ -21,11 +21,12 @@ import (
 
 // TestHandler_Golden runs every case under testdata/<endpoint>/: a subrequest
 // as a proxy sends it, then "----------", then the answer: status, headers and,
-// after a blank line, the body. Identity headers and WWW-Authenticate the
-// answer does not list must be absent; a missing body must be empty.
-// {{name}} stands for the credential of the fixture key, personal token,
-// static key or JWT name. An allow
-// must list every identity header, empty or not.
+// after a blank line, the body. Identity headers, WWW-Authenticate and
+// Location the answer does not list must be absent; a missing body must be
+// empty. {{name}} stands for the credential of the fixture key, personal
+// token, session, static key or JWT name. An allow must list every identity
+// header, empty or not. The handler has a portal (fakePortal), except for the
+// cases under testdata/no-portal/.
 func TestHandler_Golden(t *testing.T) {
 	keys := newFixtureKeys(t, testHasher(t))
 	tokens := newJWTFixture(t, fixedClock(testNow))
@@ -33,9 +34,10 @@ func TestHandler_Golden(t *testing.T) {
 	for name, cred := range keys.creds {
 		creds[name] = cred
 	}
-	e := echo.New()
+	e, bare := echo.New(), echo.New()
 	v := newTestVerifierAll(t, keys, fixedClock(testNow), tokens.options())
-	NewHandler(v, slog.New(slog.DiscardHandler)).Register(e)
+	NewHandler(v, slog.New(slog.DiscardHandler), HandlerOptions{Portal: fakePortal{}}).Register(e)
+	NewHandler(v, slog.New(slog.DiscardHandler), HandlerOptions{}).Register(bare)
 
 	files, _ := filepath.Glob("testdata/*/*.txt")
 	if len(files) == 0 {
@@ -60,7 +62,11 @@ func TestHandler_Golden(t *testing.T) {
 			}
 			req := parseGoldenRequest(t, in)
 			rec := httptest.NewRecorder()
-			e.ServeHTTP(rec, req)
+			if strings.HasPrefix(file, "testdata/no-portal/") {
+				bare.ServeHTTP(rec, req)
+			} else {
+				e.ServeHTTP(rec, req)
+			}
 			checkGoldenAnswer(t, rec, out)
 		})
 	}
@@ -112,7 +118,7 @@ func checkGoldenAnswer(t *testing.T, rec *httptest.ResponseRecorder, out string)
 			t.Errorf("header %s = %q; want [%q]", name, got, value)
 		}
 	}
-	for _, name := range append([]string{"Www-Authenticate"}, IdentityHeaders...) {
+	for _, name := range append([]string{"Www-Authenticate", "Location"}, IdentityHeaders...) {
 		if !listed[name] && len(rec.Header().Values(name)) > 0 {
 			t.Errorf("header %s = %q; want it absent", name, rec.Header().Values(name))
 		}
@@ -133,7 +139,7 @@ func checkGoldenAnswer(t *testing.T, rec *httptest.ResponseRecorder, out string)
 func TestHandler_NeverWaitsForABody(t *testing.T) {
 	keys := newFixtureKeys(t, testHasher(t))
 	e := echo.New()
-	NewHandler(newTestVerifier(t, keys.store(), fixedClock(testNow)), slog.New(slog.DiscardHandler)).Register(e)
+	NewHandler(newTestVerifier(t, keys.store(), fixedClock(testNow)), slog.New(slog.DiscardHandler), HandlerOptions{}).Register(e)
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	for _, tc := range []struct{ name, request string }{
@@ -165,7 +171,7 @@ func TestHandler_NeverWaitsForABody(t *testing.T) {
 
 func TestHandler_DenyCarriesARequestID(t *testing.T) {
 	e := echo.New()
-	NewHandler(newTestVerifier(t, newFixtureKeys(t, testHasher(t)).store(), fixedClock(testNow)), slog.New(slog.DiscardHandler)).Register(e)
+	NewHandler(newTestVerifier(t, newFixtureKeys(t, testHasher(t)).store(), fixedClock(testNow)), slog.New(slog.DiscardHandler), HandlerOptions{}).Register(e)
 	made := map[string]bool{}
 	for _, tc := range []struct{ name, sent, want string }{
 		{"FromTheProxy", "9f1c2e", "9f1c2e"},
@@ -206,7 +212,7 @@ func TestHandler_RequirementCacheBound(t *testing.T) {
 		{"AfterTwoToThe31Misses", math.MaxInt32, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := NewHandler(nil, slog.New(slog.DiscardHandler))
+			h := NewHandler(nil, slog.New(slog.DiscardHandler), HandlerOptions{})
 			h.nreqs.Store(tt.before)
 			if _, err := h.requirement(query); err != nil {
 				t.Fatal(err)
@@ -224,7 +230,7 @@ func TestHandler_RequirementCacheBound(t *testing.T) {
 // A misconfiguration shows the client its ConfigError's message, and a fixed
 // one when the error only wraps ErrMisconfigured.
 func TestHandler_DenyMisconfigured(t *testing.T) {
-	h, e := NewHandler(nil, slog.New(slog.DiscardHandler)), echo.New()
+	h, e := NewHandler(nil, slog.New(slog.DiscardHandler), HandlerOptions{}), echo.New()
 	for _, tt := range []struct {
 		name string
 		err  error

@@ -298,7 +298,7 @@ func TestHandler_JWTScopes(t *testing.T) {
 	f := newJWTFixture(t, fixedClock(testNow))
 	e := echo.New()
 	NewHandler(newTestVerifierJWT(t, notFoundStore(), fixedClock(testNow), f.options()),
-		slog.New(slog.DiscardHandler)).Register(e)
+		slog.New(slog.DiscardHandler), HandlerOptions{}).Register(e)
 	tokens := map[string]string{}
 	for name, scope := range map[string]string{"None": "", "Reader": "events:read", "Both": "events:read cameras:stream"} {
 		tokens[name] = f.token(t, func(c *AccessClaims) { c.Scope = scope })

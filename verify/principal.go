@@ -33,25 +33,27 @@ const (
 	KindJWT           Kind = "jwt"        // an access token authgate issued to a user
 	KindPersonalToken Kind = "token"      // a user's personal token (agp_…)
 	KindStaticKey     Kind = "static_key" // a key fixed in the configuration (StaticKeys)
+	KindSession       Kind = "session"    // a browser session cookie (ags_…), signed in at the portal
 )
 
 // Kinds lists every Kind, the values X-Auth-Kind takes.
-var Kinds = []Kind{KindAPIKey, KindJWT, KindPersonalToken, KindStaticKey}
+var Kinds = []Kind{KindAPIKey, KindJWT, KindPersonalToken, KindStaticKey, KindSession}
 
 // Principal is who is asking: the identity behind a verified credential.
 // A Principal is immutable once built and is shared between requests.
 type Principal struct {
 	Kind    Kind
 	Subject string   // the key's owner, the user's id (a JWT's sub), or "static:" and a static key's name
-	KeyID   string   // the key's or personal token's id, or "static:" and a static key's name; not for JWTs
-	KeyName string   // the key's, personal token's or static key's name; not for JWTs
-	User    string   // JWTs and personal tokens only: the username
-	Email   string   // JWTs and personal tokens only
-	Roles   []string // JWTs and personal tokens only; sorted, no duplicates
+	KeyID   string   // the key's or personal token's id, or "static:" and a static key's name; not for JWTs and sessions
+	KeyName string   // the key's, personal token's or static key's name; not for JWTs and sessions
+	User    string   // JWTs, sessions and personal tokens only: the username
+	Email   string   // JWTs, sessions and personal tokens only
+	Roles   []string // JWTs, sessions and personal tokens only; sorted, no duplicates
 	Scopes  []string // sorted, no duplicates; a personal token's are those its user still holds
 
-	// SessionID is the login session a JWT belongs to (its sid claim), by
-	// which it is revoked. It is never sent upstream.
+	// SessionID is the login session a JWT belongs to (its sid claim), or
+	// the browser session (ses_…) a session cookie names, by which either is
+	// revoked. It is never sent upstream.
 	SessionID string
 
 	header [len(identityOrder)][]string // identity header values in identityOrder, built once by NewPrincipal; nil in a bare literal

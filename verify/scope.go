@@ -37,14 +37,19 @@ type Requirement struct {
 	// carry the credential (query_token=api_key). Routes that do not opt in never
 	// read credentials from the URI: query strings end up in access logs.
 	QueryParam string
+	// NoRedirect (redirect=false) keeps browsers on this route from being sent
+	// to the portal: every deny is the plain 401 or 403, for routes whose
+	// pages are fetched by scripts that cannot follow a sign-in.
+	NoRedirect bool
 
 	challenge string // WWW-Authenticate value for a 403, built once
 }
 
 // ParseRequirement parses the raw query of a verify URL. It accepts the
-// parameters scope (repeatable) and query_token; anything else, and any invalid
-// scope, is an error wrapping ErrMisconfigured, because a typo in a proxy config
-// must not silently weaken a route.
+// parameters scope (repeatable), query_token and redirect=false; anything else,
+// any invalid scope and any other value of redirect is an error wrapping
+// ErrMisconfigured, because a typo in a proxy config must not silently weaken
+// or change a route.
 func ParseRequirement(rawQuery string) (*Requirement, error) {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
@@ -66,9 +71,15 @@ func ParseRequirement(rawQuery string) (*Requirement, error) {
 				return nil, &ConfigError{Msg: "the verify URL's query_token must name one query parameter, e.g. query_token=api_key"}
 			}
 			r.QueryParam = vals[0]
+		case "redirect":
+			if len(vals) != 1 || vals[0] != "false" {
+				return nil, &ConfigError{Msg: "the verify URL's redirect may only be redirect=false" +
+					" (without it, browsers are sent to sign in)"}
+			}
+			r.NoRedirect = true
 		default:
 			return nil, &ConfigError{Msg: "the verify URL has unknown parameter " + quote(name) +
-				"; authgate understands scope and query_token (behind Caddy, end forward_auth's uri with" +
+				"; authgate understands scope, query_token and redirect (behind Caddy, end forward_auth's uri with" +
 				" ? or ?scope=…, or Caddy passes on the client's query string)"}
 		}
 	}

@@ -37,17 +37,24 @@ func TestParseRequirement(t *testing.T) {
 		query      string
 		wantScopes []string
 		wantParam  string
+		noRedirect bool
 		wantText   string
 	}{
-		{"Nothing", "", nil, "", ""},
-		{"OneScope", "scope=events:read", []string{"events:read"}, "", ""},
-		{"ScopesSortedAndDeduplicated", "scope=b&scope=a&scope=b", []string{"a", "b"}, "", ""},
-		{"QueryToken", "scope=a&query_token=api_key", []string{"a"}, "api_key", ""},
-		{"Typo", "scopes=a", nil, "", `unknown parameter "scopes"`},
-		{"BadScope", "scope=a%20b", nil, "", "not a valid scope"},
-		{"EmptyQueryToken", "query_token=", nil, "", "query_token"},
-		{"TwoQueryTokens", "query_token=a&query_token=b", nil, "", "query_token"},
-		{"Unparseable", "scope=%zz", nil, "", "cannot be parsed"},
+		{"Nothing", "", nil, "", false, ""},
+		{"OneScope", "scope=events:read", []string{"events:read"}, "", false, ""},
+		{"ScopesSortedAndDeduplicated", "scope=b&scope=a&scope=b", []string{"a", "b"}, "", false, ""},
+		{"QueryToken", "scope=a&query_token=api_key", []string{"a"}, "api_key", false, ""},
+		{"RedirectFalse", "scope=a&redirect=false", []string{"a"}, "", true, ""},
+		{"Typo", "scopes=a", nil, "", false, `unknown parameter "scopes"; authgate understands scope, query_token and redirect`},
+		{"BadScope", "scope=a%20b", nil, "", false, "not a valid scope"},
+		{"EmptyQueryToken", "query_token=", nil, "", false, "query_token"},
+		{"TwoQueryTokens", "query_token=a&query_token=b", nil, "", false, "query_token"},
+		{"RedirectTrue", "redirect=true", nil, "", false, "redirect=false"},
+		{"RedirectEmpty", "redirect=", nil, "", false, "redirect=false"},
+		{"RedirectBare", "redirect", nil, "", false, "redirect=false"},
+		{"RedirectFalseCapitalised", "redirect=False", nil, "", false, "redirect=false"},
+		{"RedirectTwice", "redirect=false&redirect=false", nil, "", false, "redirect=false"},
+		{"Unparseable", "scope=%zz", nil, "", false, "cannot be parsed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,8 +65,8 @@ func TestParseRequirement(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || !slices.Equal(r.Scopes, tt.wantScopes) || r.QueryParam != tt.wantParam {
-				t.Fatalf("got %+v, %v; want scopes %v, param %q", r, err, tt.wantScopes, tt.wantParam)
+			if err != nil || !slices.Equal(r.Scopes, tt.wantScopes) || r.QueryParam != tt.wantParam || r.NoRedirect != tt.noRedirect {
+				t.Fatalf("got %+v, %v; want scopes %v, param %q, no redirect %t", r, err, tt.wantScopes, tt.wantParam, tt.noRedirect)
 			}
 		})
 	}
@@ -80,6 +87,8 @@ func TestRequirement_Missing(t *testing.T) {
 func FuzzParseRequirement(f *testing.F) {
 	f.Add("scope=events:read&scope=b&query_token=api_key")
 	f.Add("scopes=x")
+	f.Add("scope=a&redirect=false")
+	f.Add("redirect=true&redirect=false")
 	f.Add("%zz")
 	f.Fuzz(func(t *testing.T, q string) {
 		r, err := ParseRequirement(q)

@@ -46,7 +46,7 @@ var (
 // NewStaticKeys hashes each key with h's current MAC key and returns the set.
 // It refuses an empty list, a key shorter than MinStaticKeyLen, longer than
 // MaxCredentialLen or holding anything but visible ASCII, a key shaped like
-// authgate's own credentials (starting agk_, agp_ or agr_, or holding two dots,
+// authgate's own credentials (starting agk_, agp_, ags_ or agr_, or holding two dots,
 // as a JWT does; so a credential's shape alone always says where to look it
 // up), a repeated key or name, a name of more than 100 characters or with
 // control characters, and an invalid scope. Errors name the entry by its
@@ -72,7 +72,7 @@ func NewStaticKeys(keys []StaticKey, h *Hasher) (*StaticKeys, error) {
 		case !visibleASCII(k.Key):
 			return nil, fail("the key holds a character other than visible ASCII (a space, a control character or non-ASCII)")
 		case !staticShaped(k.Key):
-			return nil, fail("the key starts with agk_, agp_ or agr_ or holds two dots, so authgate would read it" +
+			return nil, fail("the key starts with agk_, agp_, ags_ or agr_ or holds two dots, so authgate would read it" +
 				" as one of its own keys or tokens or as a JWT")
 		}
 		name := k.Name

@@ -134,7 +134,7 @@ func TestHandler_StaticKeyNeverLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := echo.New()
-	NewHandler(v, logger).Register(e)
+	NewHandler(v, logger, HandlerOptions{}).Register(e)
 	ha := keys.creds["static-home-assistant"]
 	for _, tc := range []struct {
 		name, query, cred string

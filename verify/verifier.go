@@ -10,7 +10,7 @@ import (
 
 // Options configures a Verifier. Zero values take the defaults shown.
 type Options struct {
-	CacheSize        int           // entries, keys and personal tokens together; default 100 000
+	CacheSize        int           // entries, keys, personal tokens and sessions together; default 100 000
 	CacheTTL         time.Duration // how long a verified key or token is trusted without the store; default 10 s
 	NegativeCacheTTL time.Duration // how long an unknown lookup id is remembered; default 5 s
 	TouchInterval    time.Duration // how often last-used times are written; default 10 s
@@ -31,17 +31,25 @@ type Options struct {
 	// credential shaped like none of authgate's own (agk_, agp_, agr_, JWT) is
 	// looked up there. Without it such credentials are refused as malformed.
 	StaticKeys *StaticKeys
+
+	// Sessions, when set, admits browser session cookies (ags_…), read from
+	// its Store and cached like API keys, in the same cache; each use is also
+	// checked against its Revoked list. Without it they are refused as
+	// malformed.
+	Sessions *SessionOptions
 }
 
-// Verifier turns a presented credential into a Principal. A key or personal
-// token seen within CacheTTL costs no store round trip, and a JWT seen within
-// CacheTTL no signature check; a change the store announces (Forget) takes
-// effect at once, and so does a revoked session. A Verifier is safe for
-// concurrent use.
+// Verifier turns a presented credential into a Principal. A key, personal
+// token or session cookie seen within CacheTTL costs no store round trip, and a
+// JWT seen within CacheTTL no signature check; a change the store announces
+// (Forget) takes effect at once, and so does a revoked session. A Verifier is
+// safe for concurrent use.
 type Verifier struct {
 	cache   *credCache
-	jwt     *jwtVerifier // nil: JWTs are not accepted
-	static  *StaticKeys  // nil: no static keys
+	jwt     *jwtVerifier    // nil: JWTs are not accepted
+	static  *StaticKeys     // nil: no static keys
+	ended   SessionDenyList // browser sessions that ended; nil: sessions are not accepted
+	cookie  string          // the session cookie's name; "" when sessions are not accepted
 	hasher  *Hasher
 	now     func() time.Time
 	log     *slog.Logger
@@ -49,21 +57,22 @@ type Verifier struct {
 	every   time.Duration
 }
 
-// touchRef names a key or a personal token whose last use is to be written.
+// touchRef names a key, a personal token or a session whose last use is to be written.
 type touchRef struct {
-	token bool // a personal token; otherwise an API key
-	id    string
+	kind *storedKind
+	id   string
 }
 
-// TouchGap is the least time between two last-used writes for one key or
-// personal token.
+// TouchGap is the least time between two last-used writes for one key,
+// personal token or browser session.
 const TouchGap = time.Minute
 
 // Why a personal token is refused when they are not enabled; built once.
 var errTokensDisabled = fmt.Errorf("%w: personal tokens are not enabled", ErrMalformed)
 
-// NewVerifier returns a Verifier reading API keys from store, and personal
-// tokens from o.Tokens when it is set.
+// NewVerifier returns a Verifier reading API keys from store, personal
+// tokens from o.Tokens when it is set, and browser sessions from o.Sessions
+// when it is set.
 func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 	if o.CacheSize == 0 {
 		o.CacheSize = 100_000
@@ -83,12 +92,22 @@ func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	c, err := newCredCache(store, o.Tokens, o.CacheSize, o.CacheTTL, o.NegativeCacheTTL, o.Now)
+	var sessions SessionStore
+	if o.Sessions != nil {
+		if err := checkSessionOptions(o.Sessions); err != nil {
+			return nil, err
+		}
+		sessions = o.Sessions.Store
+	}
+	c, err := newCredCache(store, o.Tokens, sessions, o.CacheSize, o.CacheTTL, o.NegativeCacheTTL, o.Now)
 	if err != nil {
 		return nil, err
 	}
 	v := &Verifier{cache: c, static: o.StaticKeys, hasher: hasher, now: o.Now, log: o.Logger,
 		touches: make(chan touchRef, 1024), every: o.TouchInterval}
+	if o.Sessions != nil {
+		v.ended, v.cookie = o.Sessions.Revoked, o.Sessions.Cookie
+	}
 	if o.JWT != nil {
 		if v.jwt, err = newJWTVerifier(*o.JWT, o.CacheSize, o.CacheTTL, o.Now); err != nil {
 			return nil, err
@@ -98,12 +117,13 @@ func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 }
 
 // Authenticate returns the principal behind credential: an API key, a personal
-// token (Options.Tokens), an access token (Options.JWT) or a static key
-// (Options.StaticKeys), told apart by their shape. It returns ErrMalformed,
-// ErrUnknownKey, ErrWrongSecret, ErrExpired, ErrDisabled, ErrRevoked,
-// ErrUnknownSigningKey, ErrBadSignature or ErrInvalidClaims when the
-// credential may not be used, and any other error when the store could not be
-// read, in which case the caller must deny.
+// token (Options.Tokens), a browser session cookie's value (Options.Sessions),
+// an access token (Options.JWT) or a static key (Options.StaticKeys), told
+// apart by their shape. It returns ErrMalformed, ErrUnknownKey,
+// ErrWrongSecret, ErrExpired, ErrDisabled, ErrRevoked, ErrUnknownSigningKey,
+// ErrBadSignature or ErrInvalidClaims when the credential may not be used
+// (ErrRevoked too for a session on SessionOptions.Revoked), and any other
+// error when the store could not be read, in which case the caller must deny.
 func (v *Verifier) Authenticate(ctx context.Context, credential string) (*Principal, error) {
 	s, err := shapeOf(credential)
 	switch {
@@ -115,6 +135,10 @@ func (v *Verifier) Authenticate(ctx context.Context, credential string) (*Princi
 		return nil, errTokensDisabled
 	case s == shapePersonalToken:
 		return v.authenticateStored(ctx, storedTokens, credential)
+	case s == shapeSession && v.ended == nil:
+		return nil, errSessionsDisabled
+	case s == shapeSession:
+		return v.authenticateStored(ctx, storedSessions, credential)
 	case s == shapeJWT && v.jwt == nil:
 		return nil, errJWTDisabled
 	case s == shapeJWT:
@@ -125,8 +149,9 @@ func (v *Verifier) Authenticate(ctx context.Context, credential string) (*Princi
 	return v.static.authenticate(credential)
 }
 
-// authenticateStored verifies an API key or a personal token: the two differ
-// only in their prefix, the store they are read from and the principal built.
+// authenticateStored verifies an API key, a personal token or a session
+// cookie: they differ only in their prefix, the store they are read from, the
+// principal built and, for a session, the deny list.
 func (v *Verifier) authenticateStored(ctx context.Context, kind *storedKind, credential string) (*Principal, error) {
 	// 1. Shape and checksum: garbage costs no cache or store work.
 	key, err := ParseKey(kind.prefix, credential)
@@ -151,18 +176,25 @@ func (v *Verifier) authenticateStored(ctx context.Context, kind *storedKind, cre
 	if err := e.check(now); err != nil {
 		return nil, err
 	}
+	// 5. A session's sign-out, announced since the entry was read. Unlike a
+	// JWT's, this check does not need the list to be Current: the entry is at
+	// most CacheTTL old, and a reload reads the revocation from the store.
+	if kind == storedSessions && v.ended.Revoked(e.id) {
+		return nil, errSessionEnded
+	}
 	v.touch(e, now)
 	return e.principal, nil
 }
 
-// Forget drops what the verifier knows about the API key and the personal
-// token with this lookup id. Call it when the store announces that one changed.
+// Forget drops what the verifier knows about the API key, the personal token
+// and the session cookie with this lookup id. Call it when the store announces
+// that one changed.
 func (v *Verifier) Forget(lookupID string) { v.cache.forget(lookupID) }
 
-// ForgetAll drops everything cached: keys, personal tokens and JWTs. Call it
-// after announcements may have been missed, when a user's roles, grants or
-// state changed (personal tokens carry the user's current permissions), or
-// when a JWT signing key was removed.
+// ForgetAll drops everything cached: keys, personal tokens, sessions and JWTs.
+// Call it after announcements may have been missed, when a user's roles,
+// grants or state changed (personal tokens and sessions carry the user's
+// current permissions), or when a JWT signing key was removed.
 func (v *Verifier) ForgetAll() {
 	v.cache.forgetAll()
 	if v.jwt != nil {
@@ -170,7 +202,7 @@ func (v *Verifier) ForgetAll() {
 	}
 }
 
-// touch queues a last-used write for the key or token, at most once per
+// touch queues a last-used write for the key, token or session, at most once per
 // TouchGap per cache entry. It never blocks: when the queue is full the write
 // is skipped.
 func (v *Verifier) touch(e *entry, now time.Time) {
@@ -180,14 +212,15 @@ func (v *Verifier) touch(e *entry, now time.Time) {
 		return
 	}
 	select {
-	case v.touches <- touchRef{token: e.kind == storedTokens, id: e.id}:
+	case v.touches <- touchRef{kind: e.kind, id: e.id}:
 	default:
 	}
 }
 
 // Run writes queued last-used times every TouchInterval, at most once per
-// TouchGap per key or token, until ctx is done. Write failures are logged,
-// never retried: last_used_at is approximate by contract.
+// TouchGap per key, token or session, until ctx is done. Write failures are
+// logged, never retried: last_used_at and a session's last seen are
+// approximate by contract.
 func (v *Verifier) Run(ctx context.Context) {
 	tick := time.NewTicker(v.every)
 	defer tick.Stop()
@@ -201,17 +234,13 @@ func (v *Verifier) Run(ctx context.Context) {
 			pending[ref] = true
 		case <-tick.C:
 			now := v.now()
-			var keys, tokens []string
+			batches := map[*storedKind][]string{}
 			for ref := range pending {
 				if now.Sub(written[ref]) < TouchGap {
 					continue
 				}
 				written[ref] = now
-				if ref.token {
-					tokens = append(tokens, ref.id)
-				} else {
-					keys = append(keys, ref.id)
-				}
+				batches[ref.kind] = append(batches[ref.kind], ref.id)
 			}
 			clear(pending)
 			for ref, at := range written {
@@ -219,11 +248,8 @@ func (v *Verifier) Run(ctx context.Context) {
 					delete(written, ref)
 				}
 			}
-			if len(keys) > 0 {
-				v.write(ctx, "keys", keys, now, v.cache.keys.KeysTouch)
-			}
-			if len(tokens) > 0 {
-				v.write(ctx, "personal tokens", tokens, now, v.cache.tokens.TokensTouch)
+			for kind, ids := range batches {
+				v.write(ctx, kind.noun, ids, now, v.cache.toucher(kind))
 			}
 		}
 	}

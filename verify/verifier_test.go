@@ -204,13 +204,14 @@ func TestVerifier_ConcurrentMissesShareOneLoad(t *testing.T) {
 func TestVerifier_TouchAtMostOncePerMinute(t *testing.T) {
 	keys := newFixtureKeys(t, testHasher(t))
 	tests := []struct {
-		name       string
-		cred       string
-		wantID     string
-		tokenTouch bool // the write goes to TokensTouch, not KeysTouch
+		name   string
+		cred   string
+		wantID string
+		to     string // the store method written to
 	}{
-		{"APIKey", keys.creds["active"], "key_active", false},
-		{"PersonalToken", keys.creds["token-active"], "tok_active", true},
+		{"APIKey", keys.creds["active"], "key_active", "keys"},
+		{"PersonalToken", keys.creds["token-active"], "tok_active", "tokens"},
+		{"Session", keys.creds["session-active"], "ses_active", "sessions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,16 +226,22 @@ func TestVerifier_TouchAtMostOncePerMinute(t *testing.T) {
 					return nil
 				}
 			}
-			var wrong [][]string // writes to the other kind's store
-			store.KeysTouchFunc, store.TokensTouchFunc = record(&writes), record(&wrong)
-			if tt.tokenTouch {
-				store.KeysTouchFunc, store.TokensTouchFunc = record(&wrong), record(&writes)
+			var wrong [][]string // writes to another kind's store
+			sessions := keys.sessionStore()
+			store.KeysTouchFunc, store.TokensTouchFunc, sessions.SessionsTouchFunc = record(&wrong), record(&wrong), record(&wrong)
+			switch tt.to {
+			case "keys":
+				store.KeysTouchFunc = record(&writes)
+			case "tokens":
+				store.TokensTouchFunc = record(&writes)
+			case "sessions":
+				sessions.SessionsTouchFunc = record(&writes)
 			}
 			var now atomic.Pointer[time.Time]
 			setNow := func(t time.Time) { now.Store(&t) }
 			setNow(testNow)
 			v, err := NewVerifier(store, testHasher(t), Options{Now: func() time.Time { return *now.Load() },
-				TouchInterval: 5 * time.Millisecond, Tokens: store})
+				TouchInterval: 5 * time.Millisecond, Tokens: store, Sessions: keys.sessionOptions(sessions)})
 			if err != nil {
 				t.Fatal(err)
 			}

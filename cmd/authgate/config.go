@@ -14,6 +14,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/authgate/authgate/issue"
+	"github.com/authgate/authgate/portal"
 	"github.com/authgate/authgate/verify"
 )
 
@@ -50,6 +51,18 @@ type Config struct {
 	MaxTokenDays       int           `env:"AUTHGATE_MAX_TOKEN_DAYS" envDefault:"365" help:"longest life of a personal token in days, 1 to 3650"`
 	StaticKeys         string        `env:"AUTHGATE_STATIC_KEYS" help:"fixed keys for small setups: k1,k2 or a JSON array of keys and {key,name,scopes} objects; hashed at start, never logged"`
 
+	// Browser sign-in (portalconfig.go). With no cookie domain there is no
+	// portal: the verify endpoints answer browsers as they answer machines.
+	CookieDomains      string        `env:"AUTHGATE_COOKIE_DOMAINS" help:"comma-separated domains the browser session cookie covers, e.g. home.example (the cookie is sent to home.example and every host under it); empty: no sign-in pages and no session cookie; a public suffix (com, co.uk, github.io) is refused"`
+	PortalURLs         string        `env:"AUTHGATE_PORTAL_URLS" help:"comma-separated base URLs of the sign-in pages, one per cookie domain and on a host inside it, e.g. https://auth.home.example; the proxy sends that host to authgate"`
+	PortalDev          bool          `env:"AUTHGATE_PORTAL_DEV" envDefault:"false" help:"development mode: allow plain http portal URLs and return addresses for localhost and *.localhost only; the cookie then loses its Secure attribute and __Secure- prefix"`
+	CookieName         string        `env:"AUTHGATE_COOKIE_NAME" help:"name of the browser session cookie (empty: __Secure-authgate_session, or authgate_session in development mode)"`
+	SessionIdleTTL     time.Duration `env:"AUTHGATE_SESSION_IDLE_TTL" envDefault:"24h" help:"a browser session not used for this long ends"`
+	SessionRememberTTL time.Duration `env:"AUTHGATE_SESSION_REMEMBER_TTL" envDefault:"720h" help:"the idle lifetime of a browser session signed in with \"remember this device\" (30 days)"`
+	SessionMaxTTL      time.Duration `env:"AUTHGATE_SESSION_MAX_TTL" envDefault:"2160h" help:"a browser session ends this long after sign-in, however it is used (90 days)"`
+
+	// sites is CookieDomains paired with PortalURLs (LoadConfig); empty: no portal.
+	sites []portal.Site
 	// trustedProxies is TrustedProxies parsed (LoadConfig).
 	trustedProxies []*net.IPNet
 	// macVersion is the MAC key version of Secret, from the database's record
@@ -154,6 +167,12 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 	if c.MaxTokenDays < 1 || c.MaxTokenDays > 3650 {
 		bad("AUTHGATE_MAX_TOKEN_DAYS", "must be between 1 and 3650 (got %d)", c.MaxTokenDays)
 	}
+	if c.sites, err = c.portalSites(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.checkLifetimes(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.AuditRetention < 24*time.Hour {
 		bad("AUTHGATE_AUDIT_RETENTION", "must be at least 24h (got %s)", c.AuditRetention)
 	}
@@ -201,6 +220,7 @@ func (c Config) IssuerOptions() issue.Options {
 		LockoutThreshold: c.LockoutThreshold, LockoutWindow: c.LockoutWindow, LockoutDuration: c.LockoutDuration,
 		AllowRegistration: c.AllowRegistration, AuditRetention: c.AuditRetention, MaxTokenDays: c.MaxTokenDays,
 		Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: tokenLeeway,
+		BrowserIdleTTL: c.SessionIdleTTL, BrowserRememberTTL: c.SessionRememberTTL, BrowserAbsoluteTTL: c.SessionMaxTTL,
 	}
 }
 

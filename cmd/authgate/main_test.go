@@ -295,6 +295,12 @@ func TestRun_ConfigErrorsNameTheVariable(t *testing.T) {
 		{"AddrWithoutPort", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_ADDR", "localhost"), "AUTHGATE_ADDR must be host:port"},
 		{"ManagementAddrWithoutPort", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_MANAGEMENT_ADDR", "127.0.0.1"), "AUTHGATE_MANAGEMENT_ADDR must be host:port"},
 		{"ManagementAddrIsAddr", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_ADDR", "127.0.0.1:8080", "AUTHGATE_MANAGEMENT_ADDR", "127.0.0.1:8080"), "AUTHGATE_MANAGEMENT_ADDR is the same address as AUTHGATE_ADDR"},
+		{"PortalURLWithoutDomain", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_PORTAL_URLS", "https://auth.home.example"), "AUTHGATE_PORTAL_URLS is set but AUTHGATE_COOKIE_DOMAINS is not"},
+		{"DomainWithoutPortalURL", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_COOKIE_DOMAINS", "home.example"), "no portal URL for cookie domain home.example"},
+		{"PortalURLOutsideDomain", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_COOKIE_DOMAINS", "home.example", "AUTHGATE_PORTAL_URLS", "https://auth.evilhome.example"), "https://auth.evilhome.example is under none of AUTHGATE_COOKIE_DOMAINS"},
+		{"TwoPortalURLsForOneDomain", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_COOKIE_DOMAINS", "home.example", "AUTHGATE_PORTAL_URLS", "https://a.home.example,https://b.home.example"), "cookie domain home.example has two portal URLs"},
+		{"RememberShorterThanIdle", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_SESSION_REMEMBER_TTL", "1h"), "AUTHGATE_SESSION_REMEMBER_TTL must be at least AUTHGATE_SESSION_IDLE_TTL"},
+		{"MaxShorterThanRemember", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_SESSION_MAX_TTL", "240h"), "AUTHGATE_SESSION_MAX_TTL must be at least AUTHGATE_SESSION_REMEMBER_TTL"},
 		{"DatabaseUnreachable", []string{"migrate"}, map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, "connect to database nobody@127.0.0.1:1/none"},
 	}
 	for _, tt := range tests {
@@ -314,7 +320,8 @@ func TestRun_HelpListsEveryVariable(t *testing.T) {
 		t.Fatalf("--help exited %d", code)
 	}
 	for _, v := range []string{"DATABASE_URL", "AUTHGATE_SECRET", "AUTHGATE_ADDR", "AUTHGATE_MANAGEMENT_ADDR", "AUTHGATE_MIGRATE", "AUTHGATE_CACHE_TTL",
-		"AUTHGATE_NEGATIVE_CACHE_TTL", "AUTHGATE_CACHE_SIZE", "AUTHGATE_LOG_LEVEL", "AUTHGATE_SHUTDOWN_TIMEOUT"} {
+		"AUTHGATE_NEGATIVE_CACHE_TTL", "AUTHGATE_CACHE_SIZE", "AUTHGATE_LOG_LEVEL", "AUTHGATE_SHUTDOWN_TIMEOUT",
+		"AUTHGATE_COOKIE_DOMAINS", "AUTHGATE_PORTAL_URLS", "AUTHGATE_PORTAL_DEV", "AUTHGATE_SESSION_IDLE_TTL"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("--help does not mention %s", v)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/authgate/authgate/db"
 	"github.com/authgate/authgate/issue"
 	"github.com/authgate/authgate/issue/api"
+	"github.com/authgate/authgate/portal"
 	"github.com/authgate/authgate/verify"
 )
 
@@ -29,6 +30,7 @@ type Main struct {
 	deny     *verify.DenyList
 	feed     *db.RevocationFeed
 	svcOpts  issue.Options
+	portal   *portal.Portal // nil without AUTHGATE_COOKIE_DOMAINS
 	// listeners[0] is AUTHGATE_ADDR; listeners[1], when present, is
 	// AUTHGATE_MANAGEMENT_ADDR.
 	listeners []*listener
@@ -78,17 +80,27 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	m.verifier, err = verify.NewVerifier(m.db, hasher, verify.Options{
+	vo := verify.Options{
 		CacheSize: m.cfg.CacheSize, CacheTTL: m.cfg.CacheTTL, NegativeCacheTTL: m.cfg.NegativeCacheTTL,
 		Now: now, Logger: m.log, Tokens: m.db, StaticKeys: static,
 		JWT: &verify.JWTOptions{Issuer: m.cfg.JWTIssuer, Audience: m.cfg.JWTAudience, Leeway: tokenLeeway,
 			Keys: m.keys, Revoked: m.deny},
-	})
-	if err != nil {
+	}
+	if len(m.cfg.sites) > 0 { // session cookies are admitted only where a portal issues them
+		vo.Sessions = &verify.SessionOptions{Store: m.db, Revoked: m.deny, Cookie: m.cfg.cookieName()}
+	}
+	if m.verifier, err = verify.NewVerifier(m.db, hasher, vo); err != nil {
 		return err
 	}
 	m.svcOpts.Signer = m.keys
 	svc := issue.NewService(m.db, hasher, now, m.svcOpts)
+	if len(m.cfg.sites) > 0 {
+		m.portal, err = portal.New(portal.Config{Sites: m.cfg.sites, Dev: m.cfg.PortalDev,
+			CookieName: m.cfg.cookieName(), Log: m.log, Now: now}, svc, m.verifier)
+		if err != nil {
+			return err
+		}
+	}
 	if err := reportLegacy(ctx, svc, func(f string) { m.log.Warn("refused on use", "row", f) }); err != nil {
 		return err
 	}
@@ -130,12 +142,18 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 
 // routes returns the handler of each listener. With one listener it serves
 // everything. With AUTHGATE_MANAGEMENT_ADDR set, the first serves the verify
-// endpoints and the second the management API (/v1 and the JWKS), so a proxy
-// network that reaches only AUTHGATE_ADDR cannot reach the API. Both answer
-// /healthz and /readyz.
+// endpoints (and the portal's pages, which browsers reach through the proxy)
+// and the second the management API (/v1 and the JWKS), so a proxy network
+// that reaches only AUTHGATE_ADDR cannot reach the API. Both answer /healthz
+// and /readyz.
 func (m *Main) routes(svc *issue.Service) []*echo.Echo {
 	proxies := m.newEcho()
-	verify.NewHandler(m.verifier, m.log).Register(proxies)
+	var ho verify.HandlerOptions
+	if m.portal != nil {
+		ho.Portal = m.portal
+		m.portal.Register(proxies, requestLog(m.log))
+	}
+	verify.NewHandler(m.verifier, m.log, ho).Register(proxies)
 	if m.cfg.ManagementAddr == "" {
 		m.registerAPI(proxies, svc)
 		return []*echo.Echo{proxies}
@@ -234,7 +252,8 @@ func (m *Main) goRun(f func()) {
 	go func() { defer m.wg.Done(); f() }()
 }
 
-// requestLog logs one line per management request, after it is answered.
+// requestLog logs one line per management or portal request, after it is
+// answered: method, path (never the query), status, latency and request id.
 func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		HandleError: true, // let the error handler set the status before it is logged

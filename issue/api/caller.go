@@ -27,6 +27,11 @@ func unauthenticated(acc access, cause error) error {
 
 const callerKey = "authgate.caller"
 
+// errSessionAsBearer refuses a browser session's cookie value presented as a
+// header: the management API is for scripts, and a cookie copied into one
+// would carry the user's whole authority outside the browser.
+var errSessionAsBearer = errors.New("a browser session cookie is not accepted by the management API")
+
 // Caller is who is calling the management API, and from where.
 type Caller struct {
 	issue.Actor                   // with the caller's Authority
@@ -58,6 +63,9 @@ func (a *API) authenticate(acc access) echo.MiddlewareFunc {
 					return unauthenticated(acc, err)
 				}
 				return err // store failure: 500, fail closed
+			}
+			if p.Kind == verify.KindSession { // a cookie's value, sent as a header: never a bearer credential
+				return unauthenticated(acc, errSessionAsBearer)
 			}
 			caller.Principal = p
 			caller.ID = actorID(p)

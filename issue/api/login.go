@@ -23,9 +23,10 @@ func tokensOf(t issue.Tokens) Tokens {
 // loginBody names the user by login; username is accepted as another name for
 // it, since many clients send that.
 type loginBody struct {
-	Login    string `json:"login"`
-	Username string `json:"username"`
-	Password string `json:"password"`
+	Login      string `json:"login"`
+	Username   string `json:"username"`
+	Password   string `json:"password"`
+	DeviceName string `json:"device_name"` // optional; the access tokens carry it as device_id
 }
 
 // login is POST /v1/auth/login: open, throttled per client IP and per account.
@@ -41,7 +42,7 @@ func (a *API) login(c echo.Context) error {
 	case b.Username != "" && b.Username != b.Login:
 		return invalid("username", "send either login or username, not both")
 	}
-	t, err := a.svc.Login(c.Request().Context(), issue.LoginRequest{Login: b.Login, Password: b.Password}, requestActor(c))
+	t, err := a.svc.Login(c.Request().Context(), issue.LoginRequest{Login: b.Login, Password: b.Password, DeviceName: b.DeviceName}, requestActor(c))
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,11 @@ import (
 type Session struct {
 	ID            string     `json:"id"` // ses_…
 	UserID        string     `json:"user_id"`
+	Kind          string     `json:"kind"`        // api (tokens) or browser (the portal's cookie)
+	DeviceName    string     `json:"device_name"` // as named at login, or ""
 	CreatedAt     time.Time  `json:"created_at"`
-	RefreshedAt   time.Time  `json:"refreshed_at"`
+	LastSeenAt    time.Time  `json:"last_seen_at"` // the last refresh, or the cookie's last use (to the minute)
+	RefreshedAt   time.Time  `json:"refreshed_at"` // the same as last_seen_at, kept for earlier clients
 	IdleExpiresAt time.Time  `json:"idle_expires_at"`
 	ExpiresAt     time.Time  `json:"expires_at"`
 	RevokedAt     *time.Time `json:"revoked_at"`
@@ -26,7 +29,8 @@ type Session struct {
 }
 
 func sessionOf(s issue.Session, current string) Session {
-	return Session{ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt, RefreshedAt: s.RefreshedAt,
+	return Session{ID: s.ID, UserID: s.UserID, Kind: s.Kind, DeviceName: s.DeviceName, CreatedAt: s.CreatedAt,
+		LastSeenAt: s.RefreshedAt, RefreshedAt: s.RefreshedAt,
 		IdleExpiresAt: s.IdleExpiresAt, ExpiresAt: s.ExpiresAt, RevokedAt: s.RevokedAt, RevokeReason: s.RevokeReason,
 		IP: s.IP, UserAgent: s.UserAgent, Current: current != "" && s.ID == current}
 }

@@ -100,16 +100,23 @@ type SessionRevocationRow struct {
 }
 
 type SessionRow struct {
-	ID            string
-	UserID        string
-	CreatedAt     time.Time
-	RefreshedAt   time.Time
-	IdleExpiresAt time.Time
-	ExpiresAt     time.Time
-	RevokedAt     *time.Time
-	RevokeReason  *string
-	IP            string
-	UserAgent     string
+	ID               string
+	UserID           string
+	CreatedAt        time.Time
+	RefreshedAt      time.Time
+	IdleExpiresAt    time.Time
+	ExpiresAt        time.Time
+	RevokedAt        *time.Time
+	RevokeReason     *string
+	IP               string
+	UserAgent        string
+	Kind             string
+	DeviceName       string
+	CookieLookupID   *string
+	CookieMAC        []byte
+	CookieMACVersion *int16
+	IdleSeconds      *int32
+	Remember         bool
 }
 
 type SigningKeyRow struct {

@@ -72,8 +72,51 @@ func (q *Queries) RefreshTokenMarkUsed(ctx context.Context, arg RefreshTokenMark
 	return result.RowsAffected(), nil
 }
 
+const sessionGetByCookie = `-- name: SessionGetByCookie :one
+SELECT s.id, s.cookie_lookup_id::text AS cookie_lookup_id, s.cookie_mac::bytea AS cookie_mac,
+       s.cookie_mac_version::smallint AS cookie_mac_version, s.idle_expires_at, s.expires_at, s.revoked_at,
+       s.user_id, u.username, u.email, (u.disabled_at IS NOT NULL)::boolean AS user_disabled
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.cookie_lookup_id = $1::text AND s.kind = 'browser'
+`
+
+type SessionGetByCookieRow struct {
+	ID               string
+	CookieLookupID   string
+	CookieMAC        []byte
+	CookieMACVersion int16
+	IdleExpiresAt    time.Time
+	ExpiresAt        time.Time
+	RevokedAt        *time.Time
+	UserID           string
+	Username         string
+	Email            string
+	UserDisabled     bool
+}
+
+// What the verifier needs of a browser session: the session, in any state,
+// and its user. A deleted user's sessions are gone with it (ON DELETE CASCADE).
+func (q *Queries) SessionGetByCookie(ctx context.Context, lookupID string) (SessionGetByCookieRow, error) {
+	row := q.db.QueryRow(ctx, sessionGetByCookie, lookupID)
+	var i SessionGetByCookieRow
+	err := row.Scan(
+		&i.ID,
+		&i.CookieLookupID,
+		&i.CookieMAC,
+		&i.CookieMACVersion,
+		&i.IdleExpiresAt,
+		&i.ExpiresAt,
+		&i.RevokedAt,
+		&i.UserID,
+		&i.Username,
+		&i.Email,
+		&i.UserDisabled,
+	)
+	return i, err
+}
+
 const sessionGetByID = `-- name: SessionGetByID :one
-SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent FROM sessions WHERE id = $1
+SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent, kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, idle_seconds, remember FROM sessions WHERE id = $1
 `
 
 func (q *Queries) SessionGetByID(ctx context.Context, id string) (SessionRow, error) {
@@ -90,12 +133,19 @@ func (q *Queries) SessionGetByID(ctx context.Context, id string) (SessionRow, er
 		&i.RevokeReason,
 		&i.IP,
 		&i.UserAgent,
+		&i.Kind,
+		&i.DeviceName,
+		&i.CookieLookupID,
+		&i.CookieMAC,
+		&i.CookieMACVersion,
+		&i.IdleSeconds,
+		&i.Remember,
 	)
 	return i, err
 }
 
 const sessionGetByIDForUpdate = `-- name: SessionGetByIDForUpdate :one
-SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent FROM sessions WHERE id = $1 FOR UPDATE
+SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent, kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, idle_seconds, remember FROM sessions WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) SessionGetByIDForUpdate(ctx context.Context, id string) (SessionRow, error) {
@@ -112,26 +162,45 @@ func (q *Queries) SessionGetByIDForUpdate(ctx context.Context, id string) (Sessi
 		&i.RevokeReason,
 		&i.IP,
 		&i.UserAgent,
+		&i.Kind,
+		&i.DeviceName,
+		&i.CookieLookupID,
+		&i.CookieMAC,
+		&i.CookieMACVersion,
+		&i.IdleSeconds,
+		&i.Remember,
 	)
 	return i, err
 }
 
 const sessionInsert = `-- name: SessionInsert :exec
-INSERT INTO sessions (id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, ip, user_agent)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO sessions (id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, ip, user_agent,
+                      kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, idle_seconds, remember)
+VALUES ($1, $2, $3, $4, $5,
+        $6, $7, $8, $9, $10,
+        $11, $12, $13, $14,
+        $15)
 `
 
 type SessionInsertParams struct {
-	ID            string
-	UserID        string
-	CreatedAt     time.Time
-	RefreshedAt   time.Time
-	IdleExpiresAt time.Time
-	ExpiresAt     time.Time
-	IP            string
-	UserAgent     string
+	ID               string
+	UserID           string
+	CreatedAt        time.Time
+	RefreshedAt      time.Time
+	IdleExpiresAt    time.Time
+	ExpiresAt        time.Time
+	IP               string
+	UserAgent        string
+	Kind             string
+	DeviceName       string
+	CookieLookupID   *string
+	CookieMAC        []byte
+	CookieMACVersion *int16
+	IdleSeconds      *int32
+	Remember         bool
 }
 
+// The cookie columns and idle_seconds are null for an API session.
 func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) error {
 	_, err := q.db.Exec(ctx, sessionInsert,
 		arg.ID,
@@ -142,12 +211,19 @@ func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) er
 		arg.ExpiresAt,
 		arg.IP,
 		arg.UserAgent,
+		arg.Kind,
+		arg.DeviceName,
+		arg.CookieLookupID,
+		arg.CookieMAC,
+		arg.CookieMACVersion,
+		arg.IdleSeconds,
+		arg.Remember,
 	)
 	return err
 }
 
 const sessionListLive = `-- name: SessionListLive :many
-SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent FROM sessions
+SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent, kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, idle_seconds, remember FROM sessions
 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2::timestamptz AND idle_expires_at > $2::timestamptz
 ORDER BY created_at, id
 `
@@ -177,6 +253,13 @@ func (q *Queries) SessionListLive(ctx context.Context, arg SessionListLiveParams
 			&i.RevokeReason,
 			&i.IP,
 			&i.UserAgent,
+			&i.Kind,
+			&i.DeviceName,
+			&i.CookieLookupID,
+			&i.CookieMAC,
+			&i.CookieMACVersion,
+			&i.IdleSeconds,
+			&i.Remember,
 		); err != nil {
 			return nil, err
 		}
@@ -322,6 +405,54 @@ func (q *Queries) SessionRevokeAllForUser(ctx context.Context, arg SessionRevoke
 	return items, nil
 }
 
+const sessionRevokeAllForUserExcept = `-- name: SessionRevokeAllForUserExcept :many
+WITH revoked AS (
+    UPDATE sessions SET revoked_at = $1::timestamptz, revoke_reason = $2::text
+    WHERE user_id = $3 AND revoked_at IS NULL AND id <> $4::text
+    RETURNING id
+), denied AS (
+    INSERT INTO session_revocations (session_id, revoked_at, expires_at)
+    SELECT id, $1::timestamptz, $5::timestamptz FROM revoked
+)
+SELECT id FROM revoked ORDER BY id
+`
+
+type SessionRevokeAllForUserExceptParams struct {
+	RevokedAt time.Time
+	Reason    string
+	UserID    string
+	Keep      string
+	DenyUntil time.Time
+}
+
+// SessionRevokeAllForUser sparing the session keep (the one a password is
+// changed from; ” spares none).
+func (q *Queries) SessionRevokeAllForUserExcept(ctx context.Context, arg SessionRevokeAllForUserExceptParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, sessionRevokeAllForUserExcept,
+		arg.RevokedAt,
+		arg.Reason,
+		arg.UserID,
+		arg.Keep,
+		arg.DenyUntil,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const sessionTouch = `-- name: SessionTouch :execrows
 UPDATE sessions SET refreshed_at = $1, idle_expires_at = $2 WHERE id = $3
 `
@@ -338,4 +469,27 @@ func (q *Queries) SessionTouch(ctx context.Context, arg SessionTouchParams) (int
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const sessionsTouch = `-- name: SessionsTouch :exec
+UPDATE sessions
+SET refreshed_at = $1::timestamptz,
+    idle_expires_at = greatest(idle_expires_at,
+        -- (@at in parentheses: sqlc misreads @at::timestamptz + x.)
+        least(($1::timestamptz) + make_interval(secs => idle_seconds), expires_at))
+WHERE id = ANY($2::text[]) AND kind = 'browser' AND revoked_at IS NULL
+  AND refreshed_at < $1::timestamptz AND idle_expires_at > $1::timestamptz AND expires_at > $1::timestamptz
+`
+
+type SessionsTouchParams struct {
+	At  time.Time
+	Ids []string
+}
+
+// Browser sessions used at `at`: last seen = at, idle expiry slid to
+// least(at + idle, absolute expiry). Never backwards, never a revoked session,
+// and never one that had expired by at (a late write cannot revive it).
+func (q *Queries) SessionsTouch(ctx context.Context, arg SessionsTouchParams) error {
+	_, err := q.db.Exec(ctx, sessionsTouch, arg.At, arg.Ids)
+	return err
 }

@@ -1,0 +1,62 @@
+package issue
+
+import (
+	"context"
+	"time"
+
+	"github.com/authgate/authgate/verify"
+)
+
+// BrowserSession is a browser's sign-in, as SignIn answers it.
+type BrowserSession struct {
+	ID        string // ses_…
+	UserID    string
+	Cookie    string    // ags_…, the cookie's value: revealed once, stored only as a MAC
+	ExpiresAt time.Time // absolute expiry: the cookie's Expires when Remember
+	Remember  bool
+}
+
+// SessionCookie is the stored form of a browser session's cookie (ags_…): its
+// lookup id and the HMAC of its secret, like an API key's.
+type SessionCookie struct {
+	LookupID   string
+	SecretMAC  []byte
+	MACVersion int16
+}
+
+// SignIn checks the password exactly as Login does (the same throttles,
+// lockout, hash gate and answers; every attempt audited, a success as
+// user.login with kind browser) and starts a browser session: a new cookie
+// every time, never one the browser had. The session ends after
+// BrowserIdleTTL unused (BrowserRememberTTL with in.Remember) and
+// BrowserAbsoluteTTL after sign-in however used. The MaxSessions cap counts
+// browser and API sessions together, the oldest evicted first. Unlike Login it
+// needs no signing key.
+func (s *Service) SignIn(ctx context.Context, in LoginRequest, by Actor) (BrowserSession, error) {
+	if err := validLogin(in); err != nil {
+		return BrowserSession{}, err
+	}
+	now := s.now()
+	u, refund, err := s.authenticate(ctx, in, by, now)
+	if err != nil {
+		return BrowserSession{}, err
+	}
+	idle := s.opts.BrowserIdleTTL
+	if in.Remember {
+		idle = s.opts.BrowserRememberTTL
+	}
+	sess := Session{ID: "ses_" + verify.RandomString(16), UserID: u.ID, Kind: SessionBrowser, DeviceName: in.DeviceName,
+		CreatedAt: now, RefreshedAt: now, ExpiresAt: now.Add(s.opts.BrowserAbsoluteTTL),
+		IP: by.IP, UserAgent: truncateRunes(by.UserAgent, maxUserAgentLen), Remember: in.Remember, IdleTTL: idle}
+	sess.IdleExpiresAt = earlier(now.Add(idle), sess.ExpiresAt)
+	cookie := verify.NewKey(verify.PrefixSession)
+	version, mac := s.hasher.Sum(cookie.Secret)
+	err = s.startSession(ctx, sess, u.PasswordHash, by, now, func(tx Store, _ User) error {
+		return tx.SessionInsertBrowser(ctx, sess, SessionCookie{LookupID: cookie.LookupID, SecretMAC: mac, MACVersion: version})
+	})
+	if err != nil {
+		return BrowserSession{}, err
+	}
+	refund() // only a success gives the attempt back, as in Login
+	return BrowserSession{ID: sess.ID, UserID: u.ID, Cookie: cookie.Reveal(), ExpiresAt: sess.ExpiresAt, Remember: in.Remember}, nil
+}

@@ -1,0 +1,210 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/authgate/authgate/issue"
+	"github.com/authgate/authgate/verify"
+)
+
+// accountView is the account page's data.
+type accountView struct {
+	chrome
+	Username, Email string
+	Roles           []string
+	Notice          string
+	Sessions        []sessionRow
+	Tokens          []tokenRow
+	Scopes          []scopeBox // what a new token may carry
+	MaxTokenDays    int
+	PasswordMinLen  int
+	NewToken        *issue.IssuedToken // just created: its secret, shown this once
+	TokenForm       tokenForm
+	Errors          map[string]string // by section: sessions, tokens, password
+}
+
+type sessionRow struct {
+	ID, Device, Kind, IP  string
+	LastSeen, LastSeenISO string
+	Created, CreatedISO   string
+	Current               bool
+}
+
+// tokenForm is what was typed into the new-token form, put back after an error.
+type tokenForm struct {
+	Name   string
+	Days   string
+	Scopes map[string]bool
+}
+
+type scopeBox struct {
+	ID, Name string // ID is the position, for the checkbox's id
+	Checked  bool
+}
+
+// accountPage is GET /account.
+func (p *Portal) accountPage(c echo.Context, pr *verify.Principal) error {
+	v, err := p.account(c.Request().Context(), pr, p.freshForm())
+	if err != nil {
+		return p.serverError(c, err)
+	}
+	v.Notice = notices[c.QueryParam("done")]
+	return p.render(c, http.StatusOK, "account", v)
+}
+
+// account reads what the account page shows of pr's user.
+func (p *Portal) account(ctx context.Context, pr *verify.Principal, form tokenForm) (*accountView, error) {
+	prof, err := p.svc.Profile(ctx, pr.Subject)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := p.svc.Sessions(ctx, pr.Subject)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := p.svc.ListTokens(ctx, pr.Subject)
+	if err != nil {
+		return nil, err
+	}
+	o := p.svc.Options()
+	v := &accountView{chrome: chrome{Title: "Your account", User: prof.Username},
+		Username: prof.Username, Email: prof.Email, Roles: prof.Roles,
+		MaxTokenDays: o.MaxTokenDays, PasswordMinLen: o.PasswordMinLen, TokenForm: form, Errors: map[string]string{}}
+	now := p.now()
+	for _, s := range sessions {
+		v.Sessions = append(v.Sessions, sessionRowOf(s, pr.SessionID, now))
+	}
+	for _, t := range tokens {
+		v.Tokens = append(v.Tokens, tokenRowOf(t, now))
+	}
+	for _, perm := range prof.Permissions {
+		if !issue.OwnPermission(perm) {
+			v.Scopes = append(v.Scopes, scopeBox{ID: strconv.Itoa(len(v.Scopes)), Name: perm, Checked: form.Scopes[perm]})
+		}
+	}
+	return v, nil
+}
+
+func sessionRowOf(s issue.Session, current string, now time.Time) sessionRow {
+	r := sessionRow{ID: s.ID, Device: s.DeviceName, Kind: "App (API login)", IP: s.IP,
+		LastSeen: ago(now, s.RefreshedAt), LastSeenISO: machineTime(s.RefreshedAt),
+		Created: when(s.CreatedAt), CreatedISO: machineTime(s.CreatedAt), Current: s.ID == current}
+	if s.Kind == issue.SessionBrowser {
+		r.Kind = "Browser"
+	}
+	if r.Device == "" {
+		r.Device = deviceName(s.UserAgent)
+	}
+	if r.Device == "" {
+		r.Device = "Unnamed device"
+	}
+	if r.IP == "" {
+		r.IP = "unknown"
+	}
+	return r
+}
+
+// accountError answers a failed account form: the account page with the
+// message beside the section's form, at the mapped status; anything
+// unexpected is the 500 page.
+func (p *Portal) accountError(c echo.Context, pr *verify.Principal, section string, form tokenForm, err error) error {
+	status, msg, ok := formError(err)
+	if !ok {
+		return p.serverError(c, err)
+	}
+	return p.accountWith(c, pr, status, form, func(v *accountView) { v.Errors[section] = msg })
+}
+
+// accountWith answers the account page at status, changed by edit.
+func (p *Portal) accountWith(c echo.Context, pr *verify.Principal, status int, form tokenForm, edit func(*accountView)) error {
+	v, err := p.account(c.Request().Context(), pr, form)
+	if err != nil {
+		return p.serverError(c, err)
+	}
+	edit(v)
+	return p.render(c, status, "account", v)
+}
+
+// endOneSession is POST /account/sessions/end (id). Ending this browser's
+// own session is signing out.
+func (p *Portal) endOneSession(c echo.Context, pr *verify.Principal) error {
+	f, err := postForm(c)
+	if err != nil {
+		return p.errorPage(c, http.StatusBadRequest, pageBadForm, err)
+	}
+	id := f.get("id")
+	if id == pr.SessionID {
+		if err := p.endSession(c, pr, false); err != nil {
+			return p.serverError(c, err)
+		}
+		p.clearCookie(c, siteOf(c))
+		return c.Redirect(http.StatusSeeOther, "/login?done=signed_out")
+	}
+	ctx := c.Request().Context()
+	by, err := p.actorOf(ctx, c, pr)
+	if err != nil {
+		return p.serverError(c, err)
+	}
+	if err := p.svc.EndSession(ctx, pr.Subject, id, by); err != nil {
+		return p.accountError(c, pr, "sessions", p.freshForm(), err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/account?done=session_ended")
+}
+
+// endOtherSessions is POST /account/sessions/end-all: every session of the
+// user but this one ("sign out everywhere", this one included, is POST
+// /logout with all=1).
+func (p *Portal) endOtherSessions(c echo.Context, pr *verify.Principal) error {
+	if _, err := postForm(c); err != nil {
+		return p.errorPage(c, http.StatusBadRequest, pageBadForm, err)
+	}
+	ctx := c.Request().Context()
+	by, err := p.actorOf(ctx, c, pr)
+	if err != nil {
+		return p.serverError(c, err)
+	}
+	sessions, err := p.svc.Sessions(ctx, pr.Subject)
+	if err != nil {
+		return p.serverError(c, err)
+	}
+	for _, s := range sessions {
+		if s.ID == pr.SessionID {
+			continue
+		}
+		err := p.svc.EndSession(ctx, pr.Subject, s.ID, by)
+		if err != nil && !errors.Is(err, verify.ErrNotFound) {
+			return p.accountError(c, pr, "sessions", p.freshForm(), err)
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, "/account?done=sessions_ended")
+}
+
+// changePassword is POST /account/password (current, new, repeat): every
+// other session of the user ends; this one goes on.
+func (p *Portal) changePassword(c echo.Context, pr *verify.Principal) error {
+	f, err := postForm(c)
+	if err != nil {
+		return p.errorPage(c, http.StatusBadRequest, pageBadForm, err)
+	}
+	form := p.freshForm()
+	if f.get("new") != f.get("repeat") {
+		return p.accountWith(c, pr, http.StatusBadRequest, form, func(v *accountView) {
+			v.Errors["password"] = "The two new passwords differ: type the same one twice."
+		})
+	}
+	ctx := c.Request().Context()
+	by, err := p.actorOf(ctx, c, pr)
+	if err != nil {
+		return p.serverError(c, err)
+	}
+	if err := p.svc.ChangePassword(ctx, pr.Subject, f.get("current"), f.get("new"), pr.SessionID, by); err != nil {
+		return p.accountError(c, pr, "password", form, err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/account?done=password_changed")
+}
