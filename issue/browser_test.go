@@ -220,3 +220,27 @@ func TestService_CallerAuthority_Session(t *testing.T) {
 		t.Fatalf("after the role is taken away: %+v, %v; want it gone at once", got, err)
 	}
 }
+
+func TestService_EndOtherSessions(t *testing.T) {
+	a := setupAuth(t, issue.Options{})
+	u := a.newUser(t, "oli")
+	keep, other := a.mustSignIn(t, "oli", false), a.mustSignIn(t, "oli", true)
+	api := a.mustLogin(t, "oli")
+	by, err := a.svc.CallerAuthority(context.Background(), &verify.Principal{Kind: verify.KindSession, Subject: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended, err := a.svc.EndOtherSessions(context.Background(), u.ID, keep.ID, issue.Actor{ID: "user:" + u.ID, Authority: by})
+	if err != nil || len(ended) != 2 || !slices.Contains(ended, other.ID) || slices.Contains(ended, keep.ID) {
+		t.Fatalf("ended %v, %v; want the other browser session and the API session, not %s", ended, err, keep.ID)
+	}
+	if s := a.session(t, keep.ID); s.RevokedAt != nil {
+		t.Fatalf("the kept session ended: %+v", s)
+	}
+	if s := a.session(t, other.ID); s.RevokedAt == nil || *s.RevokeReason != issue.ReasonLogout {
+		t.Fatalf("the other session: %+v; want ended with reason logout", s)
+	}
+	if _, err := a.refresh(api.RefreshToken); err == nil {
+		t.Fatal("the API session's refresh token still works; want it ended too")
+	}
+}

@@ -62,7 +62,7 @@ type RefreshToken struct {
 // session is not the user's.
 func (s *Service) Logout(ctx context.Context, userID, sessionID string, all bool, by Actor) error {
 	if all {
-		_, err := s.endUserSessions(ctx, userID, ReasonLogout, by)
+		_, err := s.endUserSessions(ctx, userID, "", ReasonLogout, by)
 		return err
 	}
 	return s.EndSession(ctx, userID, sessionID, by)
@@ -95,12 +95,20 @@ func (s *Service) EndSession(ctx context.Context, userID, sessionID string, by A
 // their ids. by must hold every permission of the user. Returns
 // verify.ErrNotFound if there is no such user.
 func (s *Service) RevokeUserSessions(ctx context.Context, id string, by Actor) ([]string, error) {
-	return s.endUserSessions(ctx, id, ReasonRevoked, by)
+	return s.endUserSessions(ctx, id, "", ReasonRevoked, by)
 }
 
-// endUserSessions ends every session of the user, who must exist and whose
-// every permission by must hold (a user holds their own).
-func (s *Service) endUserSessions(ctx context.Context, userID, reason string, by Actor) ([]string, error) {
+// EndOtherSessions ends every session of the user but keep (reason logout),
+// in one transaction, and returns their ids: "sign out my other devices".
+// Returns verify.ErrNotFound if there is no such user.
+func (s *Service) EndOtherSessions(ctx context.Context, userID, keep string, by Actor) ([]string, error) {
+	return s.endUserSessions(ctx, userID, keep, ReasonLogout, by)
+}
+
+// endUserSessions ends every session of the user but keep (none when empty).
+// The user must exist, and by must hold their every permission (a user holds
+// their own).
+func (s *Service) endUserSessions(ctx context.Context, userID, keep, reason string, by Actor) ([]string, error) {
 	now := s.now()
 	var ids []string
 	err := s.store.InTx(ctx, func(tx Store) error {
@@ -111,7 +119,11 @@ func (s *Service) endUserSessions(ctx context.Context, userID, reason string, by
 			return err
 		}
 		var err error
-		ids, err = tx.SessionRevokeAllForUser(ctx, userID, now, reason, s.denyUntil(now))
+		if keep == "" {
+			ids, err = tx.SessionRevokeAllForUser(ctx, userID, now, reason, s.denyUntil(now))
+		} else {
+			ids, err = tx.SessionRevokeAllForUserExcept(ctx, userID, keep, now, reason, s.denyUntil(now))
+		}
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -169,18 +168,8 @@ func (p *Portal) endOtherSessions(c echo.Context, pr *verify.Principal) error {
 	if err != nil {
 		return p.serverError(c, err)
 	}
-	sessions, err := p.svc.Sessions(ctx, pr.Subject)
-	if err != nil {
-		return p.serverError(c, err)
-	}
-	for _, s := range sessions {
-		if s.ID == pr.SessionID {
-			continue
-		}
-		err := p.svc.EndSession(ctx, pr.Subject, s.ID, by)
-		if err != nil && !errors.Is(err, verify.ErrNotFound) {
-			return p.accountError(c, pr, "sessions", p.freshForm(), err)
-		}
+	if _, err := p.svc.EndOtherSessions(ctx, pr.Subject, pr.SessionID, by); err != nil {
+		return p.accountError(c, pr, "sessions", p.freshForm(), err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/account?done=sessions_ended")
 }
