@@ -39,13 +39,9 @@ func (db *DB) SessionByCookie(ctx context.Context, lookupID string) (verify.Sess
 	if err != nil {
 		return verify.SessionRecord{}, interpretError(err)
 	}
-	roles, err := db.UserRoles(ctx, r.UserID)
+	roles, perms, err := db.userGrants(ctx, r.UserID)
 	if err != nil {
-		return verify.SessionRecord{}, fmt.Errorf("roles of session %s: %w", r.ID, err)
-	}
-	perms, err := db.UserPermissions(ctx, r.UserID)
-	if err != nil {
-		return verify.SessionRecord{}, fmt.Errorf("permissions of session %s: %w", r.ID, err)
+		return verify.SessionRecord{}, fmt.Errorf("session %s: %w", r.ID, err)
 	}
 	exp := r.ExpiresAt
 	if r.IdleExpiresAt.Before(exp) {

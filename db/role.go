@@ -155,3 +155,15 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// userGrants returns what the hot path needs of a user's authority now: their
+// roles and their permissions (every one for an admin).
+func (db *DB) userGrants(ctx context.Context, userID string) (roles, perms []string, err error) {
+	if roles, err = db.UserRoles(ctx, userID); err != nil {
+		return nil, nil, fmt.Errorf("roles: %w", err)
+	}
+	if perms, err = db.UserPermissions(ctx, userID); err != nil {
+		return nil, nil, fmt.Errorf("permissions: %w", err)
+	}
+	return roles, perms, nil
+}

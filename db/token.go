@@ -26,13 +26,9 @@ func (db *DB) TokenByLookupID(ctx context.Context, lookupID string) (verify.Toke
 	if err != nil {
 		return verify.TokenRecord{}, interpretError(err)
 	}
-	roles, err := db.UserRoles(ctx, r.UserID)
+	roles, held, err := db.userGrants(ctx, r.UserID)
 	if err != nil {
-		return verify.TokenRecord{}, fmt.Errorf("roles of token %s: %w", r.ID, err)
-	}
-	held, err := db.UserPermissions(ctx, r.UserID)
-	if err != nil {
-		return verify.TokenRecord{}, fmt.Errorf("permissions of token %s: %w", r.ID, err)
+		return verify.TokenRecord{}, fmt.Errorf("token %s: %w", r.ID, err)
 	}
 	return verify.TokenRecord{
 		ID: r.ID, LookupID: r.LookupID, Name: r.Name, SecretMAC: r.SecretMAC, MACVersion: r.MACVersion,
