@@ -68,16 +68,26 @@ func (v *Verifier) authenticateCookie(ctx context.Context, h http.Header) (*Prin
 
 // cookieValues returns the values of the first maxSessionCookies cookies named
 // name in the Cookie headers, in the order sent, without a pair of enclosing
-// double quotes (RFC 6265 §4.1.1). It does not allocate.
+// double quotes (RFC 6265 §4.1.1). It does not allocate, and it looks only at
+// the places where name occurs (strings.Index), so a long Cookie header full
+// of other sites' cookies costs a scan, not a split of every pair.
 func cookieValues(h http.Header, name string) (vals [maxSessionCookies]string, n int) {
 	for _, line := range h[headerCookie] {
-		for line != "" && n < maxSessionCookies {
-			var pair string
-			pair, line, _ = strings.Cut(line, ";")
-			k, v, ok := strings.Cut(pair, "=")
-			if !ok || strings.Trim(k, " \t") != name {
-				continue
+		for off := 0; n < maxSessionCookies; {
+			i := strings.Index(line[off:], name)
+			if i < 0 {
+				break
 			}
+			i += off
+			off = i + len(name)
+			if !pairStart(line, i) {
+				continue // inside another cookie's name or value
+			}
+			rest := strings.TrimLeft(line[off:], " \t")
+			if rest == "" || rest[0] != '=' {
+				continue // a longer name that starts with name
+			}
+			v, _, _ := strings.Cut(rest[1:], ";")
 			v = strings.Trim(v, " \t")
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
@@ -86,6 +96,15 @@ func cookieValues(h http.Header, name string) (vals [maxSessionCookies]string, n
 		}
 	}
 	return vals, n
+}
+
+// pairStart reports whether position i of a Cookie header starts a
+// name=value pair: at the start of the line or after a ';' and blanks.
+func pairStart(line string, i int) bool {
+	for i > 0 && (line[i-1] == ' ' || line[i-1] == '\t') {
+		i--
+	}
+	return i == 0 || line[i-1] == ';'
 }
 
 // validCookieName reports whether s is a cookie name: a token of RFC 9110,

@@ -57,6 +57,7 @@ func FuzzCookieValues(f *testing.F) {
 	f.Add("theme=dark; " + testCookie + `="ags_1"; ` + testCookie + "=ags_2")
 	f.Add(testCookie + "=" + testCookie + "=;;")
 	f.Add(`"`)
+	f.Add("x" + testCookie + "=a; " + testCookie + "2=b;\t " + testCookie + " = c ;" + testCookie)
 	f.Fuzz(func(t *testing.T, line string) {
 		vals, n := cookieValues(http.Header{"Cookie": {line}}, testCookie)
 		if n > maxSessionCookies {
@@ -67,7 +68,27 @@ func FuzzCookieValues(f *testing.F) {
 				t.Fatalf("value %q is not in the header %q", v, line)
 			}
 		}
+		if want, wn := splitCookieValues(line, testCookie); vals != want || n != wn {
+			t.Fatalf("cookieValues(%q) = %q, %d; want %q, %d (every pair split and compared)", line, vals, n, want, wn)
+		}
 	})
+}
+
+// splitCookieValues is cookieValues written the obvious way, for the fuzz
+// target to compare against: split every pair, compare every name.
+func splitCookieValues(line, name string) (vals [maxSessionCookies]string, n int) {
+	for _, pair := range strings.Split(line, ";") {
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || strings.Trim(k, " \t") != name || n == maxSessionCookies {
+			continue
+		}
+		v = strings.Trim(v, " \t")
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		vals[n], n = v, n+1
+	}
+	return vals, n
 }
 
 // An unusable cookie is no credential (a *cookieError saying why); a store
