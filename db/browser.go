@@ -23,7 +23,7 @@ func (db *DB) SessionInsertBrowser(ctx context.Context, s issue.Session, c issue
 		ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt, RefreshedAt: s.RefreshedAt,
 		IdleExpiresAt: s.IdleExpiresAt, ExpiresAt: s.ExpiresAt, IP: s.IP, UserAgent: s.UserAgent,
 		Kind: issue.SessionBrowser, DeviceName: s.DeviceName, CookieLookupID: &c.LookupID, CookieMAC: c.SecretMAC,
-		CookieMACVersion: &c.MACVersion, IdleSeconds: &idle, Remember: s.Remember,
+		CookieMACVersion: &c.MACVersion, CookieDomain: &c.Domain, IdleSeconds: &idle, Remember: s.Remember,
 	})
 	return unknownName(err, map[string]string{"sessions_user_id_fkey": fmt.Sprintf("user %q", s.UserID)})
 }
@@ -48,7 +48,7 @@ func (db *DB) SessionByCookie(ctx context.Context, lookupID string) (verify.Sess
 		exp = r.IdleExpiresAt
 	}
 	return verify.SessionRecord{
-		ID: r.ID, LookupID: r.CookieLookupID, SecretMAC: r.CookieMAC, MACVersion: r.CookieMACVersion,
+		ID: r.ID, LookupID: r.CookieLookupID, SecretMAC: r.CookieMAC, MACVersion: r.CookieMACVersion, Domain: r.CookieDomain,
 		ExpiresAt: exp, RevokedAt: orZero(r.RevokedAt), UserID: r.UserID, Username: r.Username, Email: r.Email,
 		Roles: nonNil(roles), Scopes: issue.UserScopes(roles, perms), UserDisabled: r.UserDisabled,
 	}, nil

@@ -22,7 +22,7 @@ func newBrowserSession(t *testing.T, store *db.DB, userID, lookupID string, crea
 		DeviceName: "Firefox on Linux", CreatedAt: createdAt, RefreshedAt: createdAt, IdleExpiresAt: createdAt.Add(idle),
 		ExpiresAt: createdAt.Add(90 * 24 * time.Hour), IP: "192.0.2.1", UserAgent: "test", Remember: idle > 24*time.Hour,
 		IdleTTL: idle}
-	c := issue.SessionCookie{LookupID: lookupID, SecretMAC: []byte("mac-" + lookupID), MACVersion: 1}
+	c := issue.SessionCookie{LookupID: lookupID, SecretMAC: []byte("mac-" + lookupID), MACVersion: 1, Domain: "home.example"}
 	if err := store.SessionInsertBrowser(context.Background(), s, c); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestDB_SessionInsertBrowser(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.s.CreatedAt, tc.s.RefreshedAt, tc.s.IdleExpiresAt, tc.s.ExpiresAt = t0, t0, t0, t0
-			err := store.SessionInsertBrowser(ctx, tc.s, issue.SessionCookie{LookupID: tc.cookie, SecretMAC: []byte("m"), MACVersion: 1})
+			err := store.SessionInsertBrowser(ctx, tc.s, issue.SessionCookie{LookupID: tc.cookie, SecretMAC: []byte("m"), MACVersion: 1, Domain: "home.example"})
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v; want %v", err, tc.want)
 			}
@@ -111,7 +111,7 @@ func TestDB_SessionByCookie(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.ID != tc.want.ID || got.LookupID != tc.lookupID || string(got.SecretMAC) != "mac-"+tc.lookupID ||
-				got.MACVersion != 1 || !got.ExpiresAt.Equal(tc.want.ExpiresAt) || !got.RevokedAt.Equal(tc.want.RevokedAt) ||
+				got.MACVersion != 1 || got.Domain != "home.example" || !got.ExpiresAt.Equal(tc.want.ExpiresAt) || !got.RevokedAt.Equal(tc.want.RevokedAt) ||
 				got.UserID != tc.want.UserID || got.Username != tc.want.Username ||
 				got.Email != tc.want.Username+"@example.com" || !slices.Equal(got.Roles, tc.want.Roles) ||
 				got.UserDisabled != tc.want.UserDisabled || (tc.want.Scopes != nil && !slices.Equal(got.Scopes, tc.want.Scopes)) {

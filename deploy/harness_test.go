@@ -157,31 +157,48 @@ type authgate struct {
 	adminKey    string
 	databaseURL string // what it runs on, for commands run beside it
 	secret      string
+	env         []string // what it was started with, for a replica
 	proc        *process
 }
 
-func startAuthgate(t *testing.T) *authgate {
+// startAuthgate starts authgate on a database of its own with an admin key;
+// env adds to (or overrides) its environment.
+func startAuthgate(t *testing.T, env ...string) *authgate {
 	t.Helper()
 	bin := buildAuthgate(t)
 	secret := make([]byte, 32)
 	rand.Read(secret)
-	a := &authgate{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), databaseURL: dbtest.URL(t), secret: hex.EncodeToString(secret)}
-	env := []string{
+	a := &authgate{databaseURL: dbtest.URL(t), secret: hex.EncodeToString(secret)}
+	a.env = append([]string{
 		"DATABASE_URL=" + a.databaseURL,
 		"AUTHGATE_SECRET=" + a.secret,
-		"AUTHGATE_ADDR=" + a.addr,
 		"AUTHGATE_LOG_LEVEL=debug",
-	}
+	}, env...)
 	cmd := exec.Command(bin, "keys", "create", "--name", "e2e-admin", "--scope", "authgate:admin")
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(os.Environ(), a.env...)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("authgate keys create: %v", err)
 	}
 	a.adminKey = strings.TrimSpace(string(out))
-	a.proc = start(t, "authgate", "", env, bin, "serve")
-	waitPort(t, a.proc, a.addr)
+	a.serve(t)
 	return a
+}
+
+// replica starts a second authgate on a's database, secret and environment,
+// as a second replica behind a load balancer would run.
+func (a *authgate) replica(t *testing.T) *authgate {
+	t.Helper()
+	r := &authgate{adminKey: a.adminKey, databaseURL: a.databaseURL, secret: a.secret, env: a.env}
+	r.serve(t)
+	return r
+}
+
+func (a *authgate) serve(t *testing.T) {
+	t.Helper()
+	a.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	a.proc = start(t, "authgate "+a.addr, "", append(a.env[:len(a.env):len(a.env)], "AUTHGATE_ADDR="+a.addr), buildAuthgate(t), "serve")
+	waitPort(t, a.proc, a.addr)
 }
 
 // api calls authgate's management API with the admin key and decodes the answer into out.

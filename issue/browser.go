@@ -2,6 +2,7 @@ package issue
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/authgate/authgate/verify"
@@ -17,11 +18,13 @@ type BrowserSession struct {
 }
 
 // SessionCookie is the stored form of a browser session's cookie (ags_…): its
-// lookup id and the HMAC of its secret, like an API key's.
+// lookup id and the HMAC of its secret, like an API key's, and the cookie
+// domain it was set for, outside which it is never honoured.
 type SessionCookie struct {
 	LookupID   string
 	SecretMAC  []byte
 	MACVersion int16
+	Domain     string
 }
 
 // SignIn checks the password exactly as Login does (the same throttles,
@@ -31,8 +34,13 @@ type SessionCookie struct {
 // BrowserIdleTTL unused (BrowserRememberTTL with in.Remember) and
 // BrowserAbsoluteTTL after sign-in however used. The MaxSessions cap counts
 // browser and API sessions together, the oldest evicted first. Unlike Login it
-// needs no signing key.
-func (s *Service) SignIn(ctx context.Context, in LoginRequest, by Actor) (BrowserSession, error) {
+// needs no signing key. domain is the cookie domain the cookie is set for (the
+// portal's configuration, never the client's word): the session is honoured
+// on that domain's hosts only.
+func (s *Service) SignIn(ctx context.Context, domain string, in LoginRequest, by Actor) (BrowserSession, error) {
+	if domain == "" {
+		return BrowserSession{}, errors.New("sign in: no cookie domain")
+	}
 	if err := validLogin(in); err != nil {
 		return BrowserSession{}, err
 	}
@@ -52,7 +60,8 @@ func (s *Service) SignIn(ctx context.Context, in LoginRequest, by Actor) (Browse
 	cookie := verify.NewKey(verify.PrefixSession)
 	version, mac := s.hasher.Sum(cookie.Secret)
 	err = s.startSession(ctx, sess, u.PasswordHash, by, now, func(tx Store, _ User) error {
-		return tx.SessionInsertBrowser(ctx, sess, SessionCookie{LookupID: cookie.LookupID, SecretMAC: mac, MACVersion: version})
+		return tx.SessionInsertBrowser(ctx, sess, SessionCookie{LookupID: cookie.LookupID, SecretMAC: mac,
+			MACVersion: version, Domain: domain})
 	})
 	if err != nil {
 		return BrowserSession{}, err

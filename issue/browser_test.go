@@ -16,7 +16,7 @@ import (
 // signIn signs username in on the portal with their password.
 func (a *apiBundle) signIn(t *testing.T, username string, remember bool) (issue.BrowserSession, error) {
 	t.Helper()
-	return a.svc.SignIn(context.Background(), issue.LoginRequest{Login: username, Password: "password-of-" + username,
+	return a.svc.SignIn(context.Background(), "home.example", issue.LoginRequest{Login: username, Password: "password-of-" + username,
 		DeviceName: "Firefox on Linux", Remember: remember}, a.by)
 }
 
@@ -116,7 +116,7 @@ func TestService_SignIn_NeedsNoSigner(t *testing.T) {
 		Password: "password-of-sid"}, issue.CLI()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.SignIn(context.Background(), issue.LoginRequest{Login: "sid", Password: "password-of-sid"}, issue.Actor{}); err != nil {
+	if _, err := b.svc.SignIn(context.Background(), "home.example", issue.LoginRequest{Login: "sid", Password: "password-of-sid"}, issue.Actor{}); err != nil {
 		t.Fatalf("sign in without a signing key: %v; want a session", err)
 	}
 }
@@ -165,7 +165,7 @@ func TestService_SignIn_FailsAsLoginDoes(t *testing.T) {
 		{"Disabled", "dot", "password-of-dot"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := a.svc.SignIn(context.Background(), issue.LoginRequest{Login: tt.login, Password: tt.password}, a.by)
+			_, err := a.svc.SignIn(context.Background(), "home.example", issue.LoginRequest{Login: tt.login, Password: tt.password}, a.by)
 			_, lerr := a.login(t, tt.login, tt.password)
 			if !errors.Is(err, issue.ErrUnauthenticated) || lerr == nil || err.Error() != lerr.Error() {
 				t.Fatalf("got %v; want %v, as Login answers", err, lerr)
@@ -183,7 +183,7 @@ func TestService_SignIn_SharesTheLockout(t *testing.T) {
 	for i := range 5 { // sign-ins and logins count together
 		var err error
 		if i%2 == 0 {
-			_, err = a.svc.SignIn(context.Background(), issue.LoginRequest{Login: "lou", Password: "wrong-password"}, a.by)
+			_, err = a.svc.SignIn(context.Background(), "home.example", issue.LoginRequest{Login: "lou", Password: "wrong-password"}, a.by)
 		} else {
 			_, err = a.login(t, "lou", "wrong-password")
 		}

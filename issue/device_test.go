@@ -74,7 +74,10 @@ func TestService_DeviceNameValidation(t *testing.T) {
 			call func(issue.LoginRequest) error
 		}{
 			{"Login", func(in issue.LoginRequest) error { _, err := a.svc.Login(context.Background(), in, a.by); return err }},
-			{"SignIn", func(in issue.LoginRequest) error { _, err := a.svc.SignIn(context.Background(), in, a.by); return err }},
+			{"SignIn", func(in issue.LoginRequest) error {
+				_, err := a.svc.SignIn(context.Background(), "home.example", in, a.by)
+				return err
+			}},
 		} {
 			t.Run(tt.name+"/"+way.name, func(t *testing.T) {
 				err := way.call(issue.LoginRequest{Login: "val", Password: "password-of-val", DeviceName: tt.device})

@@ -58,7 +58,7 @@ func (p *Portal) presented(r *http.Request) []string {
 }
 
 // signedIn returns the person whose session cookie the request carries (the
-// first valid one), or nil. presented says a session cookie was sent: nil then
+// first valid one signed in for this site's cookie domain), or nil. presented says a session cookie was sent: nil then
 // means it is no longer valid (signed out, expired, ended elsewhere). err is
 // set only when the session could not be checked; the caller fails closed.
 func (p *Portal) signedIn(c echo.Context) (pr *verify.Principal, presented bool, err error) {
@@ -71,7 +71,9 @@ func (p *Portal) signedIn(c echo.Context) (pr *verify.Principal, presented bool,
 			}
 			return nil, true, err
 		}
-		if pr.Kind == verify.KindSession {
+		// Only a session signed in for this site's cookie domain: a browser
+		// never sends another domain's cookie here, so one that came was copied.
+		if pr.Kind == verify.KindSession && pr.CookieDomain == siteOf(c).domain {
 			return pr, true, nil
 		}
 	}

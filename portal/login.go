@@ -83,7 +83,7 @@ func (p *Portal) signIn(c echo.Context) error {
 	rd, _ := p.returnURL(s, f.get("rd")) // refused: go to the account instead
 	in := issue.LoginRequest{Login: f.get("login"), Password: f.get("password"),
 		DeviceName: strings.TrimSpace(f.get("device_name")), Remember: f.get("remember") != ""}
-	bs, err := p.svc.SignIn(c.Request().Context(), in, requestActor(c))
+	bs, err := p.svc.SignIn(c.Request().Context(), s.domain, in, requestActor(c))
 	if err != nil {
 		status, msg, ok := formError(err)
 		if !ok {
@@ -112,7 +112,7 @@ func (p *Portal) endReplaced(c echo.Context) {
 	ctx := c.Request().Context()
 	for _, v := range p.presented(c.Request()) {
 		pr, err := p.auth.Authenticate(ctx, v)
-		if err != nil || pr.Kind != verify.KindSession {
+		if err != nil || pr.Kind != verify.KindSession || pr.CookieDomain != siteOf(c).domain {
 			continue
 		}
 		if err = p.endSession(c, pr, false); err != nil {

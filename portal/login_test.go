@@ -208,4 +208,9 @@ func TestPortal_SignIn_SecondSite(t *testing.T) {
 	}
 	wantPage(t, f.do(t, request{method: http.MethodGet, path: "/login?rd=" + url.QueryEscape("https://app.home.example/"), host: lab}),
 		http.StatusBadRequest, "This sign-in link cannot be followed")
+	// A session signed in on the first site is nobody on the second: a browser
+	// never sends home.example's cookie to lab.example.net, so it was copied.
+	home := f.signIn(t, "vera")
+	a := f.do(t, request{method: http.MethodGet, path: "/account", host: lab, cookies: []*http.Cookie{home}})
+	wantPage(t, a, http.StatusUnauthorized, "Your session has ended")
 }

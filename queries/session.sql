@@ -1,10 +1,11 @@
 -- name: SessionInsert :exec
 -- The cookie columns and idle_seconds are null for an API session.
 INSERT INTO sessions (id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, ip, user_agent,
-                      kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, idle_seconds, remember)
+                      kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, cookie_domain, idle_seconds, remember)
 VALUES (sqlc.arg(id), sqlc.arg(user_id), sqlc.arg(created_at), sqlc.arg(refreshed_at), sqlc.arg(idle_expires_at),
         sqlc.arg(expires_at), sqlc.arg(ip), sqlc.arg(user_agent), sqlc.arg(kind), sqlc.arg(device_name),
-        sqlc.narg(cookie_lookup_id), sqlc.narg(cookie_mac), sqlc.narg(cookie_mac_version), sqlc.narg(idle_seconds),
+        sqlc.narg(cookie_lookup_id), sqlc.narg(cookie_mac), sqlc.narg(cookie_mac_version), sqlc.narg(cookie_domain),
+        sqlc.narg(idle_seconds),
         sqlc.arg(remember));
 
 -- name: SessionGetByID :one
@@ -84,7 +85,7 @@ UPDATE refresh_tokens SET used_at = coalesce(used_at, @used_at::timestamptz) WHE
 -- What the verifier needs of a browser session: the session, in any state,
 -- and its user. A deleted user's sessions are gone with it (ON DELETE CASCADE).
 SELECT s.id, s.cookie_lookup_id::text AS cookie_lookup_id, s.cookie_mac::bytea AS cookie_mac,
-       s.cookie_mac_version::smallint AS cookie_mac_version, s.idle_expires_at, s.expires_at, s.revoked_at,
+       s.cookie_mac_version::smallint AS cookie_mac_version, s.cookie_domain::text AS cookie_domain, s.idle_expires_at, s.expires_at, s.revoked_at,
        s.user_id, u.username, u.email, (u.disabled_at IS NOT NULL)::boolean AS user_disabled
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.cookie_lookup_id = @lookup_id::text AND s.kind = 'browser';

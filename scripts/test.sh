@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make test, and CI: gofmt, go vet, sqlc drift, then the tests with -race, failing fast, then the
 # allocation tests without -race, then the end-to-end tests that run nginx, Traefik and Caddy with
-# the shipped configs (deploy/). Each step prints its name and time: devdb gofmt vet sqlc test
-# alloc proxies e2e.
+# the shipped configs (deploy/), TestBrowser driving Debian's chromium through them included. Each
+# step prints its name and time: tools devdb gofmt vet sqlc test alloc proxies e2e.
 # Extra arguments go to go test: flags come before ./..., and ./-style package patterns
 # replace it (scripts/test.sh -run TestKey ./verify/...).
 # Tests create their own databases (db/dbtest) on the server $TEST_DATABASE_URL names; this script
@@ -79,9 +79,10 @@ sqlc_diff() {
 	return 1
 }
 
-# The end-to-end proxy tests run last, on their own, once the proxies are in: TestProxies is
-# skipped (-skip, not t.Skip) in the first go test and is the only test of the second.
-e2e=TestProxies
+# The end-to-end proxy tests run last, on their own, once the proxies are in: TestProxies and
+# TestBrowser are skipped (-skip, not t.Skip) in the first go test and are the only tests of the
+# second.
+e2e='(TestProxies|TestBrowser)'
 
 # Allocation counts mean nothing under the race detector, so the tests that count them, named
 # ...DoesNotAllocate, are left out of the race run (-skip) and run alone without -race (-vet=off:
@@ -125,15 +126,18 @@ wait_proxies() {
 }
 
 # The README walkthrough test (deploy/readme_test.go) types the README's commands: curl and jq.
-walkthrough_tools() {
+# The browser test (deploy/browser_test.go) drives Debian's chromium, with a font for its pages;
+# it runs only with the proxies.
+test_tools() {
 	local missing=() p
 	for p in curl jq; do command -v "$p" >/dev/null || missing+=("$p"); done
+	if ((proxies)) && ! command -v chromium >/dev/null; then missing+=(chromium fonts-liberation); fi
 	((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 
 proxies=0
 if wants_proxies "$@"; then proxies=1 && start_proxies; fi
-step tools walkthrough_tools
+step tools test_tools
 if [[ -z ${TEST_DATABASE_URL:-} ]]; then test_db; fi
 step gofmt gofmt_check
 step vet go vet ./...

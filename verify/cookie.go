@@ -19,8 +19,9 @@ const (
 
 // Why a session cookie is refused; built once.
 var (
-	errCookieNotSession = fmt.Errorf("%w: the session cookie does not hold a session (ags_…)", ErrMalformed)
-	errSessionInHeader  = fmt.Errorf("%w: a session (ags_…) is accepted from its cookie only", ErrMalformed)
+	errCookieNotSession  = fmt.Errorf("%w: the session cookie does not hold a session (ags_…)", ErrMalformed)
+	errSessionInHeader   = fmt.Errorf("%w: a session (ags_…) is accepted from its cookie only", ErrMalformed)
+	errCookieOtherDomain = fmt.Errorf("%w: the session was signed in for another cookie domain", ErrUnknownKey)
 )
 
 // cookieError is an unusable session cookie. The client is answered as if
@@ -32,11 +33,13 @@ func (e *cookieError) Error() string { return "no usable session cookie: " + e.e
 func (e *cookieError) Unwrap() error { return ErrNoCredential }
 
 // authenticateCookie returns the principal of the first of the request's
-// session cookies (at most maxSessionCookies tried) that admits it. Returns
+// session cookies (at most maxSessionCookies tried) that admits it on host,
+// the host the client asked for: a session counts only on the hosts of the
+// cookie domain it was signed in for (OnCookieDomain). Returns
 // ErrNoCredential when there is none (or sessions are not enabled), a
 // *cookieError saying why when none is usable, and a store failure as it is,
 // for the caller to fail closed.
-func (v *Verifier) authenticateCookie(ctx context.Context, h http.Header) (*Principal, error) {
+func (v *Verifier) authenticateCookie(ctx context.Context, h http.Header, host string) (*Principal, error) {
 	if v.cookie == "" {
 		return nil, ErrNoCredential
 	}
@@ -49,10 +52,14 @@ func (v *Verifier) authenticateCookie(ctx context.Context, h http.Header) (*Prin
 		err := errCookieNotSession
 		if strings.HasPrefix(c, PrefixSession) {
 			p, perr := v.authenticateStored(ctx, storedSessions, c)
-			if perr == nil {
+			switch {
+			case perr != nil:
+				err = perr
+			case !OnCookieDomain(host, p.CookieDomain):
+				err = errCookieOtherDomain // a browser sends it nowhere else: copied or planted
+			default:
 				return p, nil
 			}
-			err = perr
 		}
 		if status, _ := Status(err); status != http.StatusUnauthorized {
 			failed = err // the store could not say: unless another cookie passes, fail closed
@@ -105,6 +112,20 @@ func pairStart(line string, i int) bool {
 		i--
 	}
 	return i == 0 || line[i-1] == ';'
+}
+
+// OnCookieDomain reports whether host, a Host header's value (name[:port], in
+// any letter case), is domain or lies under it on a label boundary:
+// cams.home.example is on home.example, evilhome.example is not. An empty
+// host or domain is on none. It does not allocate.
+func OnCookieDomain(host, domain string) bool {
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	if domain == "" || len(host) < len(domain) || !strings.EqualFold(host[len(host)-len(domain):], domain) {
+		return false
+	}
+	return len(host) == len(domain) || host[len(host)-len(domain)-1] == '.'
 }
 
 // validCookieName reports whether s is a cookie name: a token of RFC 9110,

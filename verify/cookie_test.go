@@ -135,7 +135,7 @@ func TestVerifier_AuthenticateCookie(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := v.authenticateCookie(context.Background(), tt.header)
+			p, err := v.authenticateCookie(context.Background(), tt.header, "app.example")
 			if tt.want != "" {
 				if err != nil || p.Kind != KindSession || p.Subject != tt.want {
 					t.Fatalf("authenticateCookie = %+v, %v; want session of %s", p, err, tt.want)
@@ -179,7 +179,7 @@ func TestVerifier_AuthenticateCookieFailsClosed(t *testing.T) {
 				}
 				h.Add("Cookie", testCookie+"="+val)
 			}
-			_, err := v.authenticateCookie(context.Background(), h)
+			_, err := v.authenticateCookie(context.Background(), h, "app.example")
 			if status, _ := Status(err); !errors.Is(err, down) || status != http.StatusInternalServerError {
 				t.Fatalf("err = %v (status %d); want the store's error, a 500", err, status)
 			}
@@ -225,6 +225,31 @@ func TestValidCookieName(t *testing.T) {
 	} {
 		if got := validCookieName(tt.in); got != tt.want {
 			t.Errorf("validCookieName(%q) = %t; want %t", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestOnCookieDomain(t *testing.T) {
+	tests := []struct {
+		host, domain string
+		want         bool
+	}{
+		{"home.example", "home.example", true},
+		{"cams.home.example", "home.example", true},
+		{"a.b.home.example:8443", "home.example", true},
+		{"Cams.HOME.example", "home.example", true},
+		{"evilhome.example", "home.example", false},
+		{"home.example.evil.com", "home.example", false},
+		{"lab.example", "home.example", false},
+		{"example", "home.example", false},
+		{"", "home.example", false},
+		{"home.example", "", false},
+		{".home.example", "home.example", true}, // a leading dot is an empty label: still under it, and no proxy sends it
+		{"home.example.", "home.example", false},
+	}
+	for _, tt := range tests {
+		if got := OnCookieDomain(tt.host, tt.domain); got != tt.want {
+			t.Errorf("OnCookieDomain(%q, %q) = %v; want %v", tt.host, tt.domain, got, tt.want)
 		}
 	}
 }

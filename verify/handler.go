@@ -115,7 +115,7 @@ func (h *Handler) identify(r *http.Request, req *Requirement, t *Target) (*Princ
 	case err == nil:
 		return h.verifier.Authenticate(r.Context(), cred)
 	case errors.Is(err, ErrNoCredential) && h.cookie:
-		return h.verifier.authenticateCookie(r.Context(), r.Header)
+		return h.verifier.authenticateCookie(r.Context(), r.Header, t.Host)
 	}
 	return nil, err
 }

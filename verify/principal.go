@@ -55,6 +55,10 @@ type Principal struct {
 	// the browser session (ses_…) a session cookie names, by which either is
 	// revoked. It is never sent upstream.
 	SessionID string
+	// CookieDomain is, for a browser session, the cookie domain it was signed
+	// in for (home.example): its cookie is honoured on that domain and the
+	// hosts under it only. It is never sent upstream.
+	CookieDomain string
 
 	header [len(identityOrder)][]string // identity header values in identityOrder, built once by NewPrincipal; nil in a bare literal
 }

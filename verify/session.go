@@ -21,6 +21,7 @@ type SessionRecord struct {
 	MACVersion int16
 	ExpiresAt  time.Time // the earlier of the idle and the absolute expiry
 	RevokedAt  time.Time // zero: live
+	Domain     string    // the cookie domain it was signed in for; honoured there only
 
 	UserID, Username, Email string
 	Roles                   []string
@@ -83,5 +84,6 @@ func (c *credCache) loadSession(ctx context.Context, lookupID string) (*entry, e
 	return &entry{id: r.ID, secretMAC: r.SecretMAC, macVersion: r.MACVersion,
 		expiresAt: r.ExpiresAt, revokedAt: r.RevokedAt, disabled: r.UserDisabled,
 		principal: NewPrincipal(Principal{Kind: KindSession, Subject: r.UserID,
-			User: r.Username, Email: r.Email, Roles: r.Roles, Scopes: r.Scopes, SessionID: r.ID})}, nil
+			User: r.Username, Email: r.Email, Roles: r.Roles, Scopes: r.Scopes, SessionID: r.ID,
+			CookieDomain: r.Domain})}, nil
 }

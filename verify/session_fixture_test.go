@@ -69,7 +69,7 @@ func (f *fixtureKeys) addSessions(t testing.TB, h *Hasher) {
 		r := SessionRecord{ID: "ses_" + strings.ReplaceAll(name[len("session-"):], "-", "_"), LookupID: k.LookupID,
 			SecretMAC: mac, MACVersion: v, ExpiresAt: testNow.Add(24 * time.Hour),
 			UserID: "usr_alice", Username: "alice", Email: "alice@example.com", Roles: []string{"viewer", "operator"},
-			Scopes: scopes}
+			Scopes: scopes, Domain: "app.example"}
 		if edit != nil {
 			edit(&r)
 		}

@@ -115,6 +115,7 @@ type SessionRow struct {
 	CookieLookupID   *string
 	CookieMAC        []byte
 	CookieMACVersion *int16
+	CookieDomain     *string
 	IdleSeconds      *int32
 	Remember         bool
 }

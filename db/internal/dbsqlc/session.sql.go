@@ -74,7 +74,7 @@ func (q *Queries) RefreshTokenMarkUsed(ctx context.Context, arg RefreshTokenMark
 
 const sessionGetByCookie = `-- name: SessionGetByCookie :one
 SELECT s.id, s.cookie_lookup_id::text AS cookie_lookup_id, s.cookie_mac::bytea AS cookie_mac,
-       s.cookie_mac_version::smallint AS cookie_mac_version, s.idle_expires_at, s.expires_at, s.revoked_at,
+       s.cookie_mac_version::smallint AS cookie_mac_version, s.cookie_domain::text AS cookie_domain, s.idle_expires_at, s.expires_at, s.revoked_at,
        s.user_id, u.username, u.email, (u.disabled_at IS NOT NULL)::boolean AS user_disabled
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.cookie_lookup_id = $1::text AND s.kind = 'browser'
@@ -85,6 +85,7 @@ type SessionGetByCookieRow struct {
 	CookieLookupID   string
 	CookieMAC        []byte
 	CookieMACVersion int16
+	CookieDomain     string
 	IdleExpiresAt    time.Time
 	ExpiresAt        time.Time
 	RevokedAt        *time.Time
@@ -104,6 +105,7 @@ func (q *Queries) SessionGetByCookie(ctx context.Context, lookupID string) (Sess
 		&i.CookieLookupID,
 		&i.CookieMAC,
 		&i.CookieMACVersion,
+		&i.CookieDomain,
 		&i.IdleExpiresAt,
 		&i.ExpiresAt,
 		&i.RevokedAt,
@@ -116,7 +118,7 @@ func (q *Queries) SessionGetByCookie(ctx context.Context, lookupID string) (Sess
 }
 
 const sessionGetByID = `-- name: SessionGetByID :one
-SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent, kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, idle_seconds, remember FROM sessions WHERE id = $1
+SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent, kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, cookie_domain, idle_seconds, remember FROM sessions WHERE id = $1
 `
 
 func (q *Queries) SessionGetByID(ctx context.Context, id string) (SessionRow, error) {
@@ -138,6 +140,7 @@ func (q *Queries) SessionGetByID(ctx context.Context, id string) (SessionRow, er
 		&i.CookieLookupID,
 		&i.CookieMAC,
 		&i.CookieMACVersion,
+		&i.CookieDomain,
 		&i.IdleSeconds,
 		&i.Remember,
 	)
@@ -145,7 +148,7 @@ func (q *Queries) SessionGetByID(ctx context.Context, id string) (SessionRow, er
 }
 
 const sessionGetByIDForUpdate = `-- name: SessionGetByIDForUpdate :one
-SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent, kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, idle_seconds, remember FROM sessions WHERE id = $1 FOR UPDATE
+SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent, kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, cookie_domain, idle_seconds, remember FROM sessions WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) SessionGetByIDForUpdate(ctx context.Context, id string) (SessionRow, error) {
@@ -167,6 +170,7 @@ func (q *Queries) SessionGetByIDForUpdate(ctx context.Context, id string) (Sessi
 		&i.CookieLookupID,
 		&i.CookieMAC,
 		&i.CookieMACVersion,
+		&i.CookieDomain,
 		&i.IdleSeconds,
 		&i.Remember,
 	)
@@ -175,11 +179,12 @@ func (q *Queries) SessionGetByIDForUpdate(ctx context.Context, id string) (Sessi
 
 const sessionInsert = `-- name: SessionInsert :exec
 INSERT INTO sessions (id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, ip, user_agent,
-                      kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, idle_seconds, remember)
+                      kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, cookie_domain, idle_seconds, remember)
 VALUES ($1, $2, $3, $4, $5,
         $6, $7, $8, $9, $10,
         $11, $12, $13, $14,
-        $15)
+        $15,
+        $16)
 `
 
 type SessionInsertParams struct {
@@ -196,6 +201,7 @@ type SessionInsertParams struct {
 	CookieLookupID   *string
 	CookieMAC        []byte
 	CookieMACVersion *int16
+	CookieDomain     *string
 	IdleSeconds      *int32
 	Remember         bool
 }
@@ -216,6 +222,7 @@ func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) er
 		arg.CookieLookupID,
 		arg.CookieMAC,
 		arg.CookieMACVersion,
+		arg.CookieDomain,
 		arg.IdleSeconds,
 		arg.Remember,
 	)
@@ -223,7 +230,7 @@ func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) er
 }
 
 const sessionListLive = `-- name: SessionListLive :many
-SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent, kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, idle_seconds, remember FROM sessions
+SELECT id, user_id, created_at, refreshed_at, idle_expires_at, expires_at, revoked_at, revoke_reason, ip, user_agent, kind, device_name, cookie_lookup_id, cookie_mac, cookie_mac_version, cookie_domain, idle_seconds, remember FROM sessions
 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2::timestamptz AND idle_expires_at > $2::timestamptz
 ORDER BY created_at, id
 `
@@ -258,6 +265,7 @@ func (q *Queries) SessionListLive(ctx context.Context, arg SessionListLiveParams
 			&i.CookieLookupID,
 			&i.CookieMAC,
 			&i.CookieMACVersion,
+			&i.CookieDomain,
 			&i.IdleSeconds,
 			&i.Remember,
 		); err != nil {
