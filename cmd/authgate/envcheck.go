@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// notConfig are AUTHGATE_ variables that the scripts read, not authgate.
-var notConfig = []string{"AUTHGATE_PG_BIN_GLOB", "AUTHGATE_CACHE"}
+// notConfig are AUTHGATE_ variables that the scripts and tests read, not authgate.
+var notConfig = []string{"AUTHGATE_PG_BIN_GLOB", "AUTHGATE_CACHE", "AUTHGATE_SCREENSHOTS"}
 
 // unknownVariables returns a warning for each AUTHGATE_ variable of environ
 // that authgate does not read, naming the closest one it does: a misspelt
