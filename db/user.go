@@ -36,6 +36,11 @@ func (db *DB) UserByLogin(ctx context.Context, usernameOrEmail string) (issue.Us
 	return userFromRow(db.q.UserGetByLogin(ctx, usernameOrEmail))
 }
 
+// UserByEmail implements issue.UserStore: the email only, never the username.
+func (db *DB) UserByEmail(ctx context.Context, email string) (issue.User, error) {
+	return userFromRow(db.q.UserGetByEmail(ctx, email))
+}
+
 // UserList implements issue.UserStore.
 func (db *DB) UserList(ctx context.Context, f issue.UserFilter) ([]issue.User, error) {
 	p := dbsqlc.UserListParams{MaxRows: int32(f.Limit)}

@@ -48,6 +48,7 @@ type browserStack struct {
 	devices [devices]context.Context // browser contexts of its own each (device)
 	client  *http.Client             // Go's client through the proxy: every host dials it, redirects not followed
 	alice   person                   // signed in by most cases, which end only their own sessions
+	sso     *ssoProviders            // the OpenID providers authgate is configured with (sso_browser_test.go); nil when not built
 }
 
 // portalHosts adds the second domain's portal host to each shipped config,
@@ -66,10 +67,11 @@ func startBrowserStack(t *testing.T, p proxy, bin string) *browserStack {
 	s.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	// Chromium takes seconds to start: meanwhile, the rest.
 	browser, browserStarted, stopBrowser := startChromium(t, chromium, s.addr, s.cert)
-	s.ag = startAuthgate(t,
+	s.sso = startSSOProviders(t)
+	s.ag = startAuthgate(t, append(s.sso.authgateEnv(),
 		"AUTHGATE_COOKIE_DOMAINS="+domain+","+labDomain,
 		"AUTHGATE_PORTAL_URLS=https://"+portalHost+",https://"+labPortal,
-		"AUTHGATE_TRUSTED_PROXIES=127.0.0.1")
+		"AUTHGATE_TRUSTED_PROXIES=127.0.0.1")...)
 	s.portal = s.ag.replica(t)
 	args, env := p.configure(t, dir, addresses{listen: s.addr, authgate: s.ag.addr, upstream: s.up.addr,
 		portal: s.portal.addr, tls: s.cert})

@@ -44,6 +44,7 @@ type browserCase struct {
 const revocationBound = 10 * time.Second
 
 var browserCases = []browserCase{
+	{name: "SSO", run: ssoCase}, // sso_browser_test.go
 	{name: "SignInReturnsToThePage", run: func(t *testing.T, s *browserStack) {
 		p := s.alice
 		b := s.device(t, 0)

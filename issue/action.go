@@ -23,6 +23,9 @@ const (
 	ActionPasswordChange   Action = "user.password_change"
 	ActionRoleAssign       Action = "user.role_assign"
 	ActionRoleUnassign     Action = "user.role_unassign"
+	ActionRoleSync         Action = "user.role_sync" // a provider's group mapping gave or took a role at sign-in
+	ActionIdentityLink     Action = "identity.link"
+	ActionIdentityUnlink   Action = "identity.unlink"
 	ActionRoleCreate       Action = "role.create"
 	ActionRoleDelete       Action = "role.delete"
 	ActionRoleGrant        Action = "role.grant"
@@ -48,7 +51,8 @@ var actionTable = [...]struct {
 	{ActionUserCreate, "user"}, {ActionUserRegister, "user"}, {ActionUserUpdate, "user"},
 	{ActionUserDisable, "user"}, {ActionUserEnable, "user"}, {ActionUserDelete, "user"},
 	{ActionUserLogin, "user"}, {ActionLoginFailed, "user"}, {ActionPasswordChange, "user"},
-	{ActionRoleAssign, "user"}, {ActionRoleUnassign, "user"},
+	{ActionRoleAssign, "user"}, {ActionRoleUnassign, "user"}, {ActionRoleSync, "user"},
+	{ActionIdentityLink, "user"}, {ActionIdentityUnlink, "user"},
 	{ActionRoleCreate, "role"}, {ActionRoleDelete, "role"}, {ActionRoleGrant, "role"}, {ActionRoleRevoke, "role"},
 	{ActionPermCreate, "permission"}, {ActionPermDelete, "permission"},
 	{ActionSessionRenew, "session"}, {ActionSessionEnd, "session"},

@@ -18,6 +18,7 @@ func TestActions(t *testing.T) {
 		"user.create": "user", "user.register": "user", "user.update": "user", "user.disable": "user",
 		"user.enable": "user", "user.delete": "user", "user.login": "user", "user.login_failed": "user",
 		"user.password_change": "user", "user.role_assign": "user", "user.role_unassign": "user",
+		"user.role_sync": "user", "identity.link": "user", "identity.unlink": "user",
 		"role.create": "role", "role.delete": "role", "role.grant": "role", "role.revoke": "role",
 		"permission.create": "permission", "permission.delete": "permission",
 		"session.refresh": "session", "session.revoke": "session",

@@ -105,6 +105,11 @@ func setupWorld(t *testing.T) *world {
 	}
 	w.rootID = w.newUser(t, "root", issue.RoleAdmin).ID
 	w.plainID = w.newUser(t, "plain").ID
+	if _, err := w.svc.SignInExternal(ctx, "home.example", issue.ExternalIdentity{Provider: "pocket", Issuer: pocketIssuer,
+		Subject: "root-sub", Email: "root@example.com", EmailVerified: true}, issue.ProviderPolicy{LinkByVerifiedEmail: true},
+		issue.BrowserSignIn{}, issue.Actor{}); err != nil {
+		t.Fatal(err)
+	}
 	w.mustLogin(t, "root")
 	tok, err := w.svc.CreateToken(ctx, w.rootID, issue.TokenRequest{Name: "root kiosk", Scopes: []string{"events:read"},
 		ExpiresInDays: days(30)}, root)
@@ -197,7 +202,8 @@ func (w *world) snapshot(t *testing.T) snapshot {
 		perms, err2 := w.store.UserPermissions(ctx, u.ID)
 		sessions, err3 := w.store.SessionListLive(ctx, u.ID, w.now)
 		tokens, err4 := w.store.PersonalTokenListByUser(ctx, u.ID)
-		if err := cmpErr(err1, err2, err3, err4); err != nil {
+		links, err5 := w.store.IdentityListByUser(ctx, u.ID)
+		if err := cmpErr(err1, err2, err3, err4, err5); err != nil {
 			t.Fatal(err)
 		}
 		var live []string
@@ -208,6 +214,9 @@ func (w *world) snapshot(t *testing.T) snapshot {
 			if x.RevokedAt == nil {
 				live = append(live, x.ID)
 			}
+		}
+		for _, l := range links {
+			live = append(live, l.Issuer+" "+l.Subject)
 		}
 		s.users[u.ID] = principal{held: perms, all: slices.Contains(roles, issue.RoleAdmin),
 			attrs: fmt.Sprint(u.PasswordHash, u.Email, u.FullName, u.Username, u.DisabledAt, live)}
@@ -332,6 +341,8 @@ var attackBodies = map[string][]string{
 	"POST /v1/keys/:id/revoke":         {``},
 	"DELETE /v1/users/:id/sessions":    {``},
 	"DELETE /v1/users/:id/credentials": {``},
+	"DELETE /v1/users/:id/identities":  {`{"issuer":"https://id.home.example","subject":"root-sub"}`},
+	"DELETE /v1/me/identities":         {`{"issuer":"https://id.home.example","subject":"root-sub"}`},
 }
 
 // paths fills a route's parameters with targets more powerful than most

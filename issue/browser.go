@@ -17,6 +17,13 @@ type BrowserSession struct {
 	Remember  bool
 }
 
+// BrowserSignIn is what a person chooses for a browser session, however they
+// proved who they are.
+type BrowserSignIn struct {
+	DeviceName string // optional: what the user calls this device (validDeviceName)
+	Remember   bool   // "remember this device": BrowserRememberTTL idle instead of BrowserIdleTTL
+}
+
 // SessionCookie is the stored form of a browser session's cookie (ags_…): its
 // lookup id and the HMAC of its secret, like an API key's, and the cookie
 // domain it was set for, outside which it is never honoured.
@@ -49,6 +56,25 @@ func (s *Service) SignIn(ctx context.Context, domain string, in LoginRequest, by
 	if err != nil {
 		return BrowserSession{}, err
 	}
+	var out BrowserSession
+	err = s.startSession(ctx, u.ID, u.PasswordHash, now, func(tx Store, u User) error {
+		var err error
+		out, err = s.browserSession(ctx, tx, u, domain, BrowserSignIn{DeviceName: in.DeviceName, Remember: in.Remember},
+			by, now, nil)
+		return err
+	})
+	if err != nil {
+		return BrowserSession{}, err
+	}
+	refund() // only a success gives the attempt back, as in Login
+	return out, nil
+}
+
+// browserSession starts a browser session for u, who has proved who they are,
+// through tx (the transaction that read u, holding their row): the one way
+// SignIn and SignInExternal create one. meta is added to the user.login row.
+func (s *Service) browserSession(ctx context.Context, tx Store, u User, domain string, in BrowserSignIn, by Actor,
+	now time.Time, meta map[string]any) (BrowserSession, error) {
 	idle := s.opts.BrowserIdleTTL
 	if in.Remember {
 		idle = s.opts.BrowserRememberTTL
@@ -59,13 +85,12 @@ func (s *Service) SignIn(ctx context.Context, domain string, in LoginRequest, by
 	sess.IdleExpiresAt = earlier(now.Add(idle), sess.ExpiresAt)
 	cookie := verify.NewKey(verify.PrefixSession)
 	version, mac := s.hasher.Sum(cookie.Secret)
-	err = s.startSession(ctx, sess, u.PasswordHash, by, now, func(tx Store, _ User) error {
+	err := s.openSession(ctx, tx, u, sess, by, now, meta, func() error {
 		return tx.SessionInsertBrowser(ctx, sess, SessionCookie{LookupID: cookie.LookupID, SecretMAC: mac,
 			MACVersion: version, Domain: domain})
 	})
 	if err != nil {
 		return BrowserSession{}, err
 	}
-	refund() // only a success gives the attempt back, as in Login
 	return BrowserSession{ID: sess.ID, UserID: u.ID, Cookie: cookie.Reveal(), ExpiresAt: sess.ExpiresAt, Remember: in.Remember}, nil
 }

@@ -35,6 +35,9 @@
 //     user's permissions; ScopeAdmin holds every permission.
 //   - actor: who asks for a change, from where, holding what (Actor); every
 //     audit row names one.
+//   - external identity: a person as an OpenID provider knows them (issuer +
+//     subject, ExternalIdentity), linked to one user (LinkedIdentity);
+//     SignInExternal signs them in by its provider's ProviderPolicy.
 //
 // # Who may change what
 //
@@ -67,6 +70,13 @@
 //     permission can be created in ReservedNamespace.
 //   - A personal token's scopes: held by its user and by the caller, and never
 //     one of authgate's own permissions (OwnPermission).
+//   - Unlinking an external identity: as acting on its user.
+//
+// The one sanctioned exception: SignInExternal gives and takes the roles a
+// provider's group mapping names (ProviderPolicy.Roles) and gives a new user
+// its DefaultRole without checking the person signing in, because the
+// mapping is the operator's configuration, checked at start
+// (CheckProviderPolicy); every such change is audited.
 //
 // The management API admits API keys (their scopes) and users' access tokens
 // and browser sessions (what their roles give them at the time of the

@@ -81,17 +81,19 @@ func (s *Service) Login(ctx context.Context, in LoginRequest, by Actor) (Tokens,
 		IP: by.IP, UserAgent: truncateRunes(by.UserAgent, maxUserAgentLen)}
 	sess.IdleExpiresAt = earlier(now.Add(s.opts.RefreshIdleTTL), sess.ExpiresAt)
 	var out Tokens
-	err = s.startSession(ctx, sess, u.PasswordHash, by, now, func(tx Store, u User) error {
-		if err := tx.SessionInsert(ctx, sess); err != nil {
+	err = s.startSession(ctx, u.ID, u.PasswordHash, now, func(tx Store, u User) error {
+		return s.openSession(ctx, tx, u, sess, by, now, nil, func() error {
+			if err := tx.SessionInsert(ctx, sess); err != nil {
+				return err
+			}
+			refresh := verify.NewKey(verify.PrefixRefreshToken)
+			if err := tx.RefreshTokenInsert(ctx, s.refreshRow(refresh, sess.ID, now)); err != nil {
+				return err
+			}
+			var err error
+			out, err = s.tokens(ctx, tx, u, sess, refresh, now)
 			return err
-		}
-		refresh := verify.NewKey(verify.PrefixRefreshToken)
-		if err := tx.RefreshTokenInsert(ctx, s.refreshRow(refresh, sess.ID, now)); err != nil {
-			return err
-		}
-		var err error
-		out, err = s.tokens(ctx, tx, u, sess, refresh, now)
-		return err
+		})
 	})
 	if err != nil {
 		return Tokens{}, err
@@ -235,16 +237,15 @@ func (s *Service) failedState(u User, now time.Time) LoginState {
 	return st
 }
 
-// startSession starts sess for its user, whose password checked out against
-// checked (the hash it was proved with): in one transaction, it re-reads the
-// user, clears their failed logins, evicts their oldest sessions beyond
-// MaxSessions (API and browser sessions alike), calls insert to store sess
-// and its credential, and audits the login. If the user's hash is no longer
-// checked (a password reset raced the check), nothing is created.
-func (s *Service) startSession(ctx context.Context, sess Session, checked string, by Actor, now time.Time,
-	insert func(tx Store, u User) error) error {
+// startSession starts a session for user userID, whose password checked out
+// against checked (the hash it was proved with): in one transaction, it
+// re-reads the user and calls open with them. If the user's hash is no longer
+// checked (a password reset raced the check), or they were disabled or locked
+// meanwhile, nothing is created.
+func (s *Service) startSession(ctx context.Context, userID, checked string, now time.Time,
+	open func(tx Store, u User) error) error {
 	err := s.store.InTx(ctx, func(tx Store) error {
-		u, err := tx.UserByIDForUpdate(ctx, sess.UserID)
+		u, err := tx.UserByIDForUpdate(ctx, userID)
 		switch { // what changed since the password check, by a concurrent request
 		case errors.Is(err, verify.ErrNotFound):
 			return errBadLogin
@@ -257,34 +258,47 @@ func (s *Service) startSession(ctx context.Context, sess Session, checked string
 		case lockedAt(u, now):
 			return s.lockedError(u, now)
 		}
-		if u.FailedLogins != 0 || u.FailedSince != nil || u.LockedUntil != nil {
-			if err := tx.UserSetLoginState(ctx, u.ID, LoginState{}); err != nil {
-				return err
-			}
-		}
-		by.ID = "user:" + u.ID
-		live, err := tx.SessionListLive(ctx, u.ID, now)
-		if err != nil {
-			return err
-		}
-		for ; len(live) > 0 && len(live) >= s.opts.MaxSessions; live = live[1:] { // oldest first
-			if err := s.endSession(ctx, tx, by, live[0], ReasonEvicted, now); err != nil {
-				return err
-			}
-		}
-		if err := insert(tx, u); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, by, ActionUserLogin, u.ID, OutcomeSuccess,
-			map[string]any{"session_id": sess.ID, "kind": sess.Kind})
+		return open(tx, u)
 	})
 	if err != nil {
 		if errors.Is(err, ErrUnauthenticated) || errors.Is(err, ErrThrottled) {
 			return err
 		}
-		return fmt.Errorf("login %s: %w", sess.UserID, err)
+		return fmt.Errorf("login %s: %w", userID, err)
 	}
 	return nil
+}
+
+// openSession stores sess for u, who has proved who they are, through tx (the
+// transaction that read u, holding their row): it clears u's failed logins,
+// evicts their oldest sessions beyond MaxSessions (API and browser sessions
+// alike), calls insert to store sess and its credential, and audits the login
+// (user.login, by the user, with meta added to the row's).
+func (s *Service) openSession(ctx context.Context, tx Store, u User, sess Session, by Actor, now time.Time,
+	meta map[string]any, insert func() error) error {
+	if u.FailedLogins != 0 || u.FailedSince != nil || u.LockedUntil != nil {
+		if err := tx.UserSetLoginState(ctx, u.ID, LoginState{}); err != nil {
+			return err
+		}
+	}
+	by.ID = "user:" + u.ID
+	live, err := tx.SessionListLive(ctx, u.ID, now)
+	if err != nil {
+		return err
+	}
+	for ; len(live) > 0 && len(live) >= s.opts.MaxSessions; live = live[1:] { // oldest first
+		if err := s.endSession(ctx, tx, by, live[0], ReasonEvicted, now); err != nil {
+			return err
+		}
+	}
+	if err := insert(); err != nil {
+		return err
+	}
+	row := map[string]any{"session_id": sess.ID, "kind": sess.Kind}
+	for k, v := range meta {
+		row[k] = v
+	}
+	return s.record(ctx, tx, by, ActionUserLogin, u.ID, OutcomeSuccess, row)
 }
 
 // Profile is a user as the user sees themself: with roles and effective permissions.

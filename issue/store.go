@@ -26,6 +26,7 @@ type Store interface {
 	KeyCount(ctx context.Context) (int64, error)
 
 	UserStore
+	IdentityStore
 	RoleStore
 	SessionStore
 	PersonalTokenStore
@@ -42,6 +43,8 @@ type UserStore interface {
 	UserByIDForUpdate(ctx context.Context, id string) (User, error)
 	// UserByLogin finds a user by username or email, whatever the case.
 	UserByLogin(ctx context.Context, usernameOrEmail string) (User, error)
+	// UserByEmail finds the user whose email this is, whatever the case.
+	UserByEmail(ctx context.Context, email string) (User, error)
 	UserList(ctx context.Context, f UserFilter) ([]User, error)
 	UserUpdate(ctx context.Context, id string, p UserPatch, at time.Time) (User, error)
 	// UserSetDisabled sets disabled_at to at, or clears it when at is nil.
@@ -49,6 +52,25 @@ type UserStore interface {
 	UserSetLoginState(ctx context.Context, id string, st LoginState) error
 	UserDelete(ctx context.Context, id string) error
 	UserCount(ctx context.Context) (int64, error)
+}
+
+// IdentityStore keeps the links of external identities to users. An identity
+// (issuer, subject) links to one user at most (ErrConflict naming
+// external_identities_pkey); a user's links go with the user.
+type IdentityStore interface {
+	// IdentityInsert stores a link. Returns verify.ErrNotFound if the user does not exist.
+	IdentityInsert(ctx context.Context, l LinkedIdentity) (LinkedIdentity, error)
+	// IdentityByKey returns the link of (issuer, subject), without locking it:
+	// lock the user first (UserByIDForUpdate), then change the link.
+	IdentityByKey(ctx context.Context, issuer, subject string) (LinkedIdentity, error)
+	// IdentityListByUser returns the user's links, oldest first.
+	IdentityListByUser(ctx context.Context, userID string) ([]LinkedIdentity, error)
+	// IdentityTouch records a sign-in through the link at at, with the email
+	// the provider gave then.
+	IdentityTouch(ctx context.Context, issuer, subject, email string, at time.Time) error
+	// IdentityDelete removes the user's link of (issuer, subject). Returns
+	// verify.ErrNotFound if the user has no such link.
+	IdentityDelete(ctx context.Context, userID, issuer, subject string) error
 }
 
 // RoleStore keeps roles, permissions, grants and assignments. Unknown names in

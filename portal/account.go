@@ -19,13 +19,14 @@ type accountView struct {
 	Roles           []string
 	Notice          string
 	Sessions        []sessionRow
+	Identities      []identityRow // sign-ins with an external provider linked to the account
 	Tokens          []tokenRow
 	Scopes          []scopeBox // what a new token may carry
 	MaxTokenDays    int
 	PasswordMinLen  int
 	NewToken        *issue.IssuedToken // just created: its secret, shown this once
 	TokenForm       tokenForm
-	Errors          map[string]string // by section: sessions, tokens, password
+	Errors          map[string]string // by section: sessions, identities, tokens, password
 }
 
 type sessionRow struct {
@@ -33,6 +34,18 @@ type sessionRow struct {
 	LastSeen, LastSeenISO string
 	Created, CreatedISO   string
 	Current               bool
+}
+
+// identityRow is one linked sign-in on the account page.
+type identityRow struct {
+	Provider, Issuer, Subject, Email string
+	LastUsed, LastUsedISO            string
+	Linked, LinkedISO                string
+}
+
+// accountNotices are the account page's own confirmations, beside notices.
+var accountNotices = map[string]string{
+	"identity_unlinked": "The sign-in has been unlinked. Signing in with it again follows the provider's rules for new sign-ins.",
 }
 
 // tokenForm is what was typed into the new-token form, put back after an error.
@@ -54,6 +67,9 @@ func (p *Portal) accountPage(c echo.Context, pr *verify.Principal) error {
 		return p.serverError(c, err)
 	}
 	v.Notice = notices[c.QueryParam("done")]
+	if v.Notice == "" {
+		v.Notice = accountNotices[c.QueryParam("done")]
+	}
 	return p.render(c, http.StatusOK, "account", v)
 }
 
@@ -71,6 +87,10 @@ func (p *Portal) account(ctx context.Context, pr *verify.Principal, form tokenFo
 	if err != nil {
 		return nil, err
 	}
+	links, err := p.svc.Identities(ctx, pr.Subject)
+	if err != nil {
+		return nil, err
+	}
 	o := p.svc.Options()
 	v := &accountView{chrome: chrome{Title: "Your account", User: prof.Username},
 		Username: prof.Username, Email: prof.Email, Roles: prof.Roles,
@@ -78,6 +98,11 @@ func (p *Portal) account(ctx context.Context, pr *verify.Principal, form tokenFo
 	now := p.now()
 	for _, s := range sessions {
 		v.Sessions = append(v.Sessions, sessionRowOf(s, pr.SessionID, now))
+	}
+	for _, l := range links {
+		v.Identities = append(v.Identities, identityRow{Provider: l.Provider, Issuer: l.Issuer, Subject: l.Subject,
+			Email: l.Email, LastUsed: ago(now, l.LastSignInAt), LastUsedISO: machineTime(l.LastSignInAt),
+			Linked: when(l.LinkedAt), LinkedISO: machineTime(l.LinkedAt)})
 	}
 	for _, t := range tokens {
 		v.Tokens = append(v.Tokens, tokenRowOf(t, now))
@@ -172,6 +197,24 @@ func (p *Portal) endOtherSessions(c echo.Context, pr *verify.Principal) error {
 		return p.accountError(c, pr, "sessions", p.freshForm(), err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/account?done=sessions_ended")
+}
+
+// unlinkIdentity is POST /account/identities/unlink (issuer, subject): the
+// external sign-in no longer leads to this account. The user's sessions go on.
+func (p *Portal) unlinkIdentity(c echo.Context, pr *verify.Principal) error {
+	f, err := postForm(c)
+	if err != nil {
+		return p.errorPage(c, http.StatusBadRequest, pageBadForm, err)
+	}
+	ctx := c.Request().Context()
+	by, err := p.actorOf(ctx, c, pr)
+	if err != nil {
+		return p.serverError(c, err)
+	}
+	if err := p.svc.Unlink(ctx, pr.Subject, f.get("issuer"), f.get("subject"), by); err != nil {
+		return p.accountError(c, pr, "identities", p.freshForm(), err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/account?done=identity_unlinked")
 }
 
 // changePassword is POST /account/password (current, new, repeat): every

@@ -236,3 +236,55 @@ func TestPortal_Logout_Everywhere(t *testing.T) {
 		t.Fatalf("%d live sessions; want none", n)
 	}
 }
+
+func TestPortal_Account_Identities(t *testing.T) {
+	f := setup(t, issue.Options{})
+	ctx := context.Background()
+	u := f.newUser(t, "vera")
+	c := f.signIn(t, "vera")
+	wantPage(t, f.get(t, "/account", c), http.StatusOK, "<h1>Your account</h1>")
+	if a := f.get(t, "/account", c); strings.Contains(a.body, "Linked sign-ins") {
+		t.Fatal("the section shows with nothing linked")
+	}
+	const iss = "https://id.home.example"
+	link := func(sub, email string) {
+		t.Helper()
+		_, err := f.svc.SignInExternal(ctx, "home.example", issue.ExternalIdentity{Provider: "pocket", Issuer: iss, Subject: sub,
+			Email: email, EmailVerified: true}, issue.ProviderPolicy{LinkByVerifiedEmail: true}, issue.BrowserSignIn{}, issue.Actor{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	link("vera-sub", "vera@example.com")
+	otto := f.newUser(t, "otto")
+	link("otto-sub", "otto@example.com")
+
+	a := f.get(t, "/account", c)
+	wantPage(t, a, http.StatusOK, `<h2 id="identities-h">Linked sign-ins</h2>`, "<td>pocket</td>", "<td>vera@example.com</td>",
+		`<input type="hidden" name="issuer" value="`+iss+`"><input type="hidden" name="subject" value="vera-sub">`)
+	if strings.Contains(a.body, "otto-sub") {
+		t.Fatal("vera's page shows otto's sign-in")
+	}
+
+	// Another user's sign-in is as if it did not exist.
+	a = f.post(t, "/account/identities/unlink", url.Values{"issuer": {iss}, "subject": {"otto-sub"}}, c)
+	wantPage(t, a, http.StatusNotFound, `<p class="error" role="alert">`)
+	if ids, err := f.svc.Identities(ctx, otto.ID); err != nil || len(ids) != 1 {
+		t.Fatalf("otto's identities %v, %v; want untouched", ids, err)
+	}
+
+	wantRedirect(t, f.post(t, "/account/identities/unlink", url.Values{"issuer": {iss}, "subject": {"vera-sub"}}, c),
+		"/account?done=identity_unlinked")
+	if ids, err := f.svc.Identities(ctx, u.ID); err != nil || len(ids) != 0 {
+		t.Fatalf("vera's identities %v, %v; want none", ids, err)
+	}
+	a = f.get(t, "/account?done=identity_unlinked", c)
+	wantPage(t, a, http.StatusOK, "The sign-in has been unlinked.")
+	if strings.Contains(a.body, "Linked sign-ins") {
+		t.Fatal("the section still shows with nothing linked")
+	}
+	if _, err := f.principal(t, c.Value); err != nil {
+		t.Fatalf("unlinking ended the session: %v", err)
+	}
+	wantPage(t, f.post(t, "/account/identities/unlink", url.Values{"issuer": {iss}, "subject": {"vera-sub"}}), http.StatusUnauthorized)
+}

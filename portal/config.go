@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/authgate/authgate/idp"
 	"github.com/authgate/authgate/issue"
 	"github.com/authgate/authgate/verify"
 )
@@ -64,6 +65,11 @@ type Config struct {
 	CookieName string // default DefaultCookieName (DefaultDevCookieName in development mode)
 	Log        *slog.Logger
 	Now        func() time.Time
+	// Providers are the OpenID providers the sign-in page offers (nil: none).
+	// SSOKey seals each sign-in attempt's cookie (AES-GCM; 16, 24 or 32
+	// bytes), required with Providers.
+	Providers *idp.Set
+	SSOKey    []byte
 }
 
 // Authenticator tells who presented a credential; *verify.Verifier is one.
@@ -94,6 +100,9 @@ type Portal struct {
 	csp     string
 	cop     *http.CrossOriginProtection
 	pages   map[string]*template.Template
+	// providers and ssoKey: Config.Providers and Config.SSOKey.
+	providers *idp.Set
+	ssoKey    []byte
 }
 
 // New checks cfg and returns the portal over svc, recognising sessions through
@@ -115,6 +124,14 @@ func New(cfg Config, svc *issue.Service, auth Authenticator) (*Portal, error) {
 	}
 	if p.now == nil {
 		p.now = time.Now
+	}
+	if cfg.Providers != nil {
+		switch len(cfg.SSOKey) {
+		case 16, 24, 32:
+		default:
+			return nil, errors.New("portal: New needs an SSOKey of 16, 24 or 32 bytes with Providers")
+		}
+		p.providers, p.ssoKey = cfg.Providers, cfg.SSOKey
 	}
 	if err := p.setSites(cfg.Sites); err != nil {
 		return nil, err

@@ -27,6 +27,26 @@
 // the new cookie overwrites, is ended. Sign-out ends the session and clears
 // the cookie (same attributes, Max-Age=0).
 //
+// # Signing in with an identity provider
+//
+// With Config.Providers, the sign-in page shows a link per provider to
+// GET /sso/<id>/start (carrying the validated rd). Start begins an attempt
+// (idp.Set.Begin: state, nonce, PKCE verifier), seals it with Config.SSOKey
+// into a cookie of its own, __Secure-authgate_sso_<first 8 characters of the
+// state> (authgate_sso_… in development mode), host-only, Path =
+// /sso/<id>/callback, HttpOnly, Secure, SameSite=Lax (the callback is a
+// top-level GET from the provider's site), Max-Age 600, and sends the browser
+// (303) to the provider. The callback finds the cookie by the state it
+// carries, clears it whatever happens (an attempt is used once), has idp
+// check the answer, and has the service sign the identity in under the
+// provider's policy; the session cookie is then set exactly as after a
+// password sign-in, and the browser goes to the attempt's return URL or to
+// /account. Refusals are pages: an expired, replayed or foreign attempt
+// (400, "this sign-in link has expired"), a provider that cannot be reached
+// (502), a provider that said no (403), an answer that fails the checks (400),
+// an identity the service refuses (403, "this account is not allowed to sign
+// in here"); none leaves anything created.
+//
 // # Pages
 //
 // Register lists the routes. They answer only on a portal URL's host (the 404

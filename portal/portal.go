@@ -21,11 +21,14 @@ var _ verify.Portal = (*Portal)(nil)
 //	GET  /account                    the user, their sessions and tokens, password change
 //	POST /account/sessions/end       end one session (id)
 //	POST /account/sessions/end-all   end every other session
+//	POST /account/identities/unlink  unlink a provider identity (issuer, subject)
 //	POST /account/tokens             create a personal token (name, days, scopes): secret shown once
 //	POST /account/tokens/revoke      revoke a personal token (id)
 //	POST /account/password           change password (current, new, repeat)
 //	GET  /denied                     the missing-permission page (scope, rd)
 //	GET  /static/portal.css          the stylesheet
+//	GET  /sso/:id/start              with providers: begin a sign-in with provider id (rd), 303 to it
+//	GET  /sso/:id/callback           with providers: the provider's answer; session cookie, 303 to rd or /account
 func (p *Portal) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	page := append(append([]echo.MiddlewareFunc(nil), mw...), requestID, p.secure, p.onSite)
 	form := append(append([]echo.MiddlewareFunc(nil), page...), p.sameOrigin)
@@ -35,11 +38,16 @@ func (p *Portal) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	e.GET("/account", p.needSession(p.accountPage), page...)
 	e.POST("/account/sessions/end", p.needSession(p.endOneSession), form...)
 	e.POST("/account/sessions/end-all", p.needSession(p.endOtherSessions), form...)
+	e.POST("/account/identities/unlink", p.needSession(p.unlinkIdentity), form...)
 	e.POST("/account/tokens", p.needSession(p.createToken), form...)
 	e.POST("/account/tokens/revoke", p.needSession(p.revokeToken), form...)
 	e.POST("/account/password", p.needSession(p.changePassword), form...)
 	e.GET("/denied", p.denied, page...)
 	e.GET("/static/portal.css", p.stylesheet, page...)
+	if p.providers != nil {
+		e.GET("/sso/:id/start", p.ssoStart, page...)
+		e.GET("/sso/:id/callback", p.ssoCallback, page...)
+	}
 }
 
 // CookieName is the session cookie's name, for the verifier's

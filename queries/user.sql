@@ -48,3 +48,7 @@ DELETE FROM users WHERE id = @id;
 
 -- name: UserCount :one
 SELECT count(*) FROM users;
+
+-- name: UserGetByEmail :one
+-- The user whose email this is, whatever the case (emails are unique so).
+SELECT * FROM users WHERE lower(email) = lower(@email::text);

@@ -2,7 +2,7 @@
 # make test, and CI: gofmt, go vet, sqlc drift, then the tests with -race, failing fast, then the
 # allocation tests without -race, then the end-to-end tests that run nginx, Traefik and Caddy with
 # the shipped configs (deploy/), TestBrowser driving Debian's chromium through them included. Each
-# step prints its name and time: tools devdb gofmt vet sqlc test alloc proxies e2e.
+# step prints its name and time: tools devdb gofmt vet sqlc oidc test alloc proxies e2e.
 # Extra arguments go to go test: flags come before ./..., and ./-style package patterns
 # replace it (scripts/test.sh -run TestKey ./verify/...).
 # Tests create their own databases (db/dbtest) on the server $TEST_DATABASE_URL names; this script
@@ -135,6 +135,18 @@ test_tools() {
 	((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 
+# The identity-provider tests (idp/, portal/, deploy/) sign in at a real OpenID provider, zitadel's
+# example built from its module (scripts/oidc-provider.sh; cached, so only a cold machine builds).
+ensure_provider() {
+	mkdir -p .data
+	if ! scripts/oidc-provider.sh ensure >.data/oidc-provider.out 2>.data/oidc-provider.log; then
+		tail -n 40 .data/oidc-provider.log >&2
+		echo "test.sh: building the OpenID provider failed (above; whole log in .data/oidc-provider.log)" >&2
+		return 1
+	fi
+	sed 's/^/test.sh: using /' .data/oidc-provider.out >&2
+}
+
 proxies=0
 if wants_proxies "$@"; then proxies=1 && start_proxies; fi
 step tools test_tools
@@ -142,6 +154,7 @@ if [[ -z ${TEST_DATABASE_URL:-} ]]; then test_db; fi
 step gofmt gofmt_check
 step vet go vet ./...
 step sqlc sqlc_diff
+step oidc ensure_provider
 if ((proxies)); then
 	step test go_test -race -skip "^$e2e\$|$alloc" "$@"
 	step alloc go_test -vet=off "$@" -run "$alloc"

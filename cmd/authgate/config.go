@@ -13,6 +13,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/authgate/authgate/idp"
 	"github.com/authgate/authgate/issue"
 	"github.com/authgate/authgate/portal"
 	"github.com/authgate/authgate/verify"
@@ -61,8 +62,14 @@ type Config struct {
 	SessionRememberTTL time.Duration `env:"AUTHGATE_SESSION_REMEMBER_TTL" envDefault:"720h" help:"the idle lifetime of a browser session signed in with \"remember this device\" (30 days)"`
 	SessionMaxTTL      time.Duration `env:"AUTHGATE_SESSION_MAX_TTL" envDefault:"2160h" help:"a browser session ends this long after sign-in, however it is used (90 days)"`
 
+	// OpenID providers (providers.go): their buttons are on the portal's sign-in page.
+	Providers     string `env:"AUTHGATE_PROVIDERS" help:"OpenID providers people may sign in with, as a JSON list of {id, name, issuer, client_id, client_secret_env or client_secret_file, scopes, new_users (refuse or create), default_role, link_by_verified_email, username_claim, groups_claim, roles (provider group -> authgate role)}; needs AUTHGATE_COOKIE_DOMAINS; each provider's redirect URI is <portal URL>/sso/<id>/callback (empty: none)"`
+	ProvidersFile string `env:"AUTHGATE_PROVIDERS_FILE" help:"a file holding the JSON of AUTHGATE_PROVIDERS instead (empty: none)"`
+
 	// sites is CookieDomains paired with PortalURLs (LoadConfig); empty: no portal.
 	sites []portal.Site
+	// providers is Providers or ProvidersFile parsed and validated (LoadConfig).
+	providers []idp.ProviderConfig
 	// trustedProxies is TrustedProxies parsed (LoadConfig).
 	trustedProxies []*net.IPNet
 	// macVersion is the MAC key version of Secret, from the database's record
@@ -168,6 +175,9 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 		bad("AUTHGATE_MAX_TOKEN_DAYS", "must be between 1 and 3650 (got %d)", c.MaxTokenDays)
 	}
 	if c.sites, err = c.portalSites(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.providers, err = c.loadProviders(environ); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.checkLifetimes(); err != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 // notConfig are AUTHGATE_ variables that the scripts and tests read, not authgate.
-var notConfig = []string{"AUTHGATE_PG_BIN_GLOB", "AUTHGATE_CACHE", "AUTHGATE_SCREENSHOTS"}
+var notConfig = []string{"AUTHGATE_PG_BIN_GLOB", "AUTHGATE_CACHE", "AUTHGATE_SCREENSHOTS", "AUTHGATE_OIDC_PROVIDER"}
 
 // unknownVariables returns a warning for each AUTHGATE_ variable of environ
 // that authgate does not read, naming the closest one it does: a misspelt

@@ -311,6 +311,15 @@ func TestRun_ConfigErrorsNameTheVariable(t *testing.T) {
 		{"TwoPortalURLsForOneDomain", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_COOKIE_DOMAINS", "home.example", "AUTHGATE_PORTAL_URLS", "https://a.home.example,https://b.home.example"), "cookie domain home.example has two portal URLs"},
 		{"RememberShorterThanIdle", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_SESSION_REMEMBER_TTL", "1h"), "AUTHGATE_SESSION_REMEMBER_TTL must be at least AUTHGATE_SESSION_IDLE_TTL"},
 		{"MaxShorterThanRemember", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_SESSION_MAX_TTL", "240h"), "AUTHGATE_SESSION_MAX_TTL must be at least AUTHGATE_SESSION_REMEMBER_TTL"},
+		{"ProvidersWithoutPortal", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_PROVIDERS", `[{"id":"pocket","issuer":"https://id.home.example","client_id":"authgate"}]`), "AUTHGATE_PROVIDERS is set but there is no sign-in portal: set AUTHGATE_COOKIE_DOMAINS"},
+		{"ProvidersBothWays", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_PROVIDERS", `[]`, "AUTHGATE_PROVIDERS_FILE", "/nonexistent"), "AUTHGATE_PROVIDERS and AUTHGATE_PROVIDERS_FILE are both set"},
+		{"ProvidersFileMissing", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_PROVIDERS_FILE", "/nonexistent/providers.json"), "AUTHGATE_PROVIDERS_FILE cannot be read"},
+		{"ProviderUnknownField", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_COOKIE_DOMAINS", "home.example", "AUTHGATE_PORTAL_URLS", "https://auth.home.example",
+			"AUTHGATE_PROVIDERS", `[{"id":"pocket","issuer":"https://id.home.example","client_id":"authgate","client_secret":"inline"}]`), `AUTHGATE_PROVIDERS: invalid identity provider configuration: not a JSON list of providers: json: unknown field "client_secret"`},
+		{"ProviderHTTPIssuer", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_COOKIE_DOMAINS", "home.example", "AUTHGATE_PORTAL_URLS", "https://auth.home.example",
+			"AUTHGATE_PROVIDERS", `[{"id":"pocket","issuer":"http://id.home.example","client_id":"authgate"}]`), "AUTHGATE_PROVIDERS: provider pocket: issuer: http://id.home.example must use https"},
+		{"ProviderSecretEnvUnset", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_COOKIE_DOMAINS", "home.example", "AUTHGATE_PORTAL_URLS", "https://auth.home.example",
+			"AUTHGATE_PROVIDERS", `[{"id":"pocket","issuer":"https://id.home.example","client_id":"authgate","client_secret_env":"POCKET_SECRET"}]`), "AUTHGATE_PROVIDERS: provider pocket: client_secret_env: the environment variable POCKET_SECRET is not set or empty"},
 		{"DatabaseUnreachable", []string{"migrate"}, map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, "connect to database nobody@127.0.0.1:1/none"},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/authgate/authgate/db"
+	"github.com/authgate/authgate/idp"
 	"github.com/authgate/authgate/issue"
 	"github.com/authgate/authgate/issue/api"
 	"github.com/authgate/authgate/portal"
@@ -31,6 +32,7 @@ type Main struct {
 	feed     *db.RevocationFeed
 	svcOpts  issue.Options
 	portal   *portal.Portal // nil without AUTHGATE_COOKIE_DOMAINS
+	idps     *idp.Set       // nil without AUTHGATE_PROVIDERS
 	// listeners[0] is AUTHGATE_ADDR; listeners[1], when present, is
 	// AUTHGATE_MANAGEMENT_ADDR.
 	listeners []*listener
@@ -48,6 +50,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Ti
 	}
 	m := &Main{cfg: cfg, log: log, db: store}
 	if err := m.start(ctx, now); err != nil {
+		if m.idps != nil {
+			m.idps.Close()
+		}
 		store.Close()
 		return nil, err
 	}
@@ -94,10 +99,23 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 	}
 	m.svcOpts.Signer = m.keys
 	svc := issue.NewService(m.db, hasher, now, m.svcOpts)
+	for _, pc := range m.cfg.providers { // the roles a provider's policy names must exist
+		if err := svc.CheckProviderPolicy(ctx, pc.Policy); err != nil {
+			return fmt.Errorf("AUTHGATE_PROVIDERS: provider %s: %w", pc.ID, err)
+		}
+	}
 	if len(m.cfg.sites) > 0 {
-		m.portal, err = portal.New(portal.Config{Sites: m.cfg.sites, Dev: m.cfg.PortalDev,
-			CookieName: m.cfg.cookieName(), Log: m.log, Now: now}, svc, m.verifier)
-		if err != nil {
+		pc := portal.Config{Sites: m.cfg.sites, Dev: m.cfg.PortalDev, CookieName: m.cfg.cookieName(), Log: m.log, Now: now}
+		if m.idps, err = startProviders(ctx, m.cfg.providers, m.log, now); err != nil {
+			return err
+		}
+		if m.idps != nil {
+			if pc.SSOKey, err = m.cfg.SSOKey(); err != nil {
+				return err
+			}
+			pc.Providers = m.idps
+		}
+		if m.portal, err = portal.New(pc, svc, m.verifier); err != nil {
 			return err
 		}
 	}
@@ -243,6 +261,9 @@ func (m *Main) Close() error {
 	err := errors.Join(errs...)
 	m.stop()
 	m.wg.Wait()
+	if m.idps != nil {
+		m.idps.Close()
+	}
 	m.db.Close()
 	return err
 }

@@ -79,6 +79,12 @@ func routes() []route {
 		{get, "/v1/users/:id/sessions", perm, issue.PermUsersRead, (*API).userSessions},
 		{del, "/v1/users/:id/sessions", perm, issue.PermSessionsWrite, (*API).revokeUserSessions},
 
+		// Identities linked by signing in with an external provider (the portal's /sso).
+		{get, "/v1/me/identities", user, "", (*API).myIdentities},
+		{del, "/v1/me/identities", user, "", (*API).unlinkMyIdentity},
+		{get, "/v1/users/:id/identities", perm, issue.PermUsersRead, (*API).userIdentities},
+		{del, "/v1/users/:id/identities", perm, issue.PermUsersWrite, (*API).unlinkUserIdentity},
+
 		{post, "/v1/me/tokens", user, "", (*API).createMyToken},
 		{get, "/v1/me/tokens", user, "", (*API).myTokens},
 		{del, "/v1/me/tokens/:id", user, "", (*API).revokeMyToken},

@@ -22,6 +22,16 @@ type AuditRow struct {
 	Metadata     []byte
 }
 
+type IdentityRow struct {
+	Issuer       string
+	Subject      string
+	Provider     string
+	UserID       string
+	Email        string
+	LinkedAt     time.Time
+	LastSignInAt time.Time
+}
+
 type KeyRow struct {
 	ID                     string
 	LookupID               string

@@ -33,6 +33,30 @@ func (q *Queries) UserDelete(ctx context.Context, id string) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const userGetByEmail = `-- name: UserGetByEmail :one
+SELECT id, username, email, full_name, password_hash, disabled_at, failed_logins, failed_since, locked_until, created_at, updated_at FROM users WHERE lower(email) = lower($1::text)
+`
+
+// The user whose email this is, whatever the case (emails are unique so).
+func (q *Queries) UserGetByEmail(ctx context.Context, email string) (UserRow, error) {
+	row := q.db.QueryRow(ctx, userGetByEmail, email)
+	var i UserRow
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.Email,
+		&i.FullName,
+		&i.PasswordHash,
+		&i.DisabledAt,
+		&i.FailedLogins,
+		&i.FailedSince,
+		&i.LockedUntil,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const userGetByID = `-- name: UserGetByID :one
 SELECT id, username, email, full_name, password_hash, disabled_at, failed_logins, failed_since, locked_until, created_at, updated_at FROM users WHERE id = $1
 `

@@ -1,0 +1,225 @@
+package idp
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/authgate/authgate/issue"
+)
+
+// Options are a Set's collaborators and timings; zero values take defaults.
+type Options struct {
+	HTTPClient *http.Client // for discovery, JWKS and the token endpoint; default: 10s timeout
+	Now        func() time.Time
+	Log        *slog.Logger
+	// RetryMin and RetryMax bound the pause between discovery attempts of a
+	// provider that did not answer (default 2s and 5m, doubling).
+	RetryMin, RetryMax time.Duration
+}
+
+// ProviderInfo is what the sign-in page shows of a provider.
+type ProviderInfo struct {
+	ID   string
+	Name string
+}
+
+// Set is the configured providers. It is built once by New and is safe for
+// concurrent use; Close stops its background discovery.
+type Set struct {
+	list   []*provider // in configuration order
+	byID   map[string]*provider
+	client *http.Client
+	now    func() time.Time
+	log    *slog.Logger
+	min    time.Duration
+	max    time.Duration
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// provider is one configured provider and, once discovery succeeded, what it
+// told.
+type provider struct {
+	cfg   ProviderConfig
+	mu    sync.RWMutex
+	ready *discovered // nil until discovery succeeds
+}
+
+// discovered is a provider's discovery, turned into what the flow needs.
+type discovered struct {
+	oauth    oauth2.Config // without RedirectURL, set per call
+	verifier *oidc.IDTokenVerifier
+	issParam bool // authorization_response_iss_parameter_supported
+}
+
+// New validates cfgs (ValidateAll: a *ConfigError names the provider and
+// field) and discovers each provider once, concurrently, within ctx. A
+// provider whose discovery fails is logged as a warning and retried in the
+// background until it succeeds or Close is called; meanwhile Begin and Finish
+// answer ErrUnavailable for it. New fails only on configuration.
+func New(ctx context.Context, cfgs []ProviderConfig, o Options) (*Set, error) {
+	if err := ValidateAll(cfgs); err != nil {
+		return nil, err
+	}
+	s := &Set{byID: make(map[string]*provider, len(cfgs)), client: o.HTTPClient, now: o.Now, log: o.Log,
+		min: o.RetryMin, max: o.RetryMax}
+	if s.client == nil {
+		s.client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.min <= 0 {
+		s.min = 2 * time.Second
+	}
+	if s.max < s.min {
+		s.max = max(5*time.Minute, s.min)
+	}
+	for _, c := range cfgs {
+		c.withDefaults()
+		p := &provider{cfg: c}
+		s.list = append(s.list, p)
+		s.byID[c.ID] = p
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	var first sync.WaitGroup
+	for _, p := range s.list {
+		first.Add(1)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			err := s.discover(ctx, p)
+			first.Done()
+			if err != nil {
+				s.retry(bg, p, err)
+			}
+		}()
+	}
+	first.Wait()
+	return s, nil
+}
+
+// Close stops the background discovery and waits for it.
+func (s *Set) Close() {
+	s.stop()
+	s.wg.Wait()
+}
+
+// retry rediscovers p with a doubling pause until it succeeds or ctx ends.
+func (s *Set) retry(ctx context.Context, p *provider, err error) {
+	wait := s.min
+	for {
+		s.log.Warn("idp: provider discovery failed; sign-in with it is unavailable until it succeeds",
+			"provider", p.cfg.ID, "issuer", p.cfg.Issuer, "retry_in", wait.String(), "err", err.Error())
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if err = s.discover(ctx, p); err == nil {
+			return
+		}
+		wait = min(wait*2, s.max)
+	}
+}
+
+// discover fetches p's discovery document and makes it ready.
+func (s *Set) discover(ctx context.Context, p *provider) error {
+	ctx = oidc.ClientContext(ctx, s.client)
+	op, err := oidc.NewProvider(ctx, p.cfg.Issuer)
+	if err != nil {
+		return err
+	}
+	var meta struct {
+		Algs     []string `json:"id_token_signing_alg_values_supported"`
+		IssParam bool     `json:"authorization_response_iss_parameter_supported"`
+	}
+	if err := op.Claims(&meta); err != nil {
+		return err
+	}
+	d := &discovered{
+		oauth: oauth2.Config{ClientID: p.cfg.ClientID, ClientSecret: p.cfg.ClientSecret, Endpoint: op.Endpoint(),
+			Scopes: slices.Clone(p.cfg.Scopes)},
+		verifier: op.Verifier(&oidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: signingAlgs(meta.Algs), Now: s.now}),
+		issParam: meta.IssParam,
+	}
+	p.mu.Lock()
+	p.ready = d
+	p.mu.Unlock()
+	s.log.Info("idp: provider discovered", "provider", p.cfg.ID, "issuer", p.cfg.Issuer, "iss_parameter", meta.IssParam)
+	return nil
+}
+
+// signingAlgs is the ID-token algorithm allow-list: what discovery lists,
+// without none and the HMAC algorithms (a client secret is no signing key),
+// or RS256, the default OpenID Connect names, when nothing is left.
+func signingAlgs(listed []string) []string {
+	var out []string
+	for _, a := range listed {
+		switch a {
+		case "none", "HS256", "HS384", "HS512", "":
+			continue
+		}
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		out = []string{oidc.RS256}
+	}
+	return out
+}
+
+// Providers lists the providers in configuration order, for buttons.
+func (s *Set) Providers() []ProviderInfo {
+	out := make([]ProviderInfo, 0, len(s.list))
+	for _, p := range s.list {
+		out = append(out, ProviderInfo{ID: p.cfg.ID, Name: p.cfg.Name})
+	}
+	return out
+}
+
+// Provider returns the provider with this id, and whether there is one.
+func (s *Set) Provider(id string) (ProviderInfo, bool) {
+	p, ok := s.byID[id]
+	if !ok {
+		return ProviderInfo{}, false
+	}
+	return ProviderInfo{ID: p.cfg.ID, Name: p.cfg.Name}, true
+}
+
+// Policy returns how identities from the provider with this id become
+// authgate users, and whether there is such a provider.
+func (s *Set) Policy(id string) (issue.ProviderPolicy, bool) {
+	p, ok := s.byID[id]
+	if !ok {
+		return issue.ProviderPolicy{}, false
+	}
+	pol := p.cfg.Policy
+	pol.Roles = maps.Clone(pol.Roles)
+	return pol, true
+}
+
+// Ready reports whether the provider with this id has been discovered.
+func (s *Set) Ready(id string) bool {
+	p, ok := s.byID[id]
+	return ok && p.discovered() != nil
+}
+
+func (p *provider) discovered() *discovered {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.ready
+}
