@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/authgate/authgate/verify"
 )
 
 // contentSecurityPolicy is the policy of every portal answer: nothing but the
@@ -40,22 +38,6 @@ func (p *Portal) secure(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		return next(c)
-	}
-}
-
-// requestID gives every portal request an id, as the management API does: the
-// client's own when verify.ValidRequestID accepts it, else a new one. It is
-// in the answer's X-Request-Id, in the audit rows, and on the 500 page.
-func requestID(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		id := r.Header.Get(echo.HeaderXRequestID)
-		if !verify.ValidRequestID(id) {
-			id = verify.RandomString(20)
-			r.Header.Set(echo.HeaderXRequestID, id)
-		}
-		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		return next(c)
 	}
 }

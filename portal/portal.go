@@ -30,7 +30,7 @@ var _ verify.Portal = (*Portal)(nil)
 //	GET  /sso/:id/start              with providers: begin a sign-in with provider id (rd), 303 to it
 //	GET  /sso/:id/callback           with providers: the provider's answer; session cookie, 303 to rd or /account
 func (p *Portal) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
-	page := append(append([]echo.MiddlewareFunc(nil), mw...), requestID, p.secure, p.onSite)
+	page := append(append([]echo.MiddlewareFunc(nil), mw...), verify.RequestID, p.secure, p.onSite)
 	form := append(append([]echo.MiddlewareFunc(nil), page...), p.sameOrigin)
 	e.GET("/login", p.loginPage, page...)
 	e.POST("/login", p.signIn, form...)

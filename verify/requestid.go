@@ -30,3 +30,20 @@ func (h *Handler) requestID(hdr http.Header) string {
 	var buf [32]byte
 	return string(strconv.AppendUint(append(buf[:0], h.idPrefix...), h.idSeq.Add(1), 36))
 }
+
+// RequestID is Echo middleware giving every request of the management API and
+// the portal an id: the client's own X-Request-Id when ValidRequestID accepts
+// it, else a new random one. The id is set on the request (for the request
+// log, the audit rows and the 500 page) and on the answer.
+func RequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		id := r.Header.Get(echo.HeaderXRequestID)
+		if !ValidRequestID(id) {
+			id = RandomString(20)
+			r.Header.Set(echo.HeaderXRequestID, id)
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}

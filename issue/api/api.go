@@ -34,7 +34,7 @@ func (a *API) SetSigningKeys(keys *issue.SigningKeys) { a.signing = keys }
 // a request id of its own, and the check of who it admits: a route admitting
 // anybody but open ones first authenticates a credential sent along.
 func (a *API) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
-	mw = append([]echo.MiddlewareFunc{requestID}, mw...)
+	mw = append([]echo.MiddlewareFunc{verify.RequestID}, mw...)
 	// An unknown path under /v1 is a 404 after the same middleware and
 	// authentication as the routes beside it.
 	guarded := append(append([]echo.MiddlewareFunc(nil), mw...), a.authenticate(perm), validPathParams)
