@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -69,4 +70,13 @@ func identityFromRow(r dbsqlc.IdentityRow) issue.LinkedIdentity {
 		Provider: r.Provider, Issuer: r.Issuer, Subject: r.Subject, UserID: r.UserID, Email: r.Email,
 		LinkedAt: r.LinkedAt, LastSignInAt: r.LastSignInAt,
 	}
+}
+
+// IdentityLock implements issue.IdentityStore with a transaction-scoped
+// advisory lock on (issuer, subject). Fails outside a transaction.
+func (db *DB) IdentityLock(ctx context.Context, issuer, subject string) error {
+	if db.tx == nil {
+		return errors.New("lock an external identity: not inside a transaction (call it inside InTx)")
+	}
+	return interpretError(db.q.IdentityLock(ctx, dbsqlc.IdentityLockParams{Issuer: issuer, Subject: subject}))
 }

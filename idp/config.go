@@ -36,6 +36,10 @@ type ProviderConfig struct {
 	// token's hd claim must name.
 	Preset       string
 	HostedDomain string
+	// NativeClientIDs are the client ids of the operator's own native apps
+	// at this provider: VerifyIDToken also accepts ID tokens issued to them
+	// (ClientID is always accepted). Never another party's app.
+	NativeClientIDs []string
 }
 
 // String names the provider without its secret, so that printing a
@@ -77,6 +81,8 @@ type providerJSON struct {
 	BaseURL             string `json:"base_url"`
 	Realm               string `json:"realm"`
 	HostedDomain        string `json:"hosted_domain"`
+	// The client ids of the operator's native apps (VerifyIDToken).
+	NativeClientIDs []string `json:"native_client_ids"`
 }
 
 // ParseProviders reads a JSON list of providers, refusing unknown fields,
@@ -110,7 +116,7 @@ func ParseProviders(data []byte, lk Lookups) ([]ProviderConfig, error) {
 			ClientSecret: secret, Scopes: r.Scopes, UsernameClaim: r.UsernameClaim, GroupsClaim: r.GroupsClaim,
 			Policy: issue.ProviderPolicy{NewUsers: r.NewUsers, DefaultRole: r.DefaultRole,
 				LinkByVerifiedEmail: r.LinkByVerifiedEmail, Roles: r.Roles},
-			Preset: r.Preset, HostedDomain: r.HostedDomain})
+			Preset: r.Preset, HostedDomain: r.HostedDomain, NativeClientIDs: r.NativeClientIDs})
 	}
 	if err := ValidateAll(out); err != nil {
 		return nil, err
@@ -198,6 +204,11 @@ func (c ProviderConfig) Validate() error {
 	for _, s := range c.Scopes {
 		if !tokenPattern.MatchString(s) {
 			return bad("scopes", "%q is not a scope", s)
+		}
+	}
+	for _, id := range c.NativeClientIDs {
+		if !tokenPattern.MatchString(id) {
+			return bad("native_client_ids", "%q is not a client id: each must be set, without spaces", id)
 		}
 	}
 	for field, claim := range map[string]string{"username_claim": c.UsernameClaim, "groups_claim": c.GroupsClaim} {

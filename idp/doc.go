@@ -47,6 +47,20 @@
 // preferred_username) and groups (groups_claim, default groups: a list of
 // strings or a single string).
 //
+// # Native apps
+//
+// VerifyIDToken checks an ID token a native app obtained by its own sign-in
+// with the provider, for the exchange at POST /v1/auth/oauth/login. It makes
+// Finish's checks of the token (signature by a key from the JWKS, issuer,
+// expiry, the same algorithm allow-list, the preset's claim checks) and maps
+// the claims with the same code, but has no nonce to compare (the app kept
+// it), and accepts an aud holding client_id or one of native_client_ids (the
+// operator's own apps), with azp, when present, one of them too. A token
+// issued to any other client is ErrInvalid, however valid at the provider.
+// Only ID tokens: an access token proves at the userinfo endpoint that it is
+// valid, not which app it was issued to, and no provider here is asked for
+// introspection yet.
+//
 // # Presets
 //
 // "preset" names a provider authgate knows; it fills in the issuer from the

@@ -79,12 +79,19 @@ func (s *Set) Finish(ctx context.Context, providerID, redirectURI string, a Atte
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(a.Nonce)) != 1 {
 		return none, fmt.Errorf("%w: ID token nonce does not match the attempt", ErrInvalid)
 	}
+	return p.identityOf(idt)
+}
+
+// identityOf applies the preset's checks (preset.go) to a verified ID
+// token's claims and maps them as p's configuration says: the one mapping of
+// Finish and VerifyIDToken.
+func (p *provider) identityOf(idt *oidc.IDToken) (issue.ExternalIdentity, error) {
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
-		return none, fmt.Errorf("%w: ID token claims: %v", ErrInvalid, err)
+		return issue.ExternalIdentity{}, fmt.Errorf("%w: ID token claims: %v", ErrInvalid, err)
 	}
-	if err := p.cfg.admit(claims); err != nil { // the preset's checks (preset.go)
-		return none, err
+	if err := p.cfg.admit(claims); err != nil {
+		return issue.ExternalIdentity{}, err
 	}
 	return p.identity(idt.Issuer, idt.Subject, claims), nil
 }

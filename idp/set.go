@@ -57,6 +57,9 @@ type provider struct {
 type discovered struct {
 	oauth    oauth2.Config // without RedirectURL, set per call
 	verifier *oidc.IDTokenVerifier
+	// native verifies as verifier does but leaves the audience to
+	// VerifyIDToken, which accepts the native client ids too.
+	native   *oidc.IDTokenVerifier
 	issParam bool // authorization_response_iss_parameter_supported
 }
 
@@ -151,10 +154,12 @@ func (s *Set) discover(ctx context.Context, p *provider) error {
 	if err := op.Claims(&meta); err != nil {
 		return err
 	}
+	algs := signingAlgs(meta.Algs)
 	d := &discovered{
 		oauth: oauth2.Config{ClientID: p.cfg.ClientID, ClientSecret: p.cfg.ClientSecret, Endpoint: op.Endpoint(),
 			Scopes: slices.Clone(p.cfg.Scopes)},
-		verifier: op.Verifier(&oidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: signingAlgs(meta.Algs), Now: s.now}),
+		verifier: op.Verifier(&oidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: algs, Now: s.now}),
+		native:   op.Verifier(&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: algs, Now: s.now}),
 		issParam: meta.IssParam,
 	}
 	p.mu.Lock()

@@ -194,6 +194,7 @@ func TestAPI_EveryRouteIsGuarded(t *testing.T) {
 	open := map[string]bool{
 		"POST /v1/auth/login":        true, // the password is the credential
 		"POST /v1/auth/refresh":      true, // the refresh token is the credential
+		"POST /v1/auth/oauth/login":  true, // the provider's ID token is the credential
 		"POST /v1/auth/register":     true, // refused unless registration is open
 		"GET /.well-known/jwks.json": true, // public keys
 	}

@@ -335,6 +335,7 @@ var attackBodies = map[string][]string{
 	"POST /v1/auth/register":           nil, // open: never reaches authority
 	"POST /v1/auth/login":              nil,
 	"POST /v1/auth/refresh":            nil,
+	"POST /v1/auth/oauth/login":        nil, // open: the provider's ID token is the credential
 	"POST /v1/signing-keys/rotate":     {`{}`},
 	"DELETE /v1/me/sessions/:id":       {``},
 	"POST /v1/users/:id/disable":       {``},

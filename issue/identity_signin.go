@@ -69,22 +69,46 @@ func (s *Service) SignInExternal(ctx context.Context, domain string, id External
 	if domain == "" {
 		return BrowserSession{}, errors.New("sign in: no cookie domain")
 	}
-	if err := validExternal(id); err != nil {
-		return BrowserSession{}, err
-	}
 	if err := validDeviceName(in.DeviceName); err != nil {
 		return BrowserSession{}, err
 	}
+	var out BrowserSession
+	err := s.admitExternal(ctx, id, p, by, func(tx Store, u User, by Actor, now time.Time) error {
+		var err error
+		out, err = s.browserSession(ctx, tx, u, domain, in, by, now, map[string]any{"provider": id.Provider})
+		return err
+	})
+	if err != nil {
+		return BrowserSession{}, err
+	}
+	return out, nil
+}
+
+// admitExternal decides who id names under p and syncs their roles, as
+// SignInExternal documents, then calls open with the user, the actor acting
+// as them, and the time, in the same transaction: the one way SignInExternal
+// and ExchangeExternal admit an external identity. A conflict (a concurrent
+// first sign-in of the same person, a username taken meanwhile, errChanged)
+// starts everything over once. A refusal creates nothing, is audited and
+// answers ErrSignInRefused.
+func (s *Service) admitExternal(ctx context.Context, id ExternalIdentity, p ProviderPolicy, by Actor,
+	open func(tx Store, u User, by Actor, now time.Time) error) error {
+	if err := validExternal(id); err != nil {
+		return err
+	}
 	if p.NewUsers != "" && p.NewUsers != NewUsersRefuse && p.NewUsers != NewUsersCreate {
-		return BrowserSession{}, fmt.Errorf("sign in with %s: %w: new_users %q", id.Provider, ErrProviderPolicy, p.NewUsers)
+		return fmt.Errorf("sign in with %s: %w: new_users %q", id.Provider, ErrProviderPolicy, p.NewUsers)
 	}
 	now := s.now()
-	var out BrowserSession
 	var err error
-	// A conflict is a concurrent first sign-in of the same person (or a
-	// username taken meanwhile, or errChanged): the second try finds the link.
 	for try := 0; try < 2; try++ {
 		err = s.store.InTx(ctx, func(tx Store) error {
+			// One sign-in of this identity at a time: a concurrent first
+			// sign-in would otherwise find neither link nor user, then the
+			// user the other made, and be refused as "email taken".
+			if err := tx.IdentityLock(ctx, id.Issuer, id.Subject); err != nil {
+				return err
+			}
 			by := by
 			u, err := s.externalUser(ctx, tx, id, p, &by, now)
 			if err != nil {
@@ -93,20 +117,19 @@ func (s *Service) SignInExternal(ctx context.Context, domain string, id External
 			if err := s.syncRoles(ctx, tx, u.ID, id, p, by); err != nil {
 				return err
 			}
-			out, err = s.browserSession(ctx, tx, u, domain, in, by, now, map[string]any{"provider": id.Provider})
-			return err
+			return open(tx, u, by, now)
 		})
 		if !errors.Is(err, ErrConflict) {
 			break
 		}
 	}
 	if r, ok := errors.AsType[*refusal](err); ok {
-		return BrowserSession{}, s.externalFailed(ctx, by, id, r)
+		return s.externalFailed(ctx, by, id, r)
 	}
 	if err != nil {
-		return BrowserSession{}, fmt.Errorf("sign in with %s: %w", id.Provider, err)
+		return fmt.Errorf("sign in with %s: %w", id.Provider, err)
 	}
-	return out, nil
+	return nil
 }
 
 // externalUser finds, links or creates the user id names, through tx, holding

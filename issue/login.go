@@ -76,24 +76,11 @@ func (s *Service) Login(ctx context.Context, in LoginRequest, by Actor) (Tokens,
 	if err != nil {
 		return Tokens{}, err
 	}
-	sess := Session{ID: "ses_" + verify.RandomString(16), UserID: u.ID, Kind: SessionAPI, DeviceName: in.DeviceName,
-		CreatedAt: now, RefreshedAt: now, ExpiresAt: now.Add(s.opts.RefreshAbsoluteTTL),
-		IP: by.IP, UserAgent: truncateRunes(by.UserAgent, maxUserAgentLen)}
-	sess.IdleExpiresAt = earlier(now.Add(s.opts.RefreshIdleTTL), sess.ExpiresAt)
 	var out Tokens
 	err = s.startSession(ctx, u.ID, u.PasswordHash, now, func(tx Store, u User) error {
-		return s.openSession(ctx, tx, u, sess, by, now, nil, func() error {
-			if err := tx.SessionInsert(ctx, sess); err != nil {
-				return err
-			}
-			refresh := verify.NewKey(verify.PrefixRefreshToken)
-			if err := tx.RefreshTokenInsert(ctx, s.refreshRow(refresh, sess.ID, now)); err != nil {
-				return err
-			}
-			var err error
-			out, err = s.tokens(ctx, tx, u, sess, refresh, now)
-			return err
-		})
+		var err error
+		out, err = s.apiSession(ctx, tx, u, in.DeviceName, by, now, nil)
+		return err
 	})
 	if err != nil {
 		return Tokens{}, err
@@ -102,6 +89,32 @@ func (s *Service) Login(ctx context.Context, in LoginRequest, by Actor) (Tokens,
 	// refunded too, the refund would tell which passwords were right.
 	refund()
 	return out, nil
+}
+
+// apiSession starts an API session for u, who has proved who they are,
+// through tx (the transaction that read u, holding their row): a refresh
+// token and a first access token. The one way Login and ExchangeExternal
+// create one; meta is added to the user.login row.
+func (s *Service) apiSession(ctx context.Context, tx Store, u User, deviceName string, by Actor, now time.Time,
+	meta map[string]any) (Tokens, error) {
+	sess := Session{ID: "ses_" + verify.RandomString(16), UserID: u.ID, Kind: SessionAPI, DeviceName: deviceName,
+		CreatedAt: now, RefreshedAt: now, ExpiresAt: now.Add(s.opts.RefreshAbsoluteTTL),
+		IP: by.IP, UserAgent: truncateRunes(by.UserAgent, maxUserAgentLen)}
+	sess.IdleExpiresAt = earlier(now.Add(s.opts.RefreshIdleTTL), sess.ExpiresAt)
+	var out Tokens
+	err := s.openSession(ctx, tx, u, sess, by, now, meta, func() error {
+		if err := tx.SessionInsert(ctx, sess); err != nil {
+			return err
+		}
+		refresh := verify.NewKey(verify.PrefixRefreshToken)
+		if err := tx.RefreshTokenInsert(ctx, s.refreshRow(refresh, sess.ID, now)); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.tokens(ctx, tx, u, sess, refresh, now)
+		return err
+	})
+	return out, err
 }
 
 // validLogin checks what a client sent to log in, before any work is done.

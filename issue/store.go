@@ -71,6 +71,9 @@ type IdentityStore interface {
 	// IdentityDelete removes the user's link of (issuer, subject). Returns
 	// verify.ErrNotFound if the user has no such link.
 	IdentityDelete(ctx context.Context, userID, issuer, subject string) error
+	// IdentityLock makes other sign-ins of (issuer, subject) wait until this
+	// transaction ends (an advisory lock); call it inside InTx, first.
+	IdentityLock(ctx context.Context, issuer, subject string) error
 }
 
 // RoleStore keeps roles, permissions, grants and assignments. Unknown names in

@@ -20,3 +20,10 @@ WHERE issuer = @issuer AND subject = @subject;
 -- name: IdentityDelete :execrows
 -- Only the user's own link: another user's is as if it did not exist.
 DELETE FROM external_identities WHERE user_id = @user_id AND issuer = @issuer AND subject = @subject;
+
+-- name: IdentityLock :exec
+-- Serialises sign-ins of one external identity until the transaction ends: of
+-- two first sign-ins of the same person at once, the second waits, then finds
+-- the link the first made. The key is a hash of issuer and subject (a
+-- collision only makes two unrelated sign-ins wait for each other).
+SELECT pg_advisory_xact_lock(hashtextextended(@issuer::text || chr(10) || @subject::text, 0));

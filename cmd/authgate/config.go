@@ -63,7 +63,7 @@ type Config struct {
 	SessionMaxTTL      time.Duration `env:"AUTHGATE_SESSION_MAX_TTL" envDefault:"2160h" help:"a browser session ends this long after sign-in, however it is used (90 days)"`
 
 	// OpenID providers (providers.go): their buttons are on the portal's sign-in page.
-	Providers     string `env:"AUTHGATE_PROVIDERS" help:"OpenID providers people may sign in with, as a JSON list of {id, name, issuer, client_id, client_secret_env or client_secret_file, scopes, new_users (refuse or create), default_role, link_by_verified_email, username_claim, groups_claim, roles (provider group -> authgate role)}; needs AUTHGATE_COOKIE_DOMAINS; each provider's redirect URI is <portal URL>/sso/<id>/callback (empty: none)"`
+	Providers     string `env:"AUTHGATE_PROVIDERS" help:"OpenID providers people may sign in with, as a JSON list of {id, name, issuer, client_id, client_secret_env or client_secret_file, scopes, new_users (refuse or create), default_role, link_by_verified_email, username_claim, groups_claim, roles (provider group -> authgate role), native_client_ids (your apps' client ids, whose ID tokens POST /v1/auth/oauth/login exchanges)}; needs AUTHGATE_COOKIE_DOMAINS; each provider's redirect URI is <portal URL>/sso/<id>/callback (empty: none)"`
 	ProvidersFile string `env:"AUTHGATE_PROVIDERS_FILE" help:"a file holding the JSON of AUTHGATE_PROVIDERS instead (empty: none)"`
 
 	// sites is CookieDomains paired with PortalURLs (LoadConfig); empty: no portal.

@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
 	"github.com/authgate/authgate/idp"
+	"github.com/authgate/authgate/issue"
+	"github.com/authgate/authgate/issue/api"
 )
 
 // loadProviders reads the OpenID providers from AUTHGATE_PROVIDERS (inline
@@ -61,4 +64,39 @@ func startProviders(ctx context.Context, list []idp.ProviderConfig, log *slog.Lo
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return idp.New(ctx, list, idp.Options{Now: now, Log: log})
+}
+
+// idTokenVerifier is the providers as the API's ID-token exchange needs them:
+// idp's refusals turned into the errors its table maps (see
+// api.ExternalVerifier), the detail logged, never shown.
+type idTokenVerifier struct {
+	set *idp.Set
+	log *slog.Logger
+}
+
+var _ api.ExternalVerifier = idTokenVerifier{}
+
+// Policy is idp.Set's.
+func (v idTokenVerifier) Policy(provider string) (issue.ProviderPolicy, bool) {
+	return v.set.Policy(provider)
+}
+
+// VerifyIDToken is idp.Set's, with its errors mapped for the API.
+func (v idTokenVerifier) VerifyIDToken(ctx context.Context, provider, raw string) (issue.ExternalIdentity, error) {
+	id, err := v.set.VerifyIDToken(ctx, provider, raw)
+	switch {
+	case err == nil:
+		return id, nil
+	case errors.Is(err, idp.ErrUnknownProvider):
+		return id, &issue.FieldError{Field: "provider", Msg: "no identity provider has this id"}
+	case errors.Is(err, idp.ErrUnavailable):
+		v.log.Warn("id token exchange: provider unavailable", "provider", provider, "err", err.Error())
+		return id, &issue.ThrottleError{Busy: true, RetryAfter: 5 * time.Second,
+			Msg: "the identity provider has not answered yet; try again later"}
+	case errors.Is(err, idp.ErrInvalid):
+		v.log.Info("id token exchange refused", "provider", provider, "err", err.Error())
+		return id, &issue.AuthError{Err: issue.ErrUnauthenticated,
+			Msg: "the ID token was refused: it must be signed by the provider, unexpired, and issued to one of the client ids configured for it"}
+	}
+	return id, fmt.Errorf("verify ID token from %s: %w", provider, err)
 }

@@ -198,6 +198,9 @@ func (m *Main) newEcho() *echo.Echo {
 func (m *Main) registerAPI(e *echo.Echo, svc *issue.Service) {
 	a := api.New(svc, m.verifier)
 	a.SetSigningKeys(m.keys)
+	if m.idps != nil {
+		a.SetExternal(idTokenVerifier{set: m.idps, log: m.log})
+	}
 	a.Register(e, requestLog(m.log)) // Register gives each request a sanitised id first
 }
 

@@ -19,6 +19,8 @@ type API struct {
 	svc     *issue.Service
 	auth    Authenticator
 	signing *issue.SigningKeys // nil until SetSigningKeys: no JWKS, no signing-key rotation
+	// external is nil until SetExternal: no ID-token exchange.
+	external ExternalVerifier
 }
 
 // New returns the API over svc, admitting callers that auth recognises.

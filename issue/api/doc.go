@@ -12,6 +12,12 @@
 // conflict; 429 too_many_requests and 503 busy with Retry-After; anything
 // else a 500 whose detail goes to the log. Every error answers ErrorBody.
 //
+// POST /v1/auth/oauth/login exchanges a native app's ID token from a
+// configured OpenID provider for the tokens /v1/auth/login answers with; the
+// API checks the token through an ExternalVerifier (SetExternal), which
+// cmd/authgate builds over the providers, so that this package never imports
+// the OpenID client. Provider access tokens are refused (exchange.go says why).
+//
 // What a route may change is decided by the issue.Service's authority rule,
 // whichever route asks; the route table says only who may ask.
 package api

@@ -71,6 +71,8 @@ func routes() []route {
 		// sends along must not stop it from getting a new one.
 		{post, "/v1/auth/login", open, "", (*API).login},
 		{post, "/v1/auth/refresh", open, "", (*API).refresh},
+		// A native app's ID token from a configured provider (SetExternal).
+		{post, "/v1/auth/oauth/login", open, "", (*API).oauthLogin},
 		{post, "/v1/auth/logout", user, "", (*API).logout},
 		{get, "/v1/me", user, "", (*API).me},
 

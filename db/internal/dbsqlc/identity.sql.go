@@ -127,6 +127,24 @@ func (q *Queries) IdentityListByUser(ctx context.Context, userID string) ([]Iden
 	return items, nil
 }
 
+const identityLock = `-- name: IdentityLock :exec
+SELECT pg_advisory_xact_lock(hashtextextended($1::text || chr(10) || $2::text, 0))
+`
+
+type IdentityLockParams struct {
+	Issuer  string
+	Subject string
+}
+
+// Serialises sign-ins of one external identity until the transaction ends: of
+// two first sign-ins of the same person at once, the second waits, then finds
+// the link the first made. The key is a hash of issuer and subject (a
+// collision only makes two unrelated sign-ins wait for each other).
+func (q *Queries) IdentityLock(ctx context.Context, arg IdentityLockParams) error {
+	_, err := q.db.Exec(ctx, identityLock, arg.Issuer, arg.Subject)
+	return err
+}
+
 const identityTouch = `-- name: IdentityTouch :execrows
 UPDATE external_identities SET last_sign_in_at = $1, email = $2
 WHERE issuer = $3 AND subject = $4
