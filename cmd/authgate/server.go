@@ -99,9 +99,13 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 	}
 	m.svcOpts.Signer = m.keys
 	svc := issue.NewService(m.db, hasher, now, m.svcOpts)
-	for _, pc := range m.cfg.providers { // the roles a provider's policy names must exist
+	// The roles a provider's policy names are data, not configuration: one may
+	// be created after the start (through the API), so a missing one is a
+	// warning here, and the provider's sign-ins fail closed until it exists.
+	for _, pc := range m.cfg.providers {
 		if err := svc.CheckProviderPolicy(ctx, pc.Policy); err != nil {
-			return fmt.Errorf("AUTHGATE_PROVIDERS: provider %s: %w", pc.ID, err)
+			m.log.Warn("provider sign-ins will fail until this is fixed", "variable", "AUTHGATE_PROVIDERS",
+				"provider", pc.ID, "err", err.Error())
 		}
 	}
 	if len(m.cfg.sites) > 0 {
