@@ -100,7 +100,7 @@ func (p *Portal) account(ctx context.Context, pr *verify.Principal, form tokenFo
 		v.Sessions = append(v.Sessions, sessionRowOf(s, pr.SessionID, now))
 	}
 	for _, l := range links {
-		v.Identities = append(v.Identities, identityRow{Provider: l.Provider, Issuer: l.Issuer, Subject: l.Subject,
+		v.Identities = append(v.Identities, identityRow{Provider: p.providerName(l.Provider), Issuer: l.Issuer, Subject: l.Subject,
 			Email: l.Email, LastUsed: ago(now, l.LastSignInAt), LastUsedISO: machineTime(l.LastSignInAt),
 			Linked: when(l.LinkedAt), LinkedISO: machineTime(l.LinkedAt)})
 	}
@@ -239,4 +239,15 @@ func (p *Portal) changePassword(c echo.Context, pr *verify.Principal) error {
 		return p.accountError(c, pr, "password", form, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/account?done=password_changed")
+}
+
+// providerName is the display name of the configured provider id, or the id
+// itself for a provider no longer configured.
+func (p *Portal) providerName(id string) string {
+	if p.providers != nil {
+		if info, ok := p.providers.Provider(id); ok {
+			return info.Name
+		}
+	}
+	return id
 }

@@ -129,7 +129,7 @@ func TestSSO_SignInThroughProvider(t *testing.T) {
 		t.Errorf("got identities %+v, %v; want alice's link", ids, err)
 	}
 	account := f.get(t, "/account", sess)
-	wantPage(t, account, http.StatusOK)
+	wantPage(t, account, http.StatusOK, "<td>Example ID</td>") // the provider by its display name
 
 	// The same callback again, as the browser would send it: the cookie is gone.
 	wantPage(t, f.get(t, cb, sess), http.StatusBadRequest, "This sign-in link has expired")
