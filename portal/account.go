@@ -145,6 +145,27 @@ func (p *Portal) accountError(c echo.Context, pr *verify.Principal, section stri
 	return p.accountWith(c, pr, status, form, func(v *accountView) { v.Errors[section] = msg })
 }
 
+// accountAction runs one account form's change as the signed-in user: the
+// form read, act called with the user's authority, then 303 to the account
+// page with the done notice, or the account page with the error beside the
+// section's form.
+func (p *Portal) accountAction(c echo.Context, pr *verify.Principal, section, done string,
+	act func(ctx context.Context, f formValues, by issue.Actor) error) error {
+	f, err := postForm(c)
+	if err != nil {
+		return p.errorPage(c, http.StatusBadRequest, pageBadForm, err)
+	}
+	ctx := c.Request().Context()
+	by, err := p.actorOf(ctx, c, pr)
+	if err != nil {
+		return p.serverError(c, err)
+	}
+	if err := act(ctx, f, by); err != nil {
+		return p.accountError(c, pr, section, p.freshForm(), err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/account?done="+done)
+}
+
 // accountWith answers the account page at status, changed by edit.
 func (p *Portal) accountWith(c echo.Context, pr *verify.Principal, status int, form tokenForm, edit func(*accountView)) error {
 	v, err := p.account(c.Request().Context(), pr, form)
@@ -185,36 +206,18 @@ func (p *Portal) endOneSession(c echo.Context, pr *verify.Principal) error {
 // user but this one ("sign out everywhere", this one included, is POST
 // /logout with all=1).
 func (p *Portal) endOtherSessions(c echo.Context, pr *verify.Principal) error {
-	if _, err := postForm(c); err != nil {
-		return p.errorPage(c, http.StatusBadRequest, pageBadForm, err)
-	}
-	ctx := c.Request().Context()
-	by, err := p.actorOf(ctx, c, pr)
-	if err != nil {
-		return p.serverError(c, err)
-	}
-	if _, err := p.svc.EndOtherSessions(ctx, pr.Subject, pr.SessionID, by); err != nil {
-		return p.accountError(c, pr, "sessions", p.freshForm(), err)
-	}
-	return c.Redirect(http.StatusSeeOther, "/account?done=sessions_ended")
+	return p.accountAction(c, pr, "sessions", "sessions_ended", func(ctx context.Context, _ formValues, by issue.Actor) error {
+		_, err := p.svc.EndOtherSessions(ctx, pr.Subject, pr.SessionID, by)
+		return err
+	})
 }
 
 // unlinkIdentity is POST /account/identities/unlink (issuer, subject): the
 // external sign-in no longer leads to this account. The user's sessions go on.
 func (p *Portal) unlinkIdentity(c echo.Context, pr *verify.Principal) error {
-	f, err := postForm(c)
-	if err != nil {
-		return p.errorPage(c, http.StatusBadRequest, pageBadForm, err)
-	}
-	ctx := c.Request().Context()
-	by, err := p.actorOf(ctx, c, pr)
-	if err != nil {
-		return p.serverError(c, err)
-	}
-	if err := p.svc.Unlink(ctx, pr.Subject, f.get("issuer"), f.get("subject"), by); err != nil {
-		return p.accountError(c, pr, "identities", p.freshForm(), err)
-	}
-	return c.Redirect(http.StatusSeeOther, "/account?done=identity_unlinked")
+	return p.accountAction(c, pr, "identities", "identity_unlinked", func(ctx context.Context, f formValues, by issue.Actor) error {
+		return p.svc.Unlink(ctx, pr.Subject, f.get("issuer"), f.get("subject"), by)
+	})
 }
 
 // changePassword is POST /account/password (current, new, repeat): every

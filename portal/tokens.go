@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -74,17 +75,8 @@ func (p *Portal) createToken(c echo.Context, pr *verify.Principal) error {
 // revokeToken is POST /account/tokens/revoke (id). Another user's token is
 // as if it did not exist (404 beside the list).
 func (p *Portal) revokeToken(c echo.Context, pr *verify.Principal) error {
-	f, err := postForm(c)
-	if err != nil {
-		return p.errorPage(c, http.StatusBadRequest, pageBadForm, err)
-	}
-	ctx := c.Request().Context()
-	by, err := p.actorOf(ctx, c, pr)
-	if err != nil {
-		return p.serverError(c, err)
-	}
-	if _, err := p.svc.RevokeToken(ctx, pr.Subject, f.get("id"), by); err != nil {
-		return p.accountError(c, pr, "tokens", p.freshForm(), err)
-	}
-	return c.Redirect(http.StatusSeeOther, "/account?done=token_revoked")
+	return p.accountAction(c, pr, "tokens", "token_revoked", func(ctx context.Context, f formValues, by issue.Actor) error {
+		_, err := p.svc.RevokeToken(ctx, pr.Subject, f.get("id"), by)
+		return err
+	})
 }
