@@ -73,6 +73,9 @@ func (db *DB) Listen(ctx context.Context, channel string, l Listener, log *slog.
 		if ctx.Err() != nil {
 			return
 		}
+		if d, ok := l.(interface{ Disconnected() }); ok { // a WatchedListener (metrics)
+			d.Disconnected()
+		}
 		if connected {
 			backoff = 100 * time.Millisecond
 		}

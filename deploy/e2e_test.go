@@ -186,6 +186,25 @@ var cases = []testCase{
 		r := s.send(t, "GET", "/anything/"+tag, http.Header{"Authorization": {"Bearer " + s.camera.Key}}, "")
 		s.allowed(t, r, tag, s.camera, "cameras:stream")
 	}},
+	{name: "RateLimited", run: func(t *testing.T, s *stack) {
+		// /export allows 10 a minute per credential, in bursts of 3: the fourth request at once
+		// is refused with 429 and when to retry, whatever the proxy's convention (nginx turns
+		// authgate's 403 with Retry-After into the 429); another key has a budget of its own.
+		for range 3 {
+			tag := uniqueTag("export")
+			s.allowed(t, s.send(t, "GET", "/export/"+tag, apiKey(s.events), ""), tag, s.events, "events:read")
+		}
+		tag := uniqueTag("export-over")
+		r := s.send(t, "GET", "/export/"+tag, apiKey(s.events), "")
+		s.denied(t, r, tag, http.StatusTooManyRequests)
+		if ra := r.header.Get("Retry-After"); ra == "" || ra == "0" || r.header.Get("RateLimit-Policy") != `"route";q=3;w=18` ||
+			!strings.HasPrefix(r.header.Get("RateLimit"), `"route";r=0;t=`) {
+			t.Errorf("headers of the 429: %v", r.header)
+		}
+		other := s.ag.createKey(t, "second exporter", "events:read")
+		tag = uniqueTag("export-other")
+		s.allowed(t, s.send(t, "GET", "/export/"+tag, apiKey(other), ""), tag, other, "events:read")
+	}},
 	{name: "MissingScope", run: func(t *testing.T, s *stack) {
 		tag := uniqueTag("scope")
 		s.denied(t, s.send(t, "GET", "/cameras/"+tag, apiKey(s.events), ""), tag, http.StatusForbidden)

@@ -175,7 +175,7 @@ func (s *browserStack) ssoLogIn(t *testing.T, b *tab, id string, op *idptest.Pro
 	want := "https://" + appHost + "/events/" + tag
 	b.open(want)
 	b.onLogin(portalHost, want)
-	b.submit(`nav.providers a[href^="/sso/` + id + `/start?"]`)
+	b.submit(`form[action="/login"] button[formaction="/sso/` + id + `/start"]`)
 	s.onProvider(t, b, op)
 	b.do(chromedp.SetValue(chromedp.ID("username"), u.Username), chromedp.SetValue(chromedp.ID("password"), u.Password))
 	return b.submit(`form[action="/login/username"] button[type=submit]`)
@@ -214,7 +214,7 @@ func (s *browserStack) ssoMixUp(t *testing.T, u idptest.User, want apiUser) {
 	page := "https://" + appHost + "/events/" + tag
 	b.open(page)
 	b.onLogin(portalHost, page)
-	b.submit(`nav.providers a[href^="/sso/` + homeID + `/start?"]`)
+	b.submit(`form[action="/login"] button[formaction="/sso/` + homeID + `/start"]`)
 	s.onProvider(t, b, s.sso.home)
 
 	// The browser's request to Home ID's callback is held (Fetch) and failed:

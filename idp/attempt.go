@@ -15,12 +15,15 @@ import (
 // short-lived cookie of its own (one per attempt, so parallel tabs work),
 // sealed so the browser can neither read nor change it.
 type Attempt struct {
-	Provider  string // the provider's id: Finish refuses the attempt for any other
-	State     string // the state parameter, random per attempt
-	Nonce     string // the nonce the ID token must carry
-	Verifier  string // the PKCE code verifier
-	ReturnURL string // where to go after (the portal's, already validated), or ""
-	Created   time.Time
+	Provider string // the provider's id: Finish refuses the attempt for any other
+	State    string // the state parameter, random per attempt
+	Nonce    string // the nonce the ID token must carry
+	Verifier string // the PKCE code verifier
+	// Caller is the caller's own state, sealed with the attempt and opaque
+	// to idp (the portal keeps the return URL and the sign-in form's choices
+	// there), or "".
+	Caller  string
+	Created time.Time
 }
 
 // MaxAttemptAge is how long an attempt may take, from Begin to the callback.
@@ -48,7 +51,7 @@ func SealAttempt(key []byte, a Attempt) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	plain, err := json.Marshal(attemptJSON{a.Provider, a.State, a.Nonce, a.Verifier, a.ReturnURL, a.Created.Unix()})
+	plain, err := json.Marshal(attemptJSON{a.Provider, a.State, a.Nonce, a.Verifier, a.Caller, a.Created.Unix()})
 	if err != nil {
 		return "", err
 	}
@@ -81,7 +84,7 @@ func OpenAttempt(key []byte, sealed string, now time.Time) (Attempt, error) {
 	if age := now.Sub(created); age > MaxAttemptAge || age < -time.Minute {
 		return Attempt{}, fmt.Errorf("%w: attempt is %s old", ErrExpired, age.Round(time.Second))
 	}
-	return Attempt{Provider: j.P, State: j.S, Nonce: j.N, Verifier: j.V, ReturnURL: j.R, Created: created}, nil
+	return Attempt{Provider: j.P, State: j.S, Nonce: j.N, Verifier: j.V, Caller: j.R, Created: created}, nil
 }
 
 func newAEAD(key []byte) (cipher.AEAD, error) {

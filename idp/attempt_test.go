@@ -13,7 +13,7 @@ var attemptKey = []byte("0123456789abcdef0123456789abcdef")
 
 func TestSealAttempt_RoundTrip(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	a := idp.Attempt{Provider: "pocket", State: "st", Nonce: "no", Verifier: "ve", ReturnURL: "https://app.home.example/x?y=1", Created: now}
+	a := idp.Attempt{Provider: "pocket", State: "st", Nonce: "no", Verifier: "ve", Caller: `{"rd":"https://app.home.example/x?y=1"}`, Created: now}
 	sealed, err := idp.SealAttempt(attemptKey, a)
 	if err != nil {
 		t.Fatal(err)

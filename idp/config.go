@@ -31,7 +31,7 @@ type ProviderConfig struct {
 	GroupsClaim   string
 	Policy        issue.ProviderPolicy
 	// Preset names the provider authgate knows ("google", "microsoft",
-	// "okta", "keycloak", "pocket-id"; see preset.go), "" for none.
+	// "okta", "keycloak", "pocket-id", "github"; see preset.go), "" for none.
 	// HostedDomain (google only) is the Google Workspace domain the ID
 	// token's hd claim must name.
 	Preset       string
@@ -40,7 +40,21 @@ type ProviderConfig struct {
 	// at this provider: VerifyIDToken also accepts ID tokens issued to them
 	// (ClientID is always accepted). Never another party's app.
 	NativeClientIDs []string
+	// Protocol is "" or "oidc" (discovery from the issuer, ID tokens) or
+	// "oauth2": plain OAuth2 with the endpoints below and no ID token, the
+	// identity read with the access token from UserinfoURL (an endpoint
+	// answering as OpenID Connect's userinfo does) or, for the github preset,
+	// from the provider's API. Issuer is then only the namespace the
+	// identities are recorded under. The github preset fills these in.
+	Protocol    string
+	AuthURL     string
+	TokenURL    string
+	UserinfoURL string
 }
+
+// oauth2Only reports whether c is a plain OAuth2 provider (no discovery, no
+// ID token).
+func (c ProviderConfig) oauth2Only() bool { return c.Protocol == "oauth2" }
 
 // String names the provider without its secret, so that printing a
 // ProviderConfig (%v, %+v) never shows the client secret.
@@ -83,6 +97,11 @@ type providerJSON struct {
 	HostedDomain        string `json:"hosted_domain"`
 	// The client ids of the operator's native apps (VerifyIDToken).
 	NativeClientIDs []string `json:"native_client_ids"`
+	// A plain OAuth2 provider ("protocol": "oauth2") and its endpoints.
+	Protocol              string `json:"protocol"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	UserinfoEndpoint      string `json:"userinfo_endpoint"`
 }
 
 // ParseProviders reads a JSON list of providers, refusing unknown fields,
@@ -116,7 +135,8 @@ func ParseProviders(data []byte, lk Lookups) ([]ProviderConfig, error) {
 			ClientSecret: secret, Scopes: r.Scopes, UsernameClaim: r.UsernameClaim, GroupsClaim: r.GroupsClaim,
 			Policy: issue.ProviderPolicy{NewUsers: r.NewUsers, DefaultRole: r.DefaultRole,
 				LinkByVerifiedEmail: r.LinkByVerifiedEmail, Roles: r.Roles},
-			Preset: r.Preset, HostedDomain: r.HostedDomain, NativeClientIDs: r.NativeClientIDs})
+			Preset: r.Preset, HostedDomain: r.HostedDomain, NativeClientIDs: r.NativeClientIDs,
+			Protocol: r.Protocol, AuthURL: r.AuthorizationEndpoint, TokenURL: r.TokenEndpoint, UserinfoURL: r.UserinfoEndpoint})
 	}
 	if err := ValidateAll(out); err != nil {
 		return nil, err
@@ -198,7 +218,10 @@ func (c ProviderConfig) Validate() error {
 	if c.ClientID == "" || !tokenPattern.MatchString(c.ClientID) {
 		return bad("client_id", "must be set, without spaces")
 	}
-	if len(c.Scopes) > 0 && !slices.Contains(c.Scopes, "openid") {
+	if err := c.validateProtocol(); err != nil {
+		return err
+	}
+	if len(c.Scopes) > 0 && !slices.Contains(c.Scopes, "openid") && !c.oauth2Only() {
 		return bad("scopes", "must include openid")
 	}
 	for _, s := range c.Scopes {
@@ -237,6 +260,58 @@ func (c ProviderConfig) Validate() error {
 	return c.validatePreset()
 }
 
+// validateProtocol checks the protocol and a plain OAuth2 provider's
+// endpoints: each https (http only on a loopback host), as the issuer.
+func (c ProviderConfig) validateProtocol() error {
+	bad := func(field, format string, args ...any) error {
+		return &ConfigError{c.ID, field, fmt.Sprintf(format, args...)}
+	}
+	endpoints := []struct{ field, url string }{{"authorization_endpoint", c.AuthURL},
+		{"token_endpoint", c.TokenURL}, {"userinfo_endpoint", c.UserinfoURL}}
+	switch c.Protocol {
+	case "", "oidc":
+		for _, e := range endpoints {
+			if e.url != "" {
+				return bad(e.field, "is only used with \"protocol\": \"oauth2\" (an OpenID provider's endpoints come from its discovery)")
+			}
+		}
+		return nil
+	case "oauth2":
+	default:
+		return bad("protocol", "must be \"oidc\" or \"oauth2\" (got %q)", c.Protocol)
+	}
+	if c.UserinfoURL == "" && presets[c.Preset].api == nil {
+		return bad("userinfo_endpoint", "must be set: with plain OAuth2 the identity is read from it with the access token")
+	}
+	for _, e := range endpoints {
+		if e.url == "" && e.field != "userinfo_endpoint" {
+			return bad(e.field, "must be set with \"protocol\": \"oauth2\"")
+		}
+		if e.url == "" {
+			continue
+		}
+		if p := endpointProblem(e.url); p != "" {
+			return bad(e.field, "%s", p)
+		}
+	}
+	if len(c.NativeClientIDs) > 0 {
+		return bad("native_client_ids", "a plain OAuth2 provider issues no ID tokens, and an access token is checked only as "+
+			"issued to client_id (its secret is the only one authgate holds): let the app use client_id")
+	}
+	return nil
+}
+
+// endpointProblem says what is wrong with an endpoint URL, or "": the
+// issuer's rules, a query allowed.
+func endpointProblem(raw string) string {
+	u, err := url.Parse(raw)
+	if err == nil {
+		u.RawQuery = ""
+		return issuerProblem(u.String())
+	}
+	return fmt.Sprintf("%q is not an absolute URL", raw)
+}
+
 // issuerProblem says what is wrong with an issuer URL, or "".
 func issuerProblem(raw string) string {
 	u, err := url.Parse(raw)
@@ -269,7 +344,7 @@ func (c *ProviderConfig) withDefaults() {
 	if c.Name == "" {
 		c.Name = c.ID
 	}
-	if len(c.Scopes) == 0 {
+	if len(c.Scopes) == 0 && !c.oauth2Only() {
 		c.Scopes = []string{"openid", "email", "profile"}
 	}
 	if c.UsernameClaim == "" {

@@ -22,12 +22,16 @@ import (
 // flow and kept it.
 //
 // Returns ErrUnknownProvider, ErrUnavailable (discovery not done yet) or
-// ErrInvalid, wrapped.
+// ErrInvalid, wrapped, or an *UnsupportedError for a plain OAuth2 provider.
 func (s *Set) VerifyIDToken(ctx context.Context, providerID, rawIDToken string) (issue.ExternalIdentity, error) {
 	var none issue.ExternalIdentity
 	p, d, err := s.ready(providerID)
 	if err != nil {
 		return none, err
+	}
+	if d.oauth2Only {
+		return none, &UnsupportedError{Provider: p.cfg.ID, Field: "id_token", Msg: p.cfg.ID + " is a plain OAuth2 provider " +
+			"and issues no ID tokens: send the access token"}
 	}
 	idt, err := d.native.Verify(oidc.ClientContext(ctx, s.client), rawIDToken)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -26,9 +27,13 @@ func (s *Set) Begin(providerID, redirectURI string) (authURL string, a Attempt, 
 	if err != nil {
 		return "", Attempt{}, err
 	}
-	a = Attempt{Provider: p.cfg.ID, State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Created: s.now()}
+	a = Attempt{Provider: p.cfg.ID, State: random(), Verifier: oauth2.GenerateVerifier(), Created: s.now()}
 	oc := d.oauth
 	oc.RedirectURL = redirectURI
+	if d.oauth2Only { // no ID token to carry a nonce
+		return oc.AuthCodeURL(a.State, oauth2.S256ChallengeOption(a.Verifier)), a, nil
+	}
+	a.Nonce = random()
 	return oc.AuthCodeURL(a.State, oauth2.S256ChallengeOption(a.Verifier), oidc.Nonce(a.Nonce)), a, nil
 }
 
@@ -61,12 +66,18 @@ func (s *Set) Finish(ctx context.Context, providerID, redirectURI string, a Atte
 	if code == "" {
 		return none, fmt.Errorf("%w: no code in the callback", ErrInvalid)
 	}
-	ctx = oidc.ClientContext(ctx, s.client)
+	ctx = oidc.ClientContext(ctx, acceptJSON(s.client))
 	oc := d.oauth
 	oc.RedirectURL = redirectURI
 	tok, err := oc.Exchange(ctx, code, oauth2.VerifierOption(a.Verifier))
 	if err != nil {
 		return none, exchangeError(err)
+	}
+	if d.oauth2Only {
+		return p.identityFromAPI(ctx, s.client, d, tok.AccessToken)
+	}
+	if a.Nonce == "" {
+		return none, fmt.Errorf("%w: the attempt has no nonce", ErrExpired)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
@@ -96,12 +107,52 @@ func (p *provider) identityOf(idt *oidc.IDToken) (issue.ExternalIdentity, error)
 	return p.identity(idt.Issuer, idt.Subject, claims), nil
 }
 
+// identityFromAPI reads a plain OAuth2 provider's identity with the access
+// token Finish got, applies the preset's checks and maps it as an ID
+// token's claims are; the issuer is the configured one.
+func (p *provider) identityFromAPI(ctx context.Context, hc *http.Client, d *discovered, token string) (issue.ExternalIdentity, error) {
+	if token == "" {
+		return issue.ExternalIdentity{}, fmt.Errorf("%w: no access token in the token response", ErrInvalid)
+	}
+	claims, err := d.api.identify(ctx, hc, token)
+	if err != nil {
+		return issue.ExternalIdentity{}, err
+	}
+	if err := p.cfg.admit(claims); err != nil {
+		return issue.ExternalIdentity{}, err
+	}
+	return p.identity(p.cfg.Issuer, str(claims["sub"]), claims), nil
+}
+
+// acceptJSON is hc asking for JSON answers: GitHub's token endpoint
+// answers form-encoded otherwise.
+func acceptJSON(hc *http.Client) *http.Client {
+	c := *hc
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.Transport = roundTrip(func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("Accept") == "" {
+			r = r.Clone(r.Context())
+			r.Header.Set("Accept", "application/json")
+		}
+		return next.RoundTrip(r)
+	})
+	return &c
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // exchangeError maps a token-endpoint failure: a refusal of the code (4xx,
-// such as invalid_grant for a code used twice) is ErrExpired; no answer or a
-// server error is ErrUnavailable.
+// such as invalid_grant for a code used twice, or an error in a 200 answer,
+// as GitHub sends) is ErrExpired; no answer or a server error is
+// ErrUnavailable.
 func exchangeError(err error) error {
 	if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.Response != nil &&
-		re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
+		(re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 || re.Response.StatusCode == 200 && re.ErrorCode != "") {
 		return fmt.Errorf("%w: token endpoint refused the code: %s", ErrExpired, clean(re.ErrorCode))
 	}
 	return fmt.Errorf("%w: token endpoint: %v", ErrUnavailable, err)

@@ -23,6 +23,12 @@ type preset struct {
 	issuer func(r *providerJSON) (string, *ConfigError)
 	// unsupported, when set, refuses the preset with this explanation.
 	unsupported string
+	// A plain OAuth2 preset (no discovery, no ID token) names its endpoints
+	// here, the one place they are written, and api reads who a token names
+	// and checks which client it was issued to. Its issuer is fixed: the
+	// namespace its identities are recorded under.
+	authURL, tokenURL string
+	api               identityAPI
 }
 
 // presets are the providers authgate knows by name. Each row cites the
@@ -86,13 +92,54 @@ var presets = map[string]preset{
 	"pocket-id": {name: "Pocket ID", inputs: []string{"base_url"}, issuer: baseURLIssuer,
 		scopes: []string{"openid", "email", "profile", "groups"}},
 
-	"github": {unsupported: "GitHub is not supported yet: it is OAuth2 only, with no ID token and no discovery, " +
-		"so who signed in (and whether their email is verified) must be read from GitHub's REST API " +
-		"(/user, /user/emails), which authgate does not do yet"},
-	"home-assistant": {unsupported: "Home Assistant is not supported yet: it speaks OAuth2 with an IndieAuth-style " +
-		"client id (the client's own URL), issues no ID token and has no userinfo endpoint, so the person's " +
-		"identity is available only from its WebSocket API (auth/current_user), which authgate does not speak yet"},
+	// GitHub (OAuth apps) speaks OAuth2 only: no discovery, no ID token, no
+	// userinfo endpoint. The code flow takes state and PKCE S256; the token
+	// endpoint answers JSON when asked (Accept: application/json). Who signed
+	// in comes from the REST API with the access token: GET /user (the
+	// numeric id, the subject here, since a login can be renamed and then
+	// taken by someone else; login; name) and GET /user/emails (the primary
+	// address, verified only when GitHub says verified: true), hence the
+	// scopes read:user and user:email. Identities are recorded under the
+	// issuer https://github.com. There are no groups (org and team
+	// membership would need read:org and more API calls), so "roles" is
+	// refused. A native app's access token is checked with "Check a token"
+	// (POST /applications/{client_id}/token, basic auth with the app's
+	// client id and secret), which answers 200 only for a token of that OAuth
+	// app; authgate holds only client_id's secret, so only tokens issued to
+	// client_id are accepted and native_client_ids is refused.
+	// https://docs.github.com/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+	// https://docs.github.com/rest/users/users#get-the-authenticated-user
+	// https://docs.github.com/rest/users/emails#list-email-addresses-for-the-authenticated-user
+	// https://docs.github.com/rest/apps/oauth-applications#check-a-token
+	"github": {name: "GitHub", scopes: []string{"read:user", "user:email"}, usernameClaim: "preferred_username",
+		issuer:   func(*providerJSON) (string, *ConfigError) { return githubIssuer, nil },
+		authURL:  "https://github.com/login/oauth/authorize",
+		tokenURL: "https://github.com/login/oauth/access_token",
+		api:      githubAPI{base: "https://api.github.com"}},
+
+	// Home Assistant is known and refused; see homeAssistantWhy.
+	"home-assistant": {unsupported: homeAssistantWhy},
 }
+
+// homeAssistantWhy is why the home-assistant preset is refused. Its
+// OAuth2 (https://developers.home-assistant.io/docs/auth_api) takes an
+// IndieAuth client id: the client's own URL, with no registration and no
+// secret, the redirect URI on the same host. Its token endpoint answers
+// access and refresh tokens only (no ID token, no user), there is no
+// userinfo endpoint and no introspection, and the only way to learn who
+// signed in is the WebSocket API (/api/websocket: auth with the access token,
+// then the auth/current_user command: id, name, is_owner, is_admin). Its
+// user id is per Home Assistant instance, so the instance's URL would be the
+// issuer. Implementing it takes a WebSocket client (golang.org/x/net/websocket
+// or github.com/coder/websocket) for that one command; authgate has chosen
+// not to add one yet. Nor could a native app's token be checked: nothing
+// tells which client an access token was issued to.
+const homeAssistantWhy = "Home Assistant is not supported: its OAuth2 uses an IndieAuth client id (the client's own URL, " +
+	"no registration, no secret), its token endpoint returns no identity, and it has no userinfo endpoint; the person is " +
+	"known only through its WebSocket API (auth/current_user), which authgate does not speak"
+
+// githubIssuer is the issuer GitHub identities are recorded under.
+const githubIssuer = "https://github.com"
 
 // presetInputs are all the JSON fields presets read, for refusing one given
 // to a provider whose preset does not use it.
@@ -126,6 +173,17 @@ func (r *providerJSON) applyPreset(name string) error {
 	}
 	if r.Preset == "" {
 		return nil
+	}
+	if p.api != nil {
+		for f, v := range map[string]string{"issuer": r.Issuer, "protocol": r.Protocol,
+			"authorization_endpoint": r.AuthorizationEndpoint, "token_endpoint": r.TokenEndpoint,
+			"userinfo_endpoint": r.UserinfoEndpoint} {
+			if v != "" {
+				return &ConfigError{name, f, fmt.Sprintf("is set by the %s preset (%s identities are recorded under the "+
+					"issuer %s); leave it out", r.Preset, p.name, githubIssuer)}
+			}
+		}
+		r.Protocol, r.AuthorizationEndpoint, r.TokenEndpoint = "oauth2", p.authURL, p.tokenURL
 	}
 	if r.Issuer == "" {
 		iss, err := p.issuer(r)
@@ -253,9 +311,16 @@ func (c ProviderConfig) validatePreset() error {
 			return bad("hosted_domain", fmt.Sprintf("%q must be a lowercase domain name, e.g. example.com", c.HostedDomain))
 		}
 	}
+	if p.api != nil && (c.Protocol != "oauth2" || c.Issuer != githubIssuer || c.AuthURL != p.authURL || c.TokenURL != p.tokenURL) {
+		return bad("preset", fmt.Sprintf("the %s preset's protocol, issuer and endpoints are its own: read the "+
+			"configuration with ParseProviders", c.Preset))
+	}
 	switch {
 	case c.Preset == "google" && len(c.Policy.Roles) > 0:
 		return bad("roles", "Google ID tokens carry no groups claim, so a roles mapping could only take roles away")
+	case c.Preset == "github" && len(c.Policy.Roles) > 0:
+		return bad("roles", "GitHub sends no groups (authgate does not read org or team membership), so a roles mapping "+
+			"could only take roles away")
 	case c.Preset == "microsoft" && c.Policy.LinkByVerifiedEmail:
 		return bad("link_by_verified_email", "Entra ID tokens carry no email_verified claim and Microsoft says their email "+
 			"is not guaranteed to be correct, so no Entra email counts as verified and linking by it would never happen")
@@ -264,24 +329,28 @@ func (c ProviderConfig) validatePreset() error {
 }
 
 // admit applies c's preset checks to a verified ID token's claims; Finish
-// calls it before mapping them to an identity. It refuses, wrapping
-// ErrInvalid:
-//   - google with hosted_domain: an hd claim that is absent or another
-//     domain (Google's advice: trust the token's hd, never the request's);
-//   - microsoft with a roles mapping: a groups overage (more than 200 groups,
-//     so Entra sent a pointer to Microsoft Graph instead of the list), since
-//     reading it as "no groups" would take the mapped roles away.
+// calls it before mapping them to an identity. It refuses with a
+// *NotAllowedError (ErrNotAllowed, and ErrInvalid):
+//   - google with hosted_domain (check "hosted_domain"): an hd claim that is
+//     absent or another domain (Google's advice: trust the token's hd, never
+//     the request's);
+//   - microsoft with a roles mapping (check "groups_overage"): a groups
+//     overage (more than 200 groups, so Entra sent a pointer to Microsoft
+//     Graph instead of the list), since reading it as "no groups" would take
+//     the mapped roles away.
 func (c ProviderConfig) admit(claims map[string]any) error {
 	switch c.Preset {
 	case "google":
 		if hd := str(claims["hd"]); c.HostedDomain != "" && !strings.EqualFold(hd, c.HostedDomain) {
-			return fmt.Errorf("%w: ID token hd %q is not the hosted domain %s", ErrInvalid, clean(hd), c.HostedDomain)
+			return &NotAllowedError{Provider: c.ID, Check: "hosted_domain",
+				Msg: fmt.Sprintf("ID token hd %q is not the hosted domain %s", clean(hd), c.HostedDomain)}
 		}
 	case "microsoft":
 		names, _ := claims["_claim_names"].(map[string]any)
 		if _, overage := names["groups"]; (overage || claims["hasgroups"] == true) && len(c.Policy.Roles) > 0 {
-			return fmt.Errorf("%w: the ID token has too many groups to list (Entra groups overage); assign the app "+
-				"only the groups it maps (\"Groups assigned to the application\")", ErrInvalid)
+			return &NotAllowedError{Provider: c.ID, Check: "groups_overage",
+				Msg: "the ID token has too many groups to list (Entra groups overage); assign the app " +
+					"only the groups it maps (\"Groups assigned to the application\")"}
 		}
 	}
 	return nil

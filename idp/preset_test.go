@@ -100,9 +100,11 @@ func TestParseProviders_PresetRefusals(t *testing.T) {
 		name, fields, field, says string
 	}{
 		{"UnknownPreset", `"preset":"gogle"`, "preset", "known presets: github, google"},
-		{"GitHub", `"preset":"github"`, "preset", "not supported yet: it is OAuth2 only"},
-		{"HomeAssistant", `"preset":"home-assistant"`, "preset", "not supported yet: it speaks OAuth2 with an IndieAuth-style"},
-		{"GitHubWithIssuer", `"preset":"github","issuer":"https://github.com"`, "preset", "not supported yet"},
+		{"HomeAssistant", `"preset":"home-assistant"`, "preset", "IndieAuth client id"},
+		{"GitHubWithIssuer", `"preset":"github","issuer":"https://github.com"`, "issuer", "set by the github preset"},
+		{"GitHubWithEndpoint", `"preset":"github","token_endpoint":"https://gh.example/token"`, "token_endpoint", "set by the github preset"},
+		{"GitHubRoles", `"preset":"github","roles":{"admins":"admin"}`, "roles", "GitHub sends no groups"},
+		{"GitHubNativeClientIDs", `"preset":"github","native_client_ids":["ios"]`, "native_client_ids", "only as issued to client_id"},
 		{"InputWithoutPreset", `"issuer":"https://id.example","tenant":"x"`, "tenant", "only used with a \"preset\""},
 		{"InputOfAnotherPreset", `"preset":"google","realm":"home"`, "realm", "not used by the google preset"},
 		{"IssuerAndInputs", `"preset":"okta","issuer":"https://id.example","domain":"dev-1.okta.com"`, "domain", "not both"},
@@ -179,28 +181,34 @@ func TestProviderConfig_Admit(t *testing.T) {
 		name   string
 		cfg    ProviderConfig
 		claims map[string]any
-		ok     bool
+		check  string // the refusing check; "" for admitted
 	}{
-		{"GoogleHostedDomainMatches", google, map[string]any{"hd": "example.com"}, true},
-		{"GoogleHostedDomainCaseInsensitive", google, map[string]any{"hd": "Example.COM"}, true},
-		{"GoogleOtherDomain", google, map[string]any{"hd": "evil.example"}, false},
-		{"GoogleConsumerAccountHasNoHD", google, map[string]any{"email": "someone@gmail.com"}, false},
-		{"GoogleHDNotAString", google, map[string]any{"hd": []any{"example.com"}}, false},
-		{"GoogleWithoutHostedDomain", ProviderConfig{Preset: "google"}, map[string]any{}, true},
-		{"EntraGroupsListed", entra, map[string]any{"groups": []any{"0d1b5c6a-1111-2222-3333-444455556666"}}, true},
-		{"EntraGroupsOverage", entra, overage, false},
-		{"EntraHasGroups", entra, map[string]any{"hasgroups": true}, false},
-		{"EntraOverageWithoutRoles", ProviderConfig{Preset: "microsoft"}, overage, true},
-		{"NoPreset", ProviderConfig{}, overage, true},
+		{"GoogleHostedDomainMatches", google, map[string]any{"hd": "example.com"}, ""},
+		{"GoogleHostedDomainCaseInsensitive", google, map[string]any{"hd": "Example.COM"}, ""},
+		{"GoogleOtherDomain", google, map[string]any{"hd": "evil.example"}, "hosted_domain"},
+		{"GoogleConsumerAccountHasNoHD", google, map[string]any{"email": "someone@gmail.com"}, "hosted_domain"},
+		{"GoogleHDNotAString", google, map[string]any{"hd": []any{"example.com"}}, "hosted_domain"},
+		{"GoogleWithoutHostedDomain", ProviderConfig{Preset: "google"}, map[string]any{}, ""},
+		{"EntraGroupsListed", entra, map[string]any{"groups": []any{"0d1b5c6a-1111-2222-3333-444455556666"}}, ""},
+		{"EntraGroupsOverage", entra, overage, "groups_overage"},
+		{"EntraHasGroups", entra, map[string]any{"hasgroups": true}, "groups_overage"},
+		{"EntraOverageWithoutRoles", ProviderConfig{Preset: "microsoft"}, overage, ""},
+		{"NoPreset", ProviderConfig{}, overage, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.cfg.admit(tt.claims)
-			if tt.ok && err != nil {
-				t.Errorf("got %v; want nil", err)
+			if tt.check == "" {
+				if err != nil {
+					t.Errorf("got %v; want nil", err)
+				}
+				return
 			}
-			if !tt.ok && !errors.Is(err, ErrInvalid) {
-				t.Errorf("got %v; want ErrInvalid", err)
+			// Not allowed, not a broken answer; and still a refusal to a
+			// caller that only knows ErrInvalid.
+			na, ok := errors.AsType[*NotAllowedError](err)
+			if !ok || na.Check != tt.check || !errors.Is(err, ErrNotAllowed) || !errors.Is(err, ErrInvalid) {
+				t.Errorf("got %v; want a *NotAllowedError (ErrNotAllowed, ErrInvalid) from check %s", err, tt.check)
 			}
 		})
 	}
@@ -238,8 +246,8 @@ func TestFinish_HostedDomain(t *testing.T) {
 			if tt.ok && err != nil {
 				t.Errorf("got %v; want nil", err)
 			}
-			if !tt.ok && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "hosted domain")) {
-				t.Errorf("got %v; want ErrInvalid for the missing hd claim", err)
+			if !tt.ok && (!errors.Is(err, ErrNotAllowed) || !strings.Contains(err.Error(), "hosted domain")) {
+				t.Errorf("got %v; want ErrNotAllowed for the missing hd claim", err)
 			}
 		})
 	}

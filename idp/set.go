@@ -61,6 +61,13 @@ type discovered struct {
 	// VerifyIDToken, which accepts the native client ids too.
 	native   *oidc.IDTokenVerifier
 	issParam bool // authorization_response_iss_parameter_supported
+	// oauth2Only: no ID token (verifier and native are nil); Finish reads
+	// the identity with api.
+	oauth2Only bool
+	// api reads who an access token names; check asks which client it was
+	// issued to (VerifyAccessToken).
+	api   identityAPI
+	check tokenChecker
 }
 
 // New validates cfgs (ValidateAll: a *ConfigError names the provider and
@@ -140,16 +147,25 @@ func (s *Set) retry(ctx context.Context, p *provider, err error) {
 	}
 }
 
-// discover fetches p's discovery document and makes it ready.
+// discover fetches p's discovery document and makes it ready. A plain
+// OAuth2 provider has none: it is ready at once.
 func (s *Set) discover(ctx context.Context, p *provider) error {
+	if p.cfg.oauth2Only() {
+		p.mu.Lock()
+		p.ready = oauth2Discovered(p.cfg)
+		p.mu.Unlock()
+		return nil
+	}
 	ctx = oidc.ClientContext(ctx, s.client)
 	op, err := oidc.NewProvider(ctx, p.cfg.Issuer)
 	if err != nil {
 		return err
 	}
 	var meta struct {
-		Algs     []string `json:"id_token_signing_alg_values_supported"`
-		IssParam bool     `json:"authorization_response_iss_parameter_supported"`
+		Algs          []string `json:"id_token_signing_alg_values_supported"`
+		IssParam      bool     `json:"authorization_response_iss_parameter_supported"`
+		Introspection string   `json:"introspection_endpoint"`
+		IntroAuth     []string `json:"introspection_endpoint_auth_methods_supported"`
 	}
 	if err := op.Claims(&meta); err != nil {
 		return err
@@ -161,12 +177,45 @@ func (s *Set) discover(ctx context.Context, p *provider) error {
 		verifier: op.Verifier(&oidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: algs, Now: s.now}),
 		native:   op.Verifier(&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: algs, Now: s.now}),
 		issParam: meta.IssParam,
+		api:      userinfoAPI{op.UserInfoEndpoint()},
+		check:    noCheck{why: "its discovery lists no token introspection endpoint"},
+	}
+	switch {
+	case meta.Introspection == "":
+	case op.UserInfoEndpoint() == "":
+		d.check = noCheck{why: "its discovery lists no userinfo endpoint to read the identity from"}
+	case endpointProblem(meta.Introspection) != "":
+		d.check = noCheck{why: "its introspection endpoint is not https: " + endpointProblem(meta.Introspection)}
+	default:
+		d.check = introspection{url: meta.Introspection, post: introspectionAuthPost(meta.IntroAuth), now: s.now}
 	}
 	p.mu.Lock()
 	p.ready = d
 	p.mu.Unlock()
-	s.log.Info("idp: provider discovered", "provider", p.cfg.ID, "issuer", p.cfg.Issuer, "iss_parameter", meta.IssParam)
+	_, introspects := d.check.(introspection)
+	s.log.Info("idp: provider discovered", "provider", p.cfg.ID, "issuer", p.cfg.Issuer, "iss_parameter", meta.IssParam,
+		"introspection", introspects)
 	return nil
+}
+
+// oauth2Discovered is what a plain OAuth2 provider's configuration gives in
+// place of discovery: its endpoints, and its preset's API or its userinfo
+// endpoint to read the identity. Only a preset's API can check an app's
+// token.
+func oauth2Discovered(c ProviderConfig) *discovered {
+	d := &discovered{oauth2Only: true,
+		oauth: oauth2.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, Scopes: slices.Clone(c.Scopes),
+			Endpoint: oauth2.Endpoint{AuthURL: c.AuthURL, TokenURL: c.TokenURL}},
+		api:   userinfoAPI{c.UserinfoURL},
+		check: noCheck{why: "it is a plain OAuth2 provider without token introspection"},
+	}
+	if api := presets[c.Preset].api; api != nil {
+		d.api = api
+		if check, ok := api.(tokenChecker); ok {
+			d.check = check
+		}
+	}
+	return d
 }
 
 // signingAlgs is the ID-token algorithm allow-list: what discovery lists,

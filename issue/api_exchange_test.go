@@ -11,7 +11,8 @@ import (
 )
 
 // fakeIDTokens stands for the providers: "good-<sub>" is pocket's ID token
-// for person(<sub>), anything else a token that fails its checks.
+// for person(<sub>), "good-at-<sub>" its access token for person(<sub>),
+// anything else a token that fails its checks.
 type fakeIDTokens struct{}
 
 func (fakeIDTokens) VerifyIDToken(_ context.Context, provider, raw string) (issue.ExternalIdentity, error) {
@@ -19,6 +20,13 @@ func (fakeIDTokens) VerifyIDToken(_ context.Context, provider, raw string) (issu
 		return person(sub), nil
 	}
 	return issue.ExternalIdentity{}, &issue.AuthError{Err: issue.ErrUnauthenticated, Msg: "the ID token was refused"}
+}
+
+func (fakeIDTokens) VerifyAccessToken(_ context.Context, provider, raw string) (issue.ExternalIdentity, error) {
+	if sub, ok := strings.CutPrefix(raw, "good-at-"); ok && provider == "pocket" {
+		return person(sub), nil
+	}
+	return issue.ExternalIdentity{}, &issue.AuthError{Err: issue.ErrUnauthenticated, Msg: "the access token was refused"}
 }
 
 func (fakeIDTokens) Policy(provider string) (issue.ProviderPolicy, bool) {
@@ -31,7 +39,7 @@ func TestAPI_OAuthLogin(t *testing.T) {
 	a := extWorld(t, issue.Options{})
 	x := api.New(a.svc, nil) // the route is open: no credential is read
 	x.SetExternal(fakeIDTokens{})
-	a.e = newEcho(x)
+	a.e = newEcho(t, x)
 	for _, tt := range []struct {
 		name, body string
 		want       int
@@ -40,7 +48,9 @@ func TestAPI_OAuthLogin(t *testing.T) {
 		{"Good", `{"provider":"pocket","id_token":"good-Kim","device_name":"Kim's phone"}`, 200, `"refresh_token":"agr_`},
 		{"BadToken", `{"provider":"pocket","id_token":"forged"}`, 401, "refused"},
 		{"UnknownProvider", `{"provider":"elsewhere","id_token":"good-Kim"}`, 400, "provider"},
-		{"AccessToken", `{"provider":"pocket","access_token":"at"}`, 400, "only ID tokens are accepted"},
+		{"AccessToken", `{"provider":"pocket","access_token":"good-at-Kim"}`, 200, `"refresh_token":"agr_`},
+		{"BadAccessToken", `{"provider":"pocket","access_token":"at"}`, 401, "access token was refused"},
+		{"BothForms", `{"provider":"pocket","id_token":"good-Kim","access_token":"good-at-Kim"}`, 400, "not both"},
 		{"NoToken", `{"provider":"pocket"}`, 400, "id_token"},
 		{"UnknownField", `{"provider":"pocket","id_token":"good-Kim","password":"x"}`, 400, "password"},
 	} {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/authgate/authgate/issue"
 	"github.com/authgate/authgate/issue/api"
+	"github.com/authgate/authgate/issue/api/apitest"
 	"github.com/authgate/authgate/verify"
 )
 
@@ -59,7 +60,7 @@ func setupAuth(t *testing.T, opts issue.Options) *apiBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.e = newEcho(api.New(b.svc, v))
+	a.e = newEcho(t, api.New(b.svc, v))
 	a.admin = a.newKey(t, "admin", issue.ScopeAdmin)
 	return a
 }
@@ -80,17 +81,20 @@ func keysAPI(t *testing.T, b *bundle, ks *issue.SigningKeys) *apiBundle {
 	if ks != nil {
 		x.SetSigningKeys(ks)
 	}
-	a := &apiBundle{bundle: b, deny: verify.NewDenyList(func() time.Time { return b.now }), e: newEcho(x)}
+	a := &apiBundle{bundle: b, deny: verify.NewDenyList(func() time.Time { return b.now }), e: newEcho(t, x)}
 	a.admin = a.newKey(t, "admin", issue.ScopeAdmin)
 	a.plain = a.newKey(t, "plain", "keys:read")
 	return a
 }
 
-// newEcho serves x the way cmd/authgate does, errors answered by api.ErrorHandler.
-func newEcho(x *api.API) *echo.Echo {
+// newEcho serves x the way cmd/authgate does, errors answered by
+// api.ErrorHandler. Every answer is validated against openapi.json: t fails
+// when it ends if one did not match.
+func newEcho(t testing.TB, x *api.API) *echo.Echo {
 	e := echo.New()
 	e.HTTPErrorHandler = api.ErrorHandler(slog.New(slog.DiscardHandler))
 	x.Register(e)
+	e.Use(apitest.Middleware(t))
 	return e
 }
 
@@ -108,7 +112,7 @@ func (a *apiBundle) newKey(t *testing.T, name string, scopes ...string) string {
 func (a *apiBundle) withOptions(t *testing.T, opts issue.Options) *echo.Echo {
 	t.Helper()
 	svc := issue.NewService(a.store, a.hasher, func() time.Time { return a.now }, opts)
-	return newEcho(api.New(svc, a.verifier(t)))
+	return newEcho(t, api.New(svc, a.verifier(t)))
 }
 
 // newUser creates a user with the password "password-of-"+username.

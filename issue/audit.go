@@ -45,7 +45,13 @@ type AuditFilter struct {
 // the change it records, so the row exists exactly when the change does.
 // meta must never hold a secret or a password.
 func (s *Service) record(ctx context.Context, st Store, by Actor, action Action, resourceID, outcome string, meta map[string]any) error {
-	return appendAudit(ctx, st, s.now(), by, action, resourceID, outcome, meta)
+	if err := appendAudit(ctx, st, s.now(), by, action, resourceID, outcome, meta); err != nil {
+		return err
+	}
+	if s.opts.AuditObserver != nil {
+		s.opts.AuditObserver.ObserveAudit(action, outcome)
+	}
+	return nil
 }
 
 // appendAudit is record for writers that are not the Service (the SigningKeys).
@@ -144,7 +150,7 @@ func (s *Service) PruneAudit(ctx context.Context) (int64, error) {
 // signing key, retention prunes.
 const ActorSystem = "system"
 
-// RunPrune runs PruneAudit now and then every interval (default an hour)
+// RunPrune runs PruneAudit and PruneUsage now and then every interval (default an hour)
 // until ctx ends; errors are logged, not fatal. Every instance may run it:
 // prunes by different instances delete each row once.
 func (s *Service) RunPrune(ctx context.Context, every time.Duration, log *slog.Logger) {
@@ -163,6 +169,13 @@ func (s *Service) RunPrune(ctx context.Context, every time.Duration, log *slog.L
 			log.Error("audit prune failed", "err", err.Error())
 		case n > 0:
 			log.Info("audit log pruned", "rows", n, "retention", s.opts.AuditRetention.String())
+		}
+		// The usage counts keep the audit log's retention.
+		switch n, err := s.PruneUsage(ctx); {
+		case err != nil && ctx.Err() == nil:
+			log.Error("usage prune failed", "err", err.Error())
+		case n > 0:
+			log.Info("usage counts pruned", "rows", n, "retention", s.opts.AuditRetention.String())
 		}
 		select {
 		case <-ctx.Done():

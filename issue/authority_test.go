@@ -84,7 +84,7 @@ func setupWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.e = newEcho(api.New(w.svc, v))
+	w.e = newEcho(t, api.New(w.svc, v))
 
 	for _, p := range []string{"events:read", "cameras:stream"} {
 		if _, err := w.svc.CreatePermission(ctx, p, "", root); err != nil {
@@ -372,7 +372,7 @@ func (w *world) paths(t *testing.T, route string, c *matrixCaller) []string {
 			fill(route, map[string]string{"id": self, "role": issue.RoleAdmin}),
 			fill(route, map[string]string{"id": self, "role": "operator"}),
 		}
-	case route == "/v1/users/:id/tokens/:tid":
+	case strings.HasPrefix(route, "/v1/users/:id/tokens/:tid"): // and …/usage
 		return []string{fill(route, map[string]string{"id": w.rootID, "tid": w.rootTokenID})}
 	case strings.HasPrefix(route, "/v1/users/:id"):
 		return []string{fill(route, map[string]string{"id": w.rootID})}
@@ -389,7 +389,7 @@ func (w *world) paths(t *testing.T, route string, c *matrixCaller) []string {
 	case route == "/v1/me/sessions/:id":
 		return []string{fill(route, map[string]string{"id": "ses_" + c.session + "x"}),
 			fill(route, map[string]string{"id": "ses_" + strings.TrimPrefix(c.session, "ses_")})}
-	case route == "/v1/me/tokens/:id":
+	case strings.HasPrefix(route, "/v1/me/tokens/:id"): // and …/usage
 		return []string{fill(route, map[string]string{"id": w.rootTokenID})}
 	}
 	return []string{fill(route, nil)}

@@ -2,6 +2,7 @@ package issue
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -10,8 +11,9 @@ import (
 // however many logins arrive together. A caller waits up to wait for a slot,
 // then is answered at once with ErrBusy rather than queueing without bound.
 type hashGate struct {
-	slots chan struct{}
-	wait  time.Duration
+	slots   chan struct{}
+	wait    time.Duration
+	waiting atomic.Int64 // callers waiting for a slot now
 }
 
 // hashWait is how long a password check waits for a free slot before the
@@ -33,19 +35,29 @@ func (g *hashGate) run(ctx context.Context, f func()) error {
 	select {
 	case g.slots <- struct{}{}:
 	default:
-		t := time.NewTimer(g.wait)
-		defer t.Stop()
-		select {
-		case g.slots <- struct{}{}:
-		case <-t.C:
-			return errHashBusy
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := g.queue(ctx); err != nil {
+			return err
 		}
 	}
 	defer func() { <-g.slots }()
 	f()
 	return nil
+}
+
+// queue waits for a slot, counted in waiting meanwhile.
+func (g *hashGate) queue(ctx context.Context) error {
+	g.waiting.Add(1)
+	defer g.waiting.Add(-1)
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errHashBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // hashPassword is HashPassword within the gate.
@@ -56,4 +68,16 @@ func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
 		return "", gerr
 	}
 	return hash, err
+}
+
+// HashQueue is the password-hashing gate's state at one moment.
+type HashQueue struct {
+	Running  int // hashes running now
+	Waiting  int // callers waiting for a slot
+	Capacity int // hashes that may run at once (Options.HashConcurrency)
+}
+
+// HashQueue returns the password-hashing gate's state now (for metrics).
+func (s *Service) HashQueue() HashQueue {
+	return HashQueue{Running: len(s.hashes.slots), Waiting: int(s.hashes.waiting.Load()), Capacity: cap(s.hashes.slots)}
 }

@@ -135,12 +135,20 @@ func (s *Service) Identities(ctx context.Context, userID string) ([]LinkedIdenti
 	return list, nil
 }
 
+// ErrLastSignIn refuses to unlink a user's last linked identity when they have
+// no password (ErrConflict): they could never sign in again. Linking another
+// identity, or an admin setting a password, lifts it.
+var ErrLastSignIn error = &StateError{Msg: "this is the only way to sign in to this account, which has no password: " +
+	"link another sign-in first, or have an administrator set a password"}
+
 // Unlink removes the link of the external identity (issuer, subject) to user
 // userID: signing in with it again is then a new identity, refused, linked or
 // created by its provider's policy. by must hold every permission of the user
 // (a user holds their own). The user keeps their roles and sessions. Audited
 // (identity.unlink). Returns verify.ErrNotFound if there is no such user or
-// the user has no such link (another user's included).
+// the user has no such link (another user's included), and ErrLastSignIn
+// (ErrConflict) if it is the user's last link and they have no password (see
+// hasPassword), whoever asks.
 func (s *Service) Unlink(ctx context.Context, userID, issuer, subject string, by Actor) error {
 	switch {
 	case issuer == "":
@@ -149,7 +157,8 @@ func (s *Service) Unlink(ctx context.Context, userID, issuer, subject string, by
 		return invalid("subject", "is required")
 	}
 	err := s.store.InTx(ctx, func(tx Store) error {
-		if _, err := tx.UserByIDForUpdate(ctx, userID); err != nil {
+		u, err := tx.UserByIDForUpdate(ctx, userID)
+		if err != nil {
 			return missing(err, "user", userID)
 		}
 		if err := actOnUser(ctx, tx, by, userID); err != nil {
@@ -162,6 +171,11 @@ func (s *Service) Unlink(ctx context.Context, userID, issuer, subject string, by
 		if err != nil {
 			return missing(err, "linked identity", issuer+" "+subject)
 		}
+		// The user's row is held, so a concurrent unlink of their other
+		// identity waits and then sees this one gone.
+		if err := lastSignIn(ctx, tx, u); err != nil {
+			return err
+		}
 		if err := tx.IdentityDelete(ctx, userID, issuer, subject); err != nil {
 			return err
 		}
@@ -170,6 +184,48 @@ func (s *Service) Unlink(ctx context.Context, userID, issuer, subject string, by
 	})
 	if err != nil {
 		return fmt.Errorf("unlink identity of user %s: %w", userID, err)
+	}
+	return nil
+}
+
+// lastSignIn returns ErrLastSignIn if user u has one linked identity left
+// and no password.
+func lastSignIn(ctx context.Context, tx Store, u User) error {
+	links, err := tx.IdentityListByUser(ctx, u.ID)
+	if err != nil || len(links) > 1 {
+		return err
+	}
+	if hasPassword(u.PasswordHash) {
+		return nil
+	}
+	return ErrLastSignIn
+}
+
+// failNotAdmitted is why a provider sign-in was refused before an identity
+// reached the service: the provider's configuration does not admit the
+// account (user.login_failed, with the check that refused it).
+const failNotAdmitted = "not_admitted"
+
+// ExternalNotAdmitted audits a provider sign-in whose answer passed every
+// check but names an account the provider's configuration does not admit (a
+// Google account outside the hosted domain, an Entra groups overage): a
+// user.login_failed row with reason not_admitted, the provider's id and
+// check, a short fixed name of the check that refused it; no user, since
+// nobody was identified. It creates nothing else. Returns a *FieldError
+// (ErrInvalid) for a provider or check that is empty or longer than 64 bytes
+// of printable text.
+func (s *Service) ExternalNotAdmitted(ctx context.Context, provider, check string, by Actor) error {
+	for _, f := range []struct{ name, v string }{{"provider", provider}, {"check", check}} {
+		if f.v == "" || len(f.v) > maxProviderIDLen || !printable(f.v) {
+			return invalid(f.name, fmt.Sprintf("must be 1 to %d bytes of printable text", maxProviderIDLen))
+		}
+	}
+	err := s.store.InTx(ctx, func(tx Store) error {
+		return s.record(ctx, tx, by, ActionLoginFailed, "", OutcomeFailure,
+			map[string]any{"reason": failNotAdmitted, "provider": provider, "check": check})
+	})
+	if err != nil {
+		return fmt.Errorf("sign in with %s: record refusal: %w", provider, err)
 	}
 	return nil
 }

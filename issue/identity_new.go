@@ -133,11 +133,29 @@ func fullNameOf(name string) string {
 
 // unusablePasswordHash is a well-formed argon2id hash of no password: its
 // key is random bytes, which no password can be found to hash to. A password
-// login against it fails after the same work as any wrong password.
+// login against it fails after the same work as any wrong password. Its salt
+// begins with noPasswordMark, by which hasPassword tells it from a password
+// someone chose (whose random salt begins so once in 2^48).
+// noPasswordMark begins the salt of every unusable hash: six bytes, so that
+// it is whole base64 characters (noPasswordMarkB64) at the salt's start.
+var noPasswordMark = []byte("nopass")
+
+// noPasswordMarkB64 is noPasswordMark as it appears in the PHC string.
+var noPasswordMarkB64 = base64.RawStdEncoding.EncodeToString(noPasswordMark)
+
+// hasPassword reports whether hash is of a password someone chose, not an
+// unusablePasswordHash (a user a provider created just in time). Accounts
+// created before the mark existed count as having one.
+func hasPassword(hash string) bool {
+	parts := strings.Split(hash, "$") // "", "argon2id", "v=…", "m=…", salt, key
+	return len(parts) != 6 || !strings.HasPrefix(parts[4], noPasswordMarkB64)
+}
+
 func unusablePasswordHash() string {
 	salt, key := make([]byte, argonSaltLen), make([]byte, argonKeyLen)
 	rand.Read(salt) // never fails (crypto/rand contract since Go 1.24)
 	rand.Read(key)
+	copy(salt, noPasswordMark)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }

@@ -107,6 +107,11 @@ func TestService_Unlink(t *testing.T) {
 	if err := a.svc.Unlink(ctx, "usr_nobody", pocketIssuer, "nia", issue.CLI()); !errors.Is(err, verify.ErrNotFound) {
 		t.Fatalf("unknown user: %v; want ErrNotFound", err)
 	}
+	// nia came through the provider and has no password: an admin sets one,
+	// else her only sign-in could not go (TestService_Unlink_LastSignIn).
+	if _, err := a.svc.UpdateUser(ctx, nia, issue.UserUpdate{Password: ptr("password-of-nia")}, issue.CLI()); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.svc.Unlink(ctx, nia, pocketIssuer, "nia", self); err != nil {
 		t.Fatal(err)
 	}

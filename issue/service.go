@@ -44,6 +44,18 @@ type Options struct {
 
 	// Signer signs access tokens. Nil until signing keys are set up: login then fails closed.
 	Signer TokenSigner
+
+	// AuditObserver, when set, is told of every audit row the Service writes
+	// (metrics count logins by it). Nil: nobody is told.
+	AuditObserver AuditObserver
+}
+
+// AuditObserver sees the action and outcome (OutcomeSuccess or
+// OutcomeFailure) of each audit row as it is written in its transaction: a
+// transaction that then fails to commit has still been seen. It runs on the
+// request's goroutine and must not block.
+type AuditObserver interface {
+	ObserveAudit(action Action, outcome string)
 }
 
 // MaxPasswordLen bounds a password, so hashing cost cannot be driven by input size.

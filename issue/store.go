@@ -32,6 +32,7 @@ type Store interface {
 	PersonalTokenStore
 	SigningKeyStore
 	AuditStore
+	UsageStore
 }
 
 // UserStore keeps users. Username and email are unique case-insensitively

@@ -104,8 +104,14 @@ func (p *Portal) account(ctx context.Context, pr *verify.Principal, form tokenFo
 			Email: l.Email, LastUsed: ago(now, l.LastSignInAt), LastUsedISO: machineTime(l.LastSignInAt),
 			Linked: when(l.LinkedAt), LinkedISO: machineTime(l.LinkedAt)})
 	}
+	// Usage per token over the last 7 days, written by the usage counter
+	// every 10 s: the latest answers may not be counted yet.
+	use, err := p.svc.TokenUsageTotals(ctx, pr.Subject, now.Add(-issue.DefaultUsageSpan))
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range tokens {
-		v.Tokens = append(v.Tokens, tokenRowOf(t, now))
+		v.Tokens = append(v.Tokens, tokenRowOf(t, use[t.ID], now))
 	}
 	for _, perm := range prof.Permissions {
 		if !issue.OwnPermission(perm) {

@@ -70,6 +70,10 @@ type Config struct {
 	// bytes), required with Providers.
 	Providers *idp.Set
 	SSOKey    []byte
+	// SSOLimit is how many provider sign-ins each client address may start,
+	// and how many callbacks it may bring back, per minute, each; 0 means
+	// DefaultSSOLimit.
+	SSOLimit int
 }
 
 // Authenticator tells who presented a credential; *verify.Verifier is one.
@@ -103,6 +107,9 @@ type Portal struct {
 	// providers and ssoKey: Config.Providers and Config.SSOKey.
 	providers *idp.Set
 	ssoKey    []byte
+	// ssoStarts and ssoCallbacks throttle /sso/:id/start and /sso/:id/callback
+	// per client address.
+	ssoStarts, ssoCallbacks *issue.AddressLimit
 }
 
 // New checks cfg and returns the portal over svc, recognising sessions through
@@ -132,6 +139,12 @@ func New(cfg Config, svc *issue.Service, auth Authenticator) (*Portal, error) {
 			return nil, errors.New("portal: New needs an SSOKey of 16, 24 or 32 bytes with Providers")
 		}
 		p.providers, p.ssoKey = cfg.Providers, cfg.SSOKey
+		limit := cfg.SSOLimit
+		if limit <= 0 {
+			limit = DefaultSSOLimit
+		}
+		p.ssoStarts = issue.NewAddressLimit(limit, time.Minute, "too many sign-ins started from this address")
+		p.ssoCallbacks = issue.NewAddressLimit(limit, time.Minute, "too many sign-ins from this address")
 	}
 	if err := p.setSites(cfg.Sites); err != nil {
 		return nil, err

@@ -29,23 +29,39 @@
 //
 // # Signing in with an identity provider
 //
-// With Config.Providers, the sign-in page shows a link per provider to
-// GET /sso/<id>/start (carrying the validated rd). Start begins an attempt
-// (idp.Set.Begin: state, nonce, PKCE verifier), seals it with Config.SSOKey
-// into a cookie of its own, __Secure-authgate_sso_<first 8 characters of the
-// state> (authgate_sso_… in development mode), host-only, Path =
-// /sso/<id>/callback, HttpOnly, Secure, SameSite=Lax (the callback is a
-// top-level GET from the provider's site), Max-Age 600, and sends the browser
-// (303) to the provider. The callback finds the cookie by the state it
-// carries, clears it whatever happens (an attempt is used once), has idp
-// check the answer, and has the service sign the identity in under the
-// provider's policy; the session cookie is then set exactly as after a
-// password sign-in, and the browser goes to the attempt's return URL or to
-// /account. Refusals are pages: an expired, replayed or foreign attempt
-// (400, "this sign-in link has expired"), a provider that cannot be reached
-// (502), a provider that said no (403), an answer that fails the checks (400),
-// an identity the service refuses (403, "this account is not allowed to sign
-// in here"); none leaves anything created.
+// With Config.Providers, the sign-in form carries a button per provider,
+// which posts the form (the validated rd, "remember this device" and the
+// device name; never the password, which the button does not require) to
+// POST /sso/<id>/start; GET /sso/<id>/start (rd in the query) starts the same
+// from a link, not remembered. Start begins an attempt (idp.Set.Begin: state,
+// nonce, PKCE verifier), seals it with Config.SSOKey, along with rd and the
+// person's choices (in Attempt.Caller, which idp leaves to the portal;
+// never in anything the provider sees), into a cookie of its own,
+// __Secure-authgate_sso_<first 8 characters of the state> (authgate_sso_… in
+// development mode), host-only, Path = /sso/<id>/callback, HttpOnly, Secure,
+// SameSite=Lax (the callback is a top-level GET from the provider's site),
+// Max-Age 600, and sends the browser (303) to the provider. The callback
+// finds the cookie by the state it carries, clears it whatever happens (an
+// attempt is used once), has idp check the answer, and has the service sign
+// the identity in under the provider's policy, remembered or not as chosen;
+// the session cookie is then set exactly as after a password sign-in, and
+// the browser goes to the attempt's return URL or to /account. Refusals are
+// pages: an expired, replayed or foreign attempt (400, "this sign-in link has
+// expired"), a provider that cannot be reached (502), a provider that said
+// no (403), an answer that fails the checks (400, "the sign-in could not be
+// verified"), a person the provider vouched for whom authgate does not admit
+// (403, "this account is not allowed to sign in here", naming the provider
+// and asking for another account, never the claim: idp.ErrNotAllowed, such as
+// a Google account outside hosted_domain or an Entra groups overage, or the
+// service's ErrSignInRefused, such as new_users refuse or an unverified email
+// that would link; each audited as user.login_failed with its reason); none
+// leaves anything created.
+//
+// Both routes are throttled per client address (c.RealIP, as for password
+// sign-ins), Config.SSOLimit starts and as many callbacks a minute each
+// (DefaultSSOLimit, 30): beyond it the 429 page with Retry-After, before any
+// cookie is set, read or cleared and before the provider is called, so a
+// refused callback can simply be reloaded after the wait.
 //
 // # Pages
 //

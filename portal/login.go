@@ -22,7 +22,7 @@ type loginView struct {
 	Method       string // rm: the method of the request that needed a sign-in, when not GET
 	Error        string
 	Notice       string
-	Providers    []providerButton // a sign-in button per OpenID provider
+	Providers    []providerButton // a sign-in button per OpenID provider, in the form
 }
 
 // notices are the one-line confirmations a redirect after a form can ask
@@ -52,7 +52,7 @@ func (p *Portal) loginPage(c echo.Context) error {
 			v.Method = rm
 		}
 	}
-	v.Providers = p.providerButtons(v.RD)
+	v.Providers = p.providerButtons()
 	v.Notice = notices[c.QueryParam("done")]
 	v.DeviceName = truncate(deviceName(c.Request().UserAgent()), issue.MaxDeviceNameLen)
 	// Whether someone is signed in only changes a line of text: a failure to
@@ -96,7 +96,7 @@ func (p *Portal) signIn(c echo.Context) error {
 		}
 		v := p.newLoginView(c)
 		v.Login, v.DeviceName, v.Remember, v.RD, v.Error = in.Login, in.DeviceName, in.Remember, rd, msg
-		v.Providers = p.providerButtons(rd)
+		v.Providers = p.providerButtons()
 		return p.render(c, status, "login", v)
 	}
 	p.endReplaced(c)

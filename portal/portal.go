@@ -28,7 +28,11 @@ var _ verify.Portal = (*Portal)(nil)
 //	GET  /denied                     the missing-permission page (scope, rd)
 //	GET  /static/portal.css          the stylesheet
 //	GET  /sso/:id/start              with providers: begin a sign-in with provider id (rd), 303 to it
+//	POST /sso/:id/start              the same from the sign-in form (rd, remember, device_name)
 //	GET  /sso/:id/callback           with providers: the provider's answer; session cookie, 303 to rd or /account
+//
+// The /sso routes are throttled per client address (Config.SSOLimit; the
+// 429 page with Retry-After).
 func (p *Portal) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	page := append(append([]echo.MiddlewareFunc(nil), mw...), verify.RequestID, p.secure, p.onSite)
 	form := append(append([]echo.MiddlewareFunc(nil), page...), p.sameOrigin)
@@ -46,6 +50,7 @@ func (p *Portal) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	e.GET("/static/portal.css", p.stylesheet, page...)
 	if p.providers != nil {
 		e.GET("/sso/:id/start", p.ssoStart, page...)
+		e.POST("/sso/:id/start", p.ssoStart, form...)
 		e.GET("/sso/:id/callback", p.ssoCallback, page...)
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,48 +25,110 @@ const ssoCallback = portalURL + "/sso/op/callback"
 // configured with policy.
 func ssoSetup(t *testing.T, policy issue.ProviderPolicy) (*fixture, *idptest.Provider) {
 	t.Helper()
+	f, op, _ := ssoSetupWith(t, ssoOptions{policy: policy})
+	return f, op
+}
+
+// ssoOptions change ssoSetupWith's provider and portal.
+type ssoOptions struct {
+	policy issue.ProviderPolicy
+	config func(*idp.ProviderConfig) // changes the provider's configuration
+	limit  int                       // portal.Config.SSOLimit
+}
+
+// ssoWorld is what ssoSetupWith answers besides the fixture: the portal's
+// clock, which a test may move, and the number of calls authgate made to
+// the provider's token endpoint.
+type ssoWorld struct {
+	offset     atomic.Int64 // added to the real time, for the portal's clock
+	tokenCalls atomic.Int64
+}
+
+func (w *ssoWorld) advance(d time.Duration) { w.offset.Add(int64(d)) }
+
+// countTokenCalls counts requests to a token endpoint through next.
+type countTokenCalls struct {
+	next  http.RoundTripper
+	calls *atomic.Int64
+}
+
+func (c countTokenCalls) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/token") {
+		c.calls.Add(1)
+	}
+	return c.next.RoundTrip(r)
+}
+
+// ssoSetupWith is ssoSetup with more to choose.
+func ssoSetupWith(t *testing.T, o ssoOptions) (*fixture, *idptest.Provider, *ssoWorld) {
+	t.Helper()
 	f := setup(t, issue.Options{})
 	op := idptest.Start(t, idptest.Options{RedirectURIs: []string{ssoCallback}})
+	w := &ssoWorld{}
 	discard := slog.New(slog.DiscardHandler)
-	set, err := idp.New(context.Background(), []idp.ProviderConfig{{ID: "op", Name: "Example ID", Issuer: op.Issuer,
+	cfg := idp.ProviderConfig{ID: "op", Name: "Example ID", Issuer: op.Issuer,
 		ClientID: op.ClientID, ClientSecret: op.ClientSecret, Scopes: []string{"openid", "email", "profile", "groups"},
-		Policy: policy}}, idp.Options{Log: discard})
+		Policy: o.policy}
+	if o.config != nil {
+		o.config(&cfg)
+	}
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: countTokenCalls{http.DefaultTransport, &w.tokenCalls}}
+	set, err := idp.New(context.Background(), []idp.ProviderConfig{cfg}, idp.Options{Log: discard, HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(set.Close)
 	f.p, err = portal.New(portal.Config{Log: discard, Sites: []portal.Site{{Domain: "home.example", URL: portalURL}},
-		Providers: set, SSOKey: []byte("0123456789abcdef0123456789abcdef")}, f.svc, f.v)
+		Providers: set, SSOKey: []byte("0123456789abcdef0123456789abcdef"), SSOLimit: o.limit,
+		Now: func() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) }}, f.svc, f.v)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.e = echo.New()
 	f.p.Register(f.e)
-	return f, op
+	return f, op, w
 }
 
-// ssoStart asks the portal to begin a sign-in and returns the provider's
-// authorization URL and the attempt cookie.
+// ssoStart asks the portal to begin a sign-in, as a link does (GET), and
+// returns the provider's authorization URL and the attempt cookie.
 func ssoStart(t *testing.T, f *fixture, rd string) (string, *http.Cookie) {
 	t.Helper()
 	path := "/sso/op/start"
 	if rd != "" {
 		path += "?rd=" + url.QueryEscape(rd)
 	}
-	a := f.get(t, path)
+	return startedAttempt(t, f.get(t, path))
+}
+
+// ssoStartForm begins a sign-in as the sign-in form's provider button does
+// (POST, with the form's fields).
+func ssoStartForm(t *testing.T, f *fixture, form url.Values) (string, *http.Cookie) {
+	t.Helper()
+	return startedAttempt(t, f.post(t, "/sso/op/start", form))
+}
+
+func startedAttempt(t *testing.T, a answer) (string, *http.Cookie) {
+	t.Helper()
 	if a.StatusCode != http.StatusSeeOther {
 		t.Fatalf("start: %d %s", a.StatusCode, a.body)
 	}
+	attempt := attemptCookie(t, a)
+	if attempt == nil {
+		t.Fatalf("start: no attempt cookie in %v", a.Header["Set-Cookie"])
+	}
+	return a.Header.Get("Location"), attempt
+}
+
+// attemptCookie returns the attempt cookie an answer sets, or nil.
+func attemptCookie(t *testing.T, a answer) *http.Cookie {
+	t.Helper()
 	var attempt *http.Cookie
 	for _, raw := range a.Header.Values("Set-Cookie") {
 		if c, err := http.ParseSetCookie(raw); err == nil && strings.HasPrefix(c.Name, "__Secure-authgate_sso_") {
 			attempt = c
 		}
 	}
-	if attempt == nil {
-		t.Fatalf("start: no attempt cookie in %v", a.Header["Set-Cookie"])
-	}
-	return a.Header.Get("Location"), attempt
+	return attempt
 }
 
 // loginAt logs in at the provider and returns the callback's path and query.
@@ -94,7 +158,11 @@ func (f *fixture) userCount(t *testing.T) int {
 func TestSSO_SignInThroughProvider(t *testing.T) {
 	f, op := ssoSetup(t, issue.ProviderPolicy{NewUsers: issue.NewUsersCreate})
 	login := f.get(t, "/login?rd="+url.QueryEscape("https://app.home.example/cams"))
-	wantPage(t, login, http.StatusOK, `href="/sso/op/start?rd=https%3A%2F%2Fapp.home.example%2Fcams"`, "Sign in with Example ID")
+	wantPage(t, login, http.StatusOK, `<input type="hidden" name="rd" value="https://app.home.example/cams">`,
+		`<button type="submit" formaction="/sso/op/start" formnovalidate class="secondary">Sign in with Example ID</button>`)
+	if strings.Index(login.body, `formaction="/sso/op/start"`) < strings.Index(login.body, `<button type="submit">Sign in</button>`) {
+		t.Error("a provider button comes before the password form's own: Enter in the password field would press it")
+	}
 
 	authURL, attempt := ssoStart(t, f, "https://app.home.example/cams?x=1")
 	if !strings.HasPrefix(authURL, strings.TrimSuffix(op.Issuer, "/")) {

@@ -17,12 +17,16 @@ import (
 type tokenRow struct {
 	ID, Name, Prefix, Scopes string
 	Expires, LastUsed, State string
+	Usage                    string // its answers over the last 7 days: "12 allowed, 1 denied", or "none"
 	Live                     bool
 }
 
-func tokenRowOf(t issue.PersonalToken, now time.Time) tokenRow {
+func tokenRowOf(t issue.PersonalToken, use issue.UsageTotal, now time.Time) tokenRow {
 	r := tokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Scopes: strings.Join(t.Scopes, " "),
-		Expires: day(t.ExpiresAt), LastUsed: "never", State: "active", Live: true}
+		Expires: day(t.ExpiresAt), LastUsed: "never", State: "active", Live: true, Usage: "none"}
+	if use.Allowed+use.Denied > 0 {
+		r.Usage = strconv.FormatInt(use.Allowed, 10) + " allowed, " + strconv.FormatInt(use.Denied, 10) + " denied"
+	}
 	if len(t.Scopes) == 0 {
 		r.Scopes = "none"
 	}

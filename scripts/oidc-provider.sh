@@ -6,10 +6,11 @@
 #
 # It is built from the Go module proxy into $AUTHGATE_CACHE/bin (default ~/.cache/authgate/bin),
 # outside the repository: the downloaded github.com/zitadel/oidc/v3 module is copied, the launcher
-# idp/idptest/testdata/op/main.go is added to the copy as cmd/authgate-op (no file of the module is
-# changed), and it is built there as the main module, so the module's own go.sum pins everything.
-# The launcher runs the example's op.Provider, login form and storage from a JSON file of users
-# (with groups) and clients. The binary's name carries the version and a hash of the launcher.
+# (the Go files of idp/idptest/testdata/op) is added to the copy as cmd/authgate-op (no file of the
+# module is changed), and it is built there as the main module, so the module's own go.sum pins
+# everything. The launcher runs the example's op.Provider, login form and storage from a JSON file of
+# users (with groups), clients and service clients, with signing keys rotated on demand. The
+# binary's name carries the version and a hash of the launcher's files (names and contents).
 # A cold build takes 1-3 minutes (about 10 s with a warm Go build cache); a built one nothing.
 # Concurrent callers wait for each other under a lock.
 # Everything but the NAME=PATH line goes to stderr.
@@ -18,7 +19,7 @@ set -euo pipefail
 zitadel_version=v3.52.0
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-launcher=$root/idp/idptest/testdata/op/main.go
+launcher=$root/idp/idptest/testdata/op
 cache=${AUTHGATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/authgate}
 bin="$cache/bin"
 
@@ -29,8 +30,8 @@ die() {
 }
 now() { date +%s; }
 
-[[ -f $launcher ]] || die "missing $launcher"
-hash=$(sha256sum "$launcher" | cut -c1-8)
+[[ -f $launcher/main.go ]] || die "missing $launcher/main.go"
+hash=$(cd "$launcher" && LC_ALL=C sha256sum -- *.go | LC_ALL=C sort -k2 | sha256sum | cut -c1-8)
 out=$bin/oidc-provider-$zitadel_version-$hash
 
 path_of() {
@@ -48,7 +49,7 @@ build() {
 	}
 	cp -r "$dir" "$tmp/src" && chmod -R u+w "$tmp/src"
 	mkdir -p "$tmp/src/cmd/authgate-op"
-	cp "$launcher" "$tmp/src/cmd/authgate-op/main.go"
+	cp "$launcher"/*.go "$tmp/src/cmd/authgate-op/"
 	(cd "$tmp/src" && GOFLAGS='' go build -trimpath -ldflags "-s -w" -o "$tmp/oidc-provider" ./cmd/authgate-op) >&2 || {
 		rm -rf "$tmp"
 		die "building the zitadel/oidc $zitadel_version example provider failed (see above)"
@@ -84,7 +85,7 @@ paths)
 	if [[ -n $p ]]; then echo "oidc-provider=$p"; fi
 	;;
 *)
-	sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	[[ $cmd == -h || $cmd == --help || $cmd == help ]] || exit 2
 	;;
 esac

@@ -74,6 +74,13 @@ func BenchmarkHandler_ForwardAuthCached(b *testing.B) {
 	runHandler(b, e, r, http.StatusOK)
 }
 
+// BenchmarkHandler_ForwardAuthCachedRateLimited is the hot path with a rate
+// limit on the route (never reached): the limiter's cell lookup and CAS.
+func BenchmarkHandler_ForwardAuthCachedRateLimited(b *testing.B) {
+	e, r := benchRequest(b, "/forward-auth?scope=events:read&rate=1000000/s", "active")
+	runHandler(b, e, r, http.StatusOK)
+}
+
 // BenchmarkHandler_ForwardAuthCachedSession is the hot path for a browser: a
 // valid, cached session cookie among others, with a scope check and the
 // deny-list lookup.
@@ -145,7 +152,7 @@ func BenchmarkJWT_VerifyUncached(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := v.jwt.verify(bc.tok, testNow); err != nil {
+				if _, err := v.jwt.verify(context.Background(), bc.tok, testNow); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -25,6 +25,7 @@ type credCache struct {
 	lru      *lru.Cache[string, *entry]
 	loads    singleflight.Group
 	epoch    atomic.Uint64 // bumped by every Forget: loads that started before it are not kept
+	stats    cacheCounters
 	ttl      time.Duration
 	negTTL   time.Duration
 	now      func() time.Time
@@ -50,6 +51,8 @@ type entry struct {
 // storedKind is a sort of credential the store holds, with the reasons it is
 // refused, built once so that a refusal costs no allocation.
 type storedKind struct {
+	kind   Kind
+	counts bool // Decision.CredentialID names its credentials: API keys and personal tokens
 	prefix string
 	noun   string // plural, for the log
 	// Why a credential of this kind is refused.
@@ -57,9 +60,9 @@ type storedKind struct {
 }
 
 var (
-	storedKeys = &storedKind{prefix: PrefixAPIKey, noun: "keys", unknown: ErrUnknownKey, wrongSecret: ErrWrongSecret,
+	storedKeys = &storedKind{kind: KindAPIKey, counts: true, prefix: PrefixAPIKey, noun: "keys", unknown: ErrUnknownKey, wrongSecret: ErrWrongSecret,
 		revoked: ErrRevoked, disabled: ErrDisabled, expired: ErrExpired}
-	storedTokens = &storedKind{prefix: PrefixPersonalToken, noun: "personal tokens",
+	storedTokens = &storedKind{kind: KindPersonalToken, counts: true, prefix: PrefixPersonalToken, noun: "personal tokens",
 		unknown:     fmt.Errorf("personal token: %w", ErrUnknownKey),
 		wrongSecret: fmt.Errorf("personal token: %w", ErrWrongSecret),
 		revoked:     fmt.Errorf("personal token: %w", ErrRevoked),
@@ -98,8 +101,10 @@ func newCredCache(keys KeyStore, tokens TokenStore, sessions SessionStore, size 
 // they are never cached.
 func (c *credCache) get(ctx context.Context, display string) (*entry, error) {
 	if e, ok := c.lru.Get(display); ok && c.now().Before(e.expires) {
+		c.stats.hits.Add(1)
 		return e, nil
 	}
+	c.stats.misses.Add(1)
 	v, err, _ := c.loads.Do(display, func() (any, error) { return c.load(ctx, display) })
 	if err != nil {
 		return nil, err
@@ -133,8 +138,8 @@ func (c *credCache) load(ctx context.Context, display string) (*entry, error) {
 		e.expires = c.now().Add(c.ttl)
 	}
 	e.kind = kind
-	if c.epoch.Load() == epoch { // nothing changed while we read: safe to keep
-		c.lru.Add(display, e)
+	if c.epoch.Load() == epoch && c.lru.Add(display, e) { // nothing changed while we read: safe to keep
+		c.stats.evictions.Add(1)
 	}
 	return e, nil
 }

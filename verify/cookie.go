@@ -51,7 +51,7 @@ func (v *Verifier) authenticateCookie(ctx context.Context, h http.Header, host s
 	for _, c := range vals[:n] {
 		err := errCookieNotSession
 		if strings.HasPrefix(c, PrefixSession) {
-			p, perr := v.authenticateStored(ctx, storedSessions, c)
+			p, _, perr := v.authenticateStored(ctx, storedSessions, c)
 			switch {
 			case perr != nil:
 				err = perr

@@ -81,6 +81,16 @@ func (d *DenyList) Len() int {
 // may be missing revocations. A list never given a time is always current.
 func (d *DenyList) TrustUntil(t time.Time) { d.trusted.Store(t.UnixNano()) }
 
+// TrustedUntil returns the time last given to TrustUntil (zero: never, the
+// list is always complete).
+func (d *DenyList) TrustedUntil() time.Time {
+	n := d.trusted.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
 // Current reports whether the list may be trusted now (see TrustUntil).
 func (d *DenyList) Current() bool {
 	t := d.trusted.Load()

@@ -56,7 +56,9 @@
 //     with that its user still holds (the store works them out).
 //   - exactly three non-empty base64url segments separated by dots: a JWT, an
 //     access token authgate issued to a user (Options.JWT; without it, JWTs
-//     are refused).
+//     are refused), or, when Options.External names issuers, a token of the
+//     external issuer its iss names (KindExternalJWT); a JWT naming no
+//     configured issuer is refused.
 //   - ags_…: a browser session, from the session cookie only (Options.Sessions;
 //     without it, refused as malformed). It has a key's format and is read
 //     from the SessionStore like a key and cached with the keys. It passes
@@ -81,6 +83,15 @@
 // nbf and iat hold within JWTOptions.Leeway (30 s), its scope claim is
 // space-separated valid scopes, and its session (sid) is not revoked.
 //
+// An external issuer's token is admitted only if its header has a kid that
+// the issuer's keys (ExternalIssuer.Keys, its JWKS) hold, its alg is on the
+// issuer's Algorithms (asymmetric only, never none), its signature verifies,
+// its iss is the issuer's, its aud holds one of the issuer's Audiences, it
+// has exp and sub, exp, nbf and iat hold within the leeway, and it carries
+// every claim ExternalIssuer.Require names. Its scopes are the issuer's
+// Scopes plus those its ClaimScopes grant; it is cached, like an access
+// token, until its exp or for CacheTTL. It never names a session.
+//
 // # Answers
 //
 //   - 200: allowed. Every header in IdentityHeaders is set, empty when it does
@@ -101,16 +112,17 @@
 //     could not check the credential. Never an allow.
 //
 // The identity headers of an allow, by X-Auth-Kind (api_key, token for a
-// personal token, static_key, jwt, session for a browser session cookie):
+// personal token, static_key, jwt, session for a browser session cookie,
+// external_jwt for an external issuer's token):
 //
-//	header           api_key      token          static_key      jwt        session
-//	X-Auth-Subject   key's owner  user id        static:<name>   sub        user id
+//	header           api_key      token          static_key      jwt        session        external_jwt
+//	X-Auth-Subject   key's owner  user id        static:<name>   sub        user id        ext:<id>:<sub>
 //	X-Auth-Key-Id    key id       token id       static:<name>
 //	X-Auth-Key-Name  key name     token name     <name>
-//	X-Auth-User                   username                       username   username
+//	X-Auth-User                   username                       username   username       its user_claim
 //	X-Auth-Email                  email                          email      email
 //	X-Auth-Roles                  user's roles                   roles      user's roles
-//	X-Auth-Scopes    key's        effective      configured      scope      user's now
+//	X-Auth-Scopes    key's        effective      configured      scope      user's now     mapped
 //
 // Scopes and roles are space-separated. A personal token's scopes are the
 // effective ones: those it was issued with that its user still holds. A

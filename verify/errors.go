@@ -40,6 +40,10 @@ var (
 	// Wrapped in a *ConfigError, whose message is safe to show.
 	ErrMisconfigured = errors.New("proxy misconfigured")
 
+	// ErrRateLimited means a valid credential is over a rate limit: its own,
+	// or the route's.
+	ErrRateLimited = errors.New("rate limited")
+
 	// ErrNotFound is returned by stores when no record matches.
 	ErrNotFound = errors.New("not found")
 )
@@ -59,6 +63,7 @@ const (
 	CodeInvalidPath        = "invalid_path"
 	CodeProxyMisconfigured = "proxy_misconfigured"
 	CodeServerError        = "server_error"
+	CodeRateLimited        = "rate_limited"
 )
 
 // Status maps a verification error to the HTTP status and the error code the
@@ -71,6 +76,8 @@ func Status(err error) (status int, code string) {
 		errors.Is(err, ErrExpired), errors.Is(err, ErrDisabled), errors.Is(err, ErrRevoked),
 		errors.Is(err, ErrUnknownSigningKey), errors.Is(err, ErrBadSignature), errors.Is(err, ErrInvalidClaims):
 		return http.StatusUnauthorized, CodeInvalidToken
+	case errors.Is(err, ErrRateLimited):
+		return http.StatusTooManyRequests, CodeRateLimited
 	case errors.Is(err, ErrForbidden):
 		return http.StatusForbidden, CodeInsufficientScope
 	case errors.Is(err, ErrBadPath):

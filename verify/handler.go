@@ -5,9 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -22,6 +24,7 @@ const (
 // reported, whether a deny may carry a body, and how a browser is redirected.
 type convention struct {
 	name     string
+	endpoint Endpoint
 	target   func(http.Header) (Target, error)
 	denyBody bool // nginx drops deny bodies and closes the connection when there is one
 	// redirect returns the status that sends the browser to Location, for an
@@ -31,15 +34,20 @@ type convention struct {
 }
 
 var (
-	forwardAuth = &convention{name: "forward-auth", target: ForwardedTarget, denyBody: true, redirect: foundOrSeeOther}
-	authRequest = &convention{name: "auth-request", target: OriginalTarget, denyBody: false}
+	forwardAuth = &convention{name: "forward-auth", endpoint: EndpointForwardAuth, target: ForwardedTarget, denyBody: true, redirect: foundOrSeeOther}
+	authRequest = &convention{name: "auth-request", endpoint: EndpointAuthRequest, target: OriginalTarget, denyBody: false}
 )
 
 // Handler answers proxy subrequests. See the package documentation for the contract.
 type Handler struct {
 	verifier *Verifier
 	log      *slog.Logger
-	portal   Portal // nil: never redirect
+	portal   Portal   // nil: never redirect
+	observer Observer // nil: nobody is told
+	limiter  *Limiter // the routes' rate limits
+	// decisions recycles the Decision each answer fills for the observer,
+	// so that observing costs no allocation.
+	decisions sync.Pool
 
 	cookie bool // the verifier reads session cookies
 
@@ -58,8 +66,15 @@ const maxRequirements = 1024
 // NewHandler returns a Handler that authenticates with v, redirecting
 // browsers as o says.
 func NewHandler(v *Verifier, log *slog.Logger, o HandlerOptions) *Handler {
-	return &Handler{verifier: v, log: log, portal: o.Portal, cookie: v != nil && v.cookie != "",
-		idPrefix: RandomString(8) + "-"}
+	if o.Limiter == nil {
+		var now func() time.Time
+		if v != nil {
+			now = v.now
+		}
+		o.Limiter = NewLimiter(DefaultLimiterCells, now)
+	}
+	return &Handler{limiter: o.Limiter, verifier: v, log: log, portal: o.Portal, observer: o.Observer, cookie: v != nil && v.cookie != "",
+		idPrefix: RandomString(8) + "-", decisions: sync.Pool{New: func() any { return new(Decision) }}}
 }
 
 // Register adds the verify routes to e, for every HTTP method.
@@ -68,9 +83,25 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.Any(PathAuthRequest, func(c echo.Context) error { return h.serve(c, authRequest) })
 }
 
-// serve answers one subrequest. It is the whole hot path, and never reads or
-// waits for the request body.
+// serve answers one subrequest and, when there is an observer, tells it
+// what was decided.
 func (h *Handler) serve(c echo.Context, p *convention) error {
+	if h.observer == nil {
+		return h.decide(c, p, nil)
+	}
+	start := time.Now()
+	d := h.decisions.Get().(*Decision)
+	*d = Decision{Endpoint: p.endpoint}
+	err := h.decide(c, p, d)
+	d.Elapsed = time.Since(start)
+	h.observer.Observe(d)
+	h.decisions.Put(d)
+	return err
+}
+
+// decide answers one subrequest, noting in d (when not nil) what it decided.
+// It is the whole hot path, and never reads or waits for the request body.
+func (h *Handler) decide(c echo.Context, p *convention, d *Decision) error {
 	r := c.Request()
 	// 0. Never wait for a body. A proxy may announce one it does not send (nginx
 	// without proxy_set_header Content-Length ""); Go's server would read it
@@ -81,43 +112,79 @@ func (h *Handler) serve(c echo.Context, p *convention) error {
 	// 1. What the route requires, from the verify URL in the proxy config.
 	req, err := h.requirement(r.URL.RawQuery)
 	if err != nil {
+		d.note(credRef{}, err)
 		return h.deny(c, p, nil, err)
 	}
 	// 2. What the client is reaching, its path normalised as the proxy routes it.
 	t, err := p.target(r.Header)
 	if err != nil {
+		d.note(credRef{}, err)
 		return h.deny(c, p, req, err)
 	}
 	// 3. Who is asking: the credential in the headers, else the session cookie.
-	principal, err := h.identify(r, req, &t)
+	principal, ref, err := h.identify(r, req, &t)
 	if err != nil {
+		d.note(ref, err)
 		return h.refuse(c, p, req, &t, err)
 	}
 	// 4. May they.
 	if s := req.Missing(principal); s != "" {
-		return h.refuse(c, p, req, &t, &scopeError{principal: principal, scope: s})
+		err := &scopeError{principal: principal, scope: s}
+		d.note(ref, err)
+		return h.refuse(c, p, req, &t, err)
 	}
-	// 5. Tell the upstream: every identity header, every time.
+	// 5. Not too often: the route's rate limit, per credential.
+	if req.Rate != nil {
+		if v := h.limiter.Allow(principal.rateLimitID(), req.rateWhere, *req.Rate); !v.Allowed {
+			err := &rateError{principal: principal, rule: *req.Rate, verdict: v}
+			d.note(ref, err)
+			return h.rateLimited(c, p, err)
+		}
+	}
+	// 6. Tell the upstream: every identity header, every time.
+	d.note(ref, nil)
 	principal.WriteHeaders(c.Response().Header())
 	c.Response().WriteHeader(http.StatusOK)
 	return nil
+}
+
+// note records in d (when not nil) the credential and what err decided.
+func (d *Decision) note(ref credRef, err error) {
+	if d == nil {
+		return
+	}
+	d.Kind, d.CredentialID, d.Reason = ref.kind, ref.id, ReasonOf(err)
+	switch d.Reason {
+	case ReasonNone:
+		d.Outcome = OutcomeAllow
+	case ReasonRateLimited:
+		d.Outcome = OutcomeRateLimited
+	case ReasonMisconfigured, ReasonInternal:
+		d.Outcome = OutcomeError
+	default:
+		d.Outcome = OutcomeDeny
+	}
 }
 
 // identify returns who is asking: the credential the headers (or the
 // opted-in query parameter) carry; without one, the session cookie. A session
 // is read from its cookie only: a script has no business holding one, and a
 // query string ends up in access logs.
-func (h *Handler) identify(r *http.Request, req *Requirement, t *Target) (*Principal, error) {
+func (h *Handler) identify(r *http.Request, req *Requirement, t *Target) (*Principal, credRef, error) {
 	cred, err := Credential(r.Header, req.QueryParam, t.URI)
 	switch {
 	case err == nil && strings.HasPrefix(cred, PrefixSession):
-		return nil, errSessionInHeader
+		return nil, credRef{kind: KindSession}, errSessionInHeader
 	case err == nil:
-		return h.verifier.Authenticate(r.Context(), cred)
+		return h.verifier.authenticate(r.Context(), cred)
 	case errors.Is(err, ErrNoCredential) && h.cookie:
-		return h.verifier.authenticateCookie(r.Context(), r.Header, t.Host)
+		p, err := h.verifier.authenticateCookie(r.Context(), r.Header, t.Host)
+		if err == ErrNoCredential { //nolint:errorlint // exactly the sentinel: no cookie at all, not a refused one
+			return nil, credRef{}, err // no cookie at all
+		}
+		return p, credRef{kind: KindSession}, err
 	}
-	return nil, err
+	return nil, credRef{}, err
 }
 
 func (h *Handler) requirement(rawQuery string) (*Requirement, error) {
@@ -134,6 +201,42 @@ func (h *Handler) requirement(rawQuery string) (*Requirement, error) {
 		h.reqs.Store(rawQuery, req)
 	}
 	return req, nil
+}
+
+// rateError is a credential over a route's rate limit.
+type rateError struct {
+	principal *Principal
+	rule      RateRule
+	verdict   Verdict
+}
+
+func (e *rateError) Error() string { return "over the route's rate limit " + e.rule.String() }
+func (e *rateError) Unwrap() error { return ErrRateLimited }
+
+// rateLimited answers a request over a route's rate limit: 429 with
+// Retry-After and the RateLimit and RateLimit-Policy headers (IETF
+// draft-ietf-httpapi-ratelimit-headers). /auth-request answers 403 with the
+// same headers, since nginx's auth_request passes no other refusal: the
+// shipped nginx configuration turns a 403 carrying Retry-After into a 429.
+func (h *Handler) rateLimited(c echo.Context, p *convention, e *rateError) error {
+	hdr := c.Response().Header()
+	retry := int64((e.verdict.RetryAfter + time.Second - 1) / time.Second)
+	hdr.Set("Retry-After", strconv.FormatInt(retry, 10))
+	hdr.Set("RateLimit-Policy", `"route";q=`+strconv.Itoa(e.rule.Burst)+`;w=`+
+		strconv.FormatInt(int64((e.rule.Window*time.Duration(e.rule.Burst)/time.Duration(e.rule.Requests)+time.Second-1)/time.Second), 10))
+	hdr.Set("RateLimit", `"route";r=0;t=`+strconv.FormatInt(retry, 10))
+	status := http.StatusTooManyRequests
+	if !p.denyBody {
+		status = http.StatusForbidden
+	}
+	h.logDeny(c, p, slog.LevelInfo, status, e, "")
+	if !p.denyBody {
+		c.Response().WriteHeader(status)
+		return nil
+	}
+	return c.JSONBlob(status, mustJSON(denyBody{CodeRateLimited, "over this route's rate limit of " +
+		strconv.Itoa(e.rule.Requests) + " requests per " + e.rule.Window.String() + "; retry after " +
+		strconv.FormatInt(retry, 10) + " s"}))
 }
 
 type scopeError struct {
@@ -191,7 +294,7 @@ func (h *Handler) answer(c echo.Context, p *convention, req *Requirement, err er
 		body = bodyInvalid
 	case CodeInsufficientScope:
 		hdr.Set(echo.HeaderWWWAuthenticate, req.challenge)
-		body = mustJSON(denyBody{code, "this route needs scope(s): " + strings.Join(req.Scopes, " ")})
+		body = mustJSON(denyBody{code, "this route needs " + req.needs})
 	case CodeInvalidPath:
 		body = bodyBadPath // no challenge: no credential would help
 	case CodeProxyMisconfigured:
@@ -240,8 +343,12 @@ func (h *Handler) logDeny(c echo.Context, p *convention, level slog.Level, statu
 		attrs = append(attrs, "redirect", page)
 	}
 	var se *scopeError
-	if errors.As(err, &se) {
+	var re *rateError
+	switch {
+	case errors.As(err, &se):
 		attrs = append(attrs, who(se.principal)...)
+	case errors.As(err, &re):
+		attrs = append(attrs, who(re.principal)...)
 	}
 	h.log.Log(c.Request().Context(), level, "deny", attrs...)
 }
@@ -254,6 +361,8 @@ func who(p *Principal) []any {
 		return []any{"subject", p.Subject, "session_id", p.SessionID}
 	case KindPersonalToken:
 		return []any{"subject", p.Subject, "token_id", p.KeyID}
+	case KindExternalJWT:
+		return []any{"subject", p.Subject}
 	}
 	return []any{"key_id", p.KeyID}
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -72,17 +73,26 @@ var (
 	errSessionRevoked = fmt.Errorf("%w: session revoked", ErrRevoked)
 )
 
-// jwtVerifier turns access tokens into principals. A verified token is
-// cached, keyed by its exact string, until its exp or for CacheTTL, whichever
-// is sooner; the deny list is asked on every use.
+// jwtVerifier turns JWTs into principals: authgate's own access tokens and,
+// when configured, those of external issuers, told apart by their iss. A
+// verified token is cached, keyed by its exact string, until its exp or for
+// CacheTTL, whichever is sooner; for an access token of authgate's own, the
+// deny list is asked on every use.
 type jwtVerifier struct {
+	own   *ownJWT                    // nil: authgate's own access tokens are refused
+	ext   map[string]*externalIssuer // by iss; nil: no external issuer
+	cache *lru.Cache[string, *tokenEntry]
+	epoch atomic.Uint64 // bumped by forgetAll: verifications that started before it are not kept
+	stats cacheCounters
+	ttl   time.Duration
+	now   func() time.Time
+}
+
+// ownJWT checks the access tokens authgate issues.
+type ownJWT struct {
 	parser  *jwt.Parser
 	keys    JWTKeys
 	revoked SessionDenyList
-	cache   *lru.Cache[string, *tokenEntry]
-	epoch   atomic.Uint64 // bumped by forgetAll: verifications that started before it are not kept
-	ttl     time.Duration
-	now     func() time.Time
 }
 
 type tokenEntry struct {
@@ -90,7 +100,26 @@ type tokenEntry struct {
 	expires   time.Time // min(exp, verified + CacheTTL)
 }
 
-func newJWTVerifier(o JWTOptions, size int, ttl time.Duration, now func() time.Time) (*jwtVerifier, error) {
+func newJWTVerifier(o *JWTOptions, ext []ExternalIssuer, size int, ttl time.Duration, now func() time.Time) (*jwtVerifier, error) {
+	c, err := lru.New[string, *tokenEntry](size)
+	if err != nil {
+		return nil, err
+	}
+	j := &jwtVerifier{cache: c, ttl: ttl, now: now}
+	if o != nil {
+		if j.own, err = newOwnJWT(*o, now); err != nil {
+			return nil, err
+		}
+	}
+	if len(ext) > 0 {
+		if j.ext, err = newExternalIssuers(ext, o, now); err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+func newOwnJWT(o JWTOptions, now func() time.Time) (*ownJWT, error) {
 	switch {
 	case o.Issuer == "" || o.Audience == "":
 		return nil, errors.New("verify: JWTOptions needs an Issuer and an Audience")
@@ -101,11 +130,7 @@ func newJWTVerifier(o JWTOptions, size int, ttl time.Duration, now func() time.T
 	case o.Leeway == 0:
 		o.Leeway = defaultLeeway
 	}
-	c, err := lru.New[string, *tokenEntry](size)
-	if err != nil {
-		return nil, err
-	}
-	return &jwtVerifier{
+	return &ownJWT{
 		// The algorithms any key may have; keyFor pins the one of the token's key.
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{AlgES256, AlgEdDSA, AlgHS256}),
@@ -117,54 +142,108 @@ func newJWTVerifier(o JWTOptions, size int, ttl time.Duration, now func() time.T
 			jwt.WithStrictDecoding(),
 			jwt.WithTimeFunc(now),
 		),
-		keys: o.Keys, revoked: o.Revoked, cache: c, ttl: ttl, now: now,
+		keys: o.Keys, revoked: o.Revoked,
 	}, nil
 }
 
-// authenticate returns the principal behind an access token.
-func (j *jwtVerifier) authenticate(token string) (*Principal, error) {
+// authenticate returns the principal behind a JWT.
+func (j *jwtVerifier) authenticate(ctx context.Context, token string) (*Principal, error) {
 	// 1. A token verified recently, and not yet expired, costs no signature check.
 	now := j.now()
 	e, ok := j.cache.Get(token)
-	if !ok || !now.Before(e.expires) {
+	if ok && now.Before(e.expires) {
+		j.stats.hits.Add(1)
+	} else {
+		j.stats.misses.Add(1)
 		if ok {
 			j.cache.Remove(token)
 		}
 		var err error
-		if e, err = j.verify(token, now); err != nil {
+		if e, err = j.verify(ctx, token, now); err != nil {
 			return nil, err
 		}
 	}
+	if e.principal.Kind != KindJWT {
+		return e.principal, nil // an external issuer's: no session of ours to ask about
+	}
 	// 2. Its session, now: a logout takes effect even for cached tokens.
-	if !j.revoked.Current() {
+	if !j.own.revoked.Current() {
 		return nil, errDenyListStale
 	}
-	if j.revoked.Revoked(e.principal.SessionID) {
+	if j.own.revoked.Revoked(e.principal.SessionID) {
 		return nil, errSessionRevoked
 	}
 	return e.principal, nil
 }
 
-// verify checks the token's signature and claims and, if they admit it,
-// caches the principal it names.
-func (j *jwtVerifier) verify(token string, now time.Time) (*tokenEntry, error) {
+// verify checks the token's signature and claims, by its issuer's rules, and,
+// if they admit it, caches the principal it names.
+func (j *jwtVerifier) verify(ctx context.Context, token string, now time.Time) (*tokenEntry, error) {
 	epoch := j.epoch.Load()
-	var c AccessClaims
-	if _, err := j.parser.ParseWithClaims(token, &c, j.keyFor); err != nil {
-		return nil, jwtError(err)
+	var (
+		p   *Principal
+		exp time.Time
+		err error
+	)
+	x, err := j.issuerOf(token)
+	switch {
+	case err != nil:
+		return nil, err
+	case x != nil:
+		p, exp, err = x.verify(ctx, token)
+	default:
+		p, exp, err = j.own.verify(token)
 	}
-	p, err := principalOf(&c)
 	if err != nil {
 		return nil, err
 	}
 	e := &tokenEntry{principal: p, expires: now.Add(j.ttl)}
-	if exp := c.ExpiresAt.Time; exp.Before(e.expires) { // exp is required: never nil here
+	if exp.Before(e.expires) {
 		e.expires = exp
 	}
-	if now.Before(e.expires) && j.epoch.Load() == epoch {
-		j.cache.Add(token, e)
+	if now.Before(e.expires) && j.epoch.Load() == epoch && j.cache.Add(token, e) {
+		j.stats.evictions.Add(1)
 	}
 	return e, nil
+}
+
+// issuerOf returns the external issuer the token names, or nil for one of
+// authgate's own. With no external issuer configured every JWT is taken for
+// authgate's own, unread; otherwise its iss is read (not yet trusted: the
+// issuer's rules then check everything) and one naming no configured issuer
+// is refused.
+func (j *jwtVerifier) issuerOf(token string) (*externalIssuer, error) {
+	if j.ext == nil {
+		if j.own == nil {
+			return nil, errJWTDisabled
+		}
+		return nil, nil
+	}
+	iss, err := peekIssuer(token)
+	if err != nil {
+		return nil, err
+	}
+	if x, ok := j.ext[iss]; ok {
+		return x, nil
+	}
+	if j.own == nil {
+		return nil, fmt.Errorf("%w: iss %s is not a trusted issuer", ErrInvalidClaims, quote(iss))
+	}
+	return nil, nil // authgate's own, or refused by its parser's issuer check
+}
+
+// verify checks an access token of authgate's own and returns the principal
+// it names and its exp.
+func (o *ownJWT) verify(token string) (*Principal, time.Time, error) {
+	var c AccessClaims
+	if _, err := o.parser.ParseWithClaims(token, &c, o.keyFor); err != nil {
+		return nil, time.Time{}, jwtError(err)
+	}
+	p, err := principalOf(&c)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return p, c.ExpiresAt.Time, nil // exp is required: never nil here
 }
 
 // keyFor is the parser's keyfunc. The parser has checked that alg is one we
@@ -172,7 +251,7 @@ func (j *jwtVerifier) verify(token string, now time.Time) (*tokenEntry, error) {
 // its kid names, only if alg is that key's algorithm. So a token cannot choose
 // how its signature is checked: HS256 over a public key, or another key's
 // algorithm, is refused.
-func (j *jwtVerifier) keyFor(t *jwt.Token) (any, error) {
+func (o *ownJWT) keyFor(t *jwt.Token) (any, error) {
 	if typ, _ := t.Header["typ"].(string); typ != TypAccessToken {
 		return nil, errWrongTyp
 	}
@@ -183,7 +262,7 @@ func (j *jwtVerifier) keyFor(t *jwt.Token) (any, error) {
 	if kid == "" {
 		return nil, errNoKid
 	}
-	alg, key, ok := j.keys.VerificationKey(kid)
+	alg, key, ok := o.keys.VerificationKey(kid)
 	if !ok {
 		return nil, fmt.Errorf("%w %s", ErrUnknownSigningKey, quote(kid))
 	}

@@ -23,6 +23,12 @@ type HandlerOptions struct {
 	// sign in, and signed-in ones lacking a scope are told which. Without it
 	// every deny is a plain 401 or 403.
 	Portal Portal
+	// Observer, when set, is told every answer (metrics, usage counts).
+	Observer Observer
+	// Limiter decides the routes' rate limits (rate= in the verify URL);
+	// nil: a limiter of its own, holding up to 100 000 credential, route and
+	// rule cells. Give one to share it with a db.RateSync.
+	Limiter *Limiter
 }
 
 // Portal pages a browser may be sent to, as the log names them.

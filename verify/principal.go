@@ -29,24 +29,25 @@ type Kind string
 
 // Kinds of credential.
 const (
-	KindAPIKey        Kind = "api_key"    // an API key (agk_…)
-	KindJWT           Kind = "jwt"        // an access token authgate issued to a user
-	KindPersonalToken Kind = "token"      // a user's personal token (agp_…)
-	KindStaticKey     Kind = "static_key" // a key fixed in the configuration (StaticKeys)
-	KindSession       Kind = "session"    // a browser session cookie (ags_…), signed in at the portal
+	KindAPIKey        Kind = "api_key"      // an API key (agk_…)
+	KindJWT           Kind = "jwt"          // an access token authgate issued to a user
+	KindPersonalToken Kind = "token"        // a user's personal token (agp_…)
+	KindStaticKey     Kind = "static_key"   // a key fixed in the configuration (StaticKeys)
+	KindSession       Kind = "session"      // a browser session cookie (ags_…), signed in at the portal
+	KindExternalJWT   Kind = "external_jwt" // a JWT of an external issuer (Options.External)
 )
 
 // Kinds lists every Kind, the values X-Auth-Kind takes.
-var Kinds = []Kind{KindAPIKey, KindJWT, KindPersonalToken, KindStaticKey, KindSession}
+var Kinds = []Kind{KindAPIKey, KindJWT, KindPersonalToken, KindStaticKey, KindSession, KindExternalJWT}
 
 // Principal is who is asking: the identity behind a verified credential.
 // A Principal is immutable once built and is shared between requests.
 type Principal struct {
 	Kind    Kind
-	Subject string   // the key's owner, the user's id (a JWT's sub), or "static:" and a static key's name
+	Subject string   // the key's owner, the user's id (a JWT's sub), "static:" and a static key's name, or "ext:<issuer id>:" and an external JWT's sub
 	KeyID   string   // the key's or personal token's id, or "static:" and a static key's name; not for JWTs and sessions
 	KeyName string   // the key's, personal token's or static key's name; not for JWTs and sessions
-	User    string   // JWTs, sessions and personal tokens only: the username
+	User    string   // JWTs, sessions and personal tokens: the username; external JWTs: their issuer's UserClaim
 	Email   string   // JWTs, sessions and personal tokens only
 	Roles   []string // JWTs, sessions and personal tokens only; sorted, no duplicates
 	Scopes  []string // sorted, no duplicates; a personal token's are those its user still holds
@@ -60,7 +61,8 @@ type Principal struct {
 	// hosts under it only. It is never sent upstream.
 	CookieDomain string
 
-	header [len(identityOrder)][]string // identity header values in identityOrder, built once by NewPrincipal; nil in a bare literal
+	header  [len(identityOrder)][]string // identity header values in identityOrder, built once by NewPrincipal; nil in a bare literal
+	limitID string                       // whose requests a rate limit counts, built once by NewPrincipal
 }
 
 // identityOrder is IdentityHeaders as an array, so WriteHeaders is a fixed
@@ -79,6 +81,7 @@ func NewPrincipal(p Principal) *Principal {
 		{headerSafe(p.Subject)}, {string(p.Kind)}, {headerSafe(p.KeyID)}, {headerSafe(p.KeyName)},
 		{strings.Join(p.Scopes, " ")}, {headerSafe(p.User)}, {headerSafe(p.Email)}, {strings.Join(p.Roles, " ")},
 	}
+	p.limitID = p.rateLimitID()
 	return &p
 }
 
@@ -98,6 +101,29 @@ func (p *Principal) HasScope(s string) bool {
 		return slices.Contains(p.Scopes, s)
 	}
 	_, found := slices.BinarySearch(p.Scopes, s)
+	return found
+}
+
+// rateLimitID names whose requests a rate limit counts: the key or
+// personal token (its id, static keys included), or for a user's access
+// token, browser session or an external token, the kind and subject (all
+// of one user's access tokens together).
+func (p *Principal) rateLimitID() string {
+	if p.limitID != "" {
+		return p.limitID
+	}
+	if p.KeyID != "" {
+		return p.KeyID
+	}
+	return string(p.Kind) + ":" + p.Subject
+}
+
+// HasRole reports whether the principal's user holds role r.
+func (p *Principal) HasRole(r string) bool {
+	if !p.prebuilt() {
+		return slices.Contains(p.Roles, r)
+	}
+	_, found := slices.BinarySearch(p.Roles, r)
 	return found
 }
 

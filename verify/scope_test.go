@@ -45,8 +45,10 @@ func TestParseRequirement(t *testing.T) {
 		{"ScopesSortedAndDeduplicated", "scope=b&scope=a&scope=b", []string{"a", "b"}, "", false, ""},
 		{"QueryToken", "scope=a&query_token=api_key", []string{"a"}, "api_key", false, ""},
 		{"RedirectFalse", "scope=a&redirect=false", []string{"a"}, "", true, ""},
-		{"Typo", "scopes=a", nil, "", false, `unknown parameter "scopes"; authgate understands scope, query_token and redirect`},
+		{"Typo", "scopes=a", nil, "", false, `unknown parameter "scopes"; authgate understands scope, any_scope, role, any_role, rate, burst, query_token and redirect`},
 		{"BadScope", "scope=a%20b", nil, "", false, "not a valid scope"},
+		{"BadRole", "role=a,b", nil, "", false, `role "a,b", which is not a valid scope or role name`},
+		{"AnyScopeOfOneIsRequired", "scope=b&any_scope=a", []string{"a", "b"}, "", false, ""},
 		{"EmptyQueryToken", "query_token=", nil, "", false, "query_token"},
 		{"TwoQueryTokens", "query_token=a&query_token=b", nil, "", false, "query_token"},
 		{"RedirectTrue", "redirect=true", nil, "", false, "redirect=false"},
@@ -72,15 +74,51 @@ func TestParseRequirement(t *testing.T) {
 	}
 }
 
+// TestRequirement_Missing is the README's table of route requirements: a
+// verify URL's query, and what each principal lacks of it ("" for nothing).
 func TestRequirement_Missing(t *testing.T) {
-	p := NewPrincipal(Principal{Kind: KindAPIKey, Subject: "s", KeyID: "id", KeyName: "n", Scopes: []string{"b", "a"}})
-	r, _ := ParseRequirement("scope=a&scope=b")
-	if got := r.Missing(p); got != "" {
-		t.Errorf("Missing = %q; want none", got)
+	key := NewPrincipal(Principal{Kind: KindAPIKey, Subject: "s", KeyID: "id", KeyName: "n", Scopes: []string{"b", "a"}})
+	admin := NewPrincipal(Principal{Kind: KindJWT, Subject: "u1", User: "ann", Scopes: []string{"events:read"},
+		Roles: []string{"family", "admin"}})
+	guest := NewPrincipal(Principal{Kind: KindSession, Subject: "u2", User: "gus", Roles: []string{"guest"}})
+	for _, tc := range []struct {
+		query             string
+		key, admin, guest string
+	}{
+		{"", "", "", ""},
+		{"scope=a&scope=b", "", "a", "a"},
+		{"scope=a&scope=c", "c", "a", "a"},
+		{"any_scope=a&any_scope=events:read", "", "", "one of the scopes a events:read"},
+		{"any_scope=x&any_scope=y", "one of the scopes x y", "one of the scopes x y", "one of the scopes x y"},
+		{"role=admin", "role admin", "", "role admin"},
+		{"role=admin&role=family", "role admin", "", "role admin"},
+		{"any_role=admin&any_role=guest", "one of the roles admin guest", "", ""},
+		{"scope=events:read&any_role=admin&any_role=guest", "events:read", "", "events:read"},
+		{"any_scope=a&any_scope=events:read&role=family", "role family", "", "one of the scopes a events:read"},
+	} {
+		r, err := ParseRequirement(tc.query)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.query, err)
+		}
+		for _, c := range []struct {
+			who  string
+			p    *Principal
+			want string
+		}{{"key", key, tc.key}, {"admin", admin, tc.admin}, {"guest", guest, tc.guest}} {
+			if got := r.Missing(c.p); got != c.want {
+				t.Errorf("%q, %s: Missing = %q; want %q", tc.query, c.who, got, c.want)
+			}
+		}
 	}
-	r, _ = ParseRequirement("scope=a&scope=c")
-	if got := r.Missing(p); got != "c" {
-		t.Errorf("Missing = %q; want c", got)
+}
+
+// TestRequirement_MissingDoesNotAllocate: a deny for a missing scope or role
+// costs no allocation to decide.
+func TestRequirement_MissingDoesNotAllocate(t *testing.T) {
+	r, _ := ParseRequirement("scope=a&any_scope=x&any_scope=y&role=admin&any_role=b&any_role=c")
+	p := NewPrincipal(Principal{Kind: KindJWT, Subject: "u", Scopes: []string{"a", "y"}, Roles: []string{"admin"}})
+	if n := testing.AllocsPerRun(100, func() { r.Missing(p) }); n != 0 {
+		t.Errorf("Missing: %v allocs; want 0", n)
 	}
 }
 
@@ -90,6 +128,8 @@ func FuzzParseRequirement(f *testing.F) {
 	f.Add("scope=a&redirect=false")
 	f.Add("redirect=true&redirect=false")
 	f.Add("%zz")
+	f.Add("any_scope=a&any_scope=b&role=r&any_role=x&any_role=y")
+	f.Add("role=&any_role=a%20b")
 	f.Fuzz(func(t *testing.T, q string) {
 		r, err := ParseRequirement(q)
 		if err != nil {
@@ -98,10 +138,15 @@ func FuzzParseRequirement(f *testing.F) {
 			}
 			return
 		}
-		for _, s := range r.Scopes {
-			if !ValidScope(s) {
-				t.Fatalf("accepted invalid scope %q", s)
+		for _, list := range [][]string{r.Scopes, r.AnyScopes, r.Roles, r.AnyRoles} {
+			for _, s := range list {
+				if !ValidScope(s) {
+					t.Fatalf("accepted invalid scope or role %q", s)
+				}
 			}
+		}
+		if len(r.AnyScopes) == 1 || len(r.AnyRoles) == 1 {
+			t.Fatalf("an any-of set of one was kept: %+v", r)
 		}
 	})
 }

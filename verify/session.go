@@ -54,7 +54,7 @@ type SessionOptions struct {
 
 // Why a session is refused, built once so that a refusal costs no allocation.
 var (
-	storedSessions = &storedKind{prefix: PrefixSession, noun: "browser sessions",
+	storedSessions = &storedKind{kind: KindSession, prefix: PrefixSession, noun: "browser sessions",
 		unknown:     fmt.Errorf("session cookie: %w", ErrUnknownKey),
 		wrongSecret: fmt.Errorf("session cookie: %w", ErrWrongSecret),
 		revoked:     fmt.Errorf("session cookie: %w", ErrRevoked),

@@ -37,6 +37,11 @@ type Options struct {
 	// checked against its Revoked list. Without it they are refused as
 	// malformed.
 	Sessions *SessionOptions
+
+	// External lists the issuers other than authgate whose JWTs are admitted
+	// (KindExternalJWT), each checked by its own rules and cached like
+	// authgate's JWTs, in the same cache. A JWT is routed by its iss.
+	External []ExternalIssuer
 }
 
 // Verifier turns a presented credential into a Principal. A key, personal
@@ -46,7 +51,7 @@ type Options struct {
 // safe for concurrent use.
 type Verifier struct {
 	cache   *credCache
-	jwt     *jwtVerifier    // nil: JWTs are not accepted
+	jwt     *jwtVerifier    // nil: no JWT is accepted
 	static  *StaticKeys     // nil: no static keys
 	ended   SessionDenyList // browser sessions that ended; nil: sessions are not accepted
 	cookie  string          // the session cookie's name; "" when sessions are not accepted
@@ -108,8 +113,8 @@ func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 	if o.Sessions != nil {
 		v.ended, v.cookie = o.Sessions.Revoked, o.Sessions.Cookie
 	}
-	if o.JWT != nil {
-		if v.jwt, err = newJWTVerifier(*o.JWT, o.CacheSize, o.CacheTTL, o.Now); err != nil {
+	if o.JWT != nil || len(o.External) > 0 {
+		if v.jwt, err = newJWTVerifier(o.JWT, o.External, o.CacheSize, o.CacheTTL, o.Now); err != nil {
 			return nil, err
 		}
 	}
@@ -125,65 +130,88 @@ func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 // (ErrRevoked too for a session on SessionOptions.Revoked), and any other
 // error when the store could not be read, in which case the caller must deny.
 func (v *Verifier) Authenticate(ctx context.Context, credential string) (*Principal, error) {
+	p, _, err := v.authenticate(ctx, credential)
+	return p, err
+}
+
+// credRef names the credential a request presented, as far as it is known
+// (for Decision): its kind once its shape is recognised, and for an API key
+// or a personal token that was found, its id, even when it is refused.
+type credRef struct {
+	kind Kind
+	id   string
+}
+
+// authenticate is Authenticate, also naming the credential.
+func (v *Verifier) authenticate(ctx context.Context, credential string) (*Principal, credRef, error) {
 	s, err := shapeOf(credential)
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, credRef{}, err
 	case s == shapeAPIKey:
 		return v.authenticateStored(ctx, storedKeys, credential)
 	case s == shapePersonalToken && v.cache.tokens == nil:
-		return nil, errTokensDisabled
+		return nil, credRef{}, errTokensDisabled
 	case s == shapePersonalToken:
 		return v.authenticateStored(ctx, storedTokens, credential)
 	case s == shapeSession && v.ended == nil:
-		return nil, errSessionsDisabled
+		return nil, credRef{}, errSessionsDisabled
 	case s == shapeSession:
 		return v.authenticateStored(ctx, storedSessions, credential)
 	case s == shapeJWT && v.jwt == nil:
-		return nil, errJWTDisabled
+		return nil, credRef{}, errJWTDisabled
 	case s == shapeJWT:
-		return v.jwt.authenticate(credential)
+		p, err := v.jwt.authenticate(ctx, credential)
+		if err != nil {
+			return nil, credRef{kind: KindJWT}, err
+		}
+		return p, credRef{kind: p.Kind}, nil
 	case v.static == nil:
-		return nil, errUnknownShape
+		return nil, credRef{}, errUnknownShape
 	}
-	return v.static.authenticate(credential)
+	p, err := v.static.authenticate(credential)
+	return p, credRef{kind: KindStaticKey}, err
 }
 
 // authenticateStored verifies an API key, a personal token or a session
 // cookie: they differ only in their prefix, the store they are read from, the
 // principal built and, for a session, the deny list.
-func (v *Verifier) authenticateStored(ctx context.Context, kind *storedKind, credential string) (*Principal, error) {
+func (v *Verifier) authenticateStored(ctx context.Context, kind *storedKind, credential string) (*Principal, credRef, error) {
+	ref := credRef{kind: kind.kind}
 	// 1. Shape and checksum: garbage costs no cache or store work.
 	key, err := ParseKey(kind.prefix, credential)
 	if err != nil {
-		return nil, err
+		return nil, ref, err
 	}
 	// 2. The stored credential, from the cache or, at most once per TTL, the
 	// store. Keyed by prefix and lookup id (a slice of credential: no allocation).
 	e, err := v.cache.get(ctx, credential[:prefixLen+lookupIDLen])
 	if err != nil {
-		return nil, err
+		return nil, ref, err
 	}
 	if e.missing {
-		return nil, kind.unknown
+		return nil, ref, kind.unknown
+	}
+	if kind.counts {
+		ref.id = e.id
 	}
 	// 3. The secret, compared in constant time against its MAC.
 	if !v.hasher.Equal(e.macVersion, key.Secret, e.secretMAC) {
-		return nil, kind.wrongSecret
+		return nil, ref, kind.wrongSecret
 	}
 	// 4. Its state now, not when it was cached.
 	now := v.now()
 	if err := e.check(now); err != nil {
-		return nil, err
+		return nil, ref, err
 	}
 	// 5. A session's sign-out, announced since the entry was read. Unlike a
 	// JWT's, this check does not need the list to be Current: the entry is at
 	// most CacheTTL old, and a reload reads the revocation from the store.
 	if kind == storedSessions && v.ended.Revoked(e.id) {
-		return nil, errSessionEnded
+		return nil, ref, errSessionEnded
 	}
 	v.touch(e, now)
-	return e.principal, nil
+	return e.principal, ref, nil
 }
 
 // Forget drops what the verifier knows about the API key, the personal token

@@ -27,6 +27,7 @@ type Config struct {
 	SecretPrevious   string        `env:"AUTHGATE_SECRET_PREVIOUS" help:"when rotating AUTHGATE_SECRET: the secret it replaces; credentials hashed under it keep working while it is set (empty: no rotation)"`
 	Addr             string        `env:"AUTHGATE_ADDR" envDefault:"127.0.0.1:8080" help:"host:port to listen on for the verify endpoints, and for the management API unless AUTHGATE_MANAGEMENT_ADDR is set"`
 	ManagementAddr   string        `env:"AUTHGATE_MANAGEMENT_ADDR" help:"host:port of a listener of its own for the management API (/v1, /.well-known/jwks.json), e.g. 127.0.0.1:8081; AUTHGATE_ADDR then serves only the verify endpoints (empty: AUTHGATE_ADDR serves both)"`
+	MetricsAddr      string        `env:"AUTHGATE_METRICS_ADDR" help:"host:port of a listener of its own for the Prometheus metrics at /metrics, e.g. 127.0.0.1:9090 (empty: /metrics is served with the management API, on AUTHGATE_MANAGEMENT_ADDR when set, else AUTHGATE_ADDR); /metrics asks for no credential, so keep it on an internal address"`
 	TrustedProxies   string        `env:"AUTHGATE_TRUSTED_PROXIES" help:"comma-separated addresses or CIDR networks (IPv4 or IPv6) of the reverse proxies in front of authgate, e.g. 10.0.0.0/8,192.0.2.7, whose X-Forwarded-For is believed: a request's client address (in audit rows and sessions, and for per-address login throttling) is the rightmost X-Forwarded-For entry not in the list, walking left from the peer through listed hops; it is the peer's own address when the peer is not listed, the header is missing, or an entry on the way is not an address (empty: trust none, the client is always the peer; 0.0.0.0/0 and ::/0 are refused)"`
 	Migrate          bool          `env:"AUTHGATE_MIGRATE" envDefault:"true" help:"apply database migrations at start (false: run 'authgate migrate' yourself)"`
 	CacheTTL         time.Duration `env:"AUTHGATE_CACHE_TTL" envDefault:"10s" help:"how long a verified key is trusted without asking Postgres, 100ms to 10s: the revocation bound when change notifications are lost"`
@@ -50,6 +51,7 @@ type Config struct {
 	AllowRegistration  bool          `env:"AUTHGATE_ALLOW_REGISTRATION" envDefault:"false" help:"open self-registration at POST /v1/auth/register (new users get no role)"`
 	AuditRetention     time.Duration `env:"AUTHGATE_AUDIT_RETENTION" envDefault:"8760h" help:"audit rows older than this are deleted (default 365 days)"`
 	MaxTokenDays       int           `env:"AUTHGATE_MAX_TOKEN_DAYS" envDefault:"365" help:"longest life of a personal token in days, 1 to 3650"`
+	RateSyncInterval   time.Duration `env:"AUTHGATE_RATE_SYNC_INTERVAL" envDefault:"1s" help:"how often instances sharing the database exchange what the routes' rate limits (rate= in a verify URL) admitted, 100ms to 10s: a client spread over N instances may exceed a limit by N-1 bursts plus what the others admit in this long"`
 	StaticKeys         string        `env:"AUTHGATE_STATIC_KEYS" help:"fixed keys for small setups: k1,k2 or a JSON array of keys and {key,name,scopes} objects; hashed at start, never logged"`
 
 	// Browser sign-in (portalconfig.go). With no cookie domain there is no
@@ -63,13 +65,19 @@ type Config struct {
 	SessionMaxTTL      time.Duration `env:"AUTHGATE_SESSION_MAX_TTL" envDefault:"2160h" help:"a browser session ends this long after sign-in, however it is used (90 days)"`
 
 	// OpenID providers (providers.go): their buttons are on the portal's sign-in page.
-	Providers     string `env:"AUTHGATE_PROVIDERS" help:"OpenID providers people may sign in with, as a JSON list of {id, name, issuer, client_id, client_secret_env or client_secret_file, scopes, new_users (refuse or create), default_role, link_by_verified_email, username_claim, groups_claim, roles (provider group -> authgate role), native_client_ids (your apps' client ids, whose ID tokens POST /v1/auth/oauth/login exchanges)}; needs AUTHGATE_COOKIE_DOMAINS; each provider's redirect URI is <portal URL>/sso/<id>/callback (empty: none)"`
+	Providers     string `env:"AUTHGATE_PROVIDERS" help:"OpenID providers people may sign in with, as a JSON list of {id, name, issuer, client_id, client_secret_env or client_secret_file, scopes, new_users (refuse or create), default_role, link_by_verified_email, username_claim, groups_claim, roles (provider group -> authgate role), native_client_ids (your apps' client ids, whose ID tokens POST /v1/auth/oauth/login exchanges)}; their buttons need AUTHGATE_COOKIE_DOMAINS (without it they serve native apps' token exchange only); each provider's redirect URI is <portal URL>/sso/<id>/callback (empty: none)"`
 	ProvidersFile string `env:"AUTHGATE_PROVIDERS_FILE" help:"a file holding the JSON of AUTHGATE_PROVIDERS instead (empty: none)"`
+
+	// External JWT issuers (issuers.go), admitted on the verify endpoints.
+	ExternalIssuers     string `env:"AUTHGATE_EXTERNAL_ISSUERS" help:"issuers other than authgate whose JWTs the verify endpoints admit (GitHub Actions, Kubernetes service accounts, another company's identity provider), as a JSON list of {id, issuer, audience (one or a list), algorithms (default RS256, ES256), jwks_url (default: from the issuer's discovery), require (claim -> value every token must carry), scopes (granted to all), claim_scopes ([{claim, value, scopes}]), user_claim}; X-Auth-Kind is external_jwt and X-Auth-Subject ext:<id>:<sub> (empty: none)"`
+	ExternalIssuersFile string `env:"AUTHGATE_EXTERNAL_ISSUERS_FILE" help:"a file holding the JSON of AUTHGATE_EXTERNAL_ISSUERS instead (empty: none)"`
 
 	// sites is CookieDomains paired with PortalURLs (LoadConfig); empty: no portal.
 	sites []portal.Site
 	// providers is Providers or ProvidersFile parsed and validated (LoadConfig).
 	providers []idp.ProviderConfig
+	// external is ExternalIssuers or ExternalIssuersFile parsed and validated (LoadConfig).
+	external []externalIssuer
 	// trustedProxies is TrustedProxies parsed (LoadConfig).
 	trustedProxies []*net.IPNet
 	// macVersion is the MAC key version of Secret, from the database's record
@@ -112,6 +120,13 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 		bad("AUTHGATE_MANAGEMENT_ADDR", "must be host:port, e.g. 127.0.0.1:8081, or empty to serve the management API on AUTHGATE_ADDR (got %q)", c.ManagementAddr)
 	case c.ManagementAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0"): // port 0: each listener gets a free port of its own
 		bad("AUTHGATE_MANAGEMENT_ADDR", "is the same address as AUTHGATE_ADDR (%s): give the management API another port, or leave AUTHGATE_MANAGEMENT_ADDR empty to serve it on AUTHGATE_ADDR", c.Addr)
+	}
+	switch {
+	case c.MetricsAddr == "":
+	case !isHostPort(c.MetricsAddr):
+		bad("AUTHGATE_METRICS_ADDR", "must be host:port, e.g. 127.0.0.1:9090, or empty to serve /metrics with the management API (got %q)", c.MetricsAddr)
+	case (c.MetricsAddr == c.Addr || c.MetricsAddr == c.ManagementAddr) && !strings.HasSuffix(c.MetricsAddr, ":0"):
+		bad("AUTHGATE_METRICS_ADDR", "is the same address as AUTHGATE_ADDR or AUTHGATE_MANAGEMENT_ADDR (%s): give the metrics another port, or leave AUTHGATE_METRICS_ADDR empty to serve them with the management API", c.MetricsAddr)
 	}
 	var err error
 	if c.trustedProxies, err = parseTrustedProxies(c.TrustedProxies); err != nil {
@@ -171,6 +186,9 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 	if _, err := parseStaticKeys(c.StaticKeys); err != nil {
 		errs = append(errs, err)
 	}
+	if c.RateSyncInterval < 100*time.Millisecond || c.RateSyncInterval > 10*time.Second {
+		bad("AUTHGATE_RATE_SYNC_INTERVAL", "must be between 100ms and 10s (got %s)", c.RateSyncInterval)
+	}
 	if c.MaxTokenDays < 1 || c.MaxTokenDays > 3650 {
 		bad("AUTHGATE_MAX_TOKEN_DAYS", "must be between 1 and 3650 (got %d)", c.MaxTokenDays)
 	}
@@ -178,6 +196,9 @@ func LoadConfig(environ map[string]string, needDB, needSecret bool) (Config, err
 		errs = append(errs, err)
 	}
 	if c.providers, err = c.loadProviders(environ); err != nil {
+		errs = append(errs, err)
+	}
+	if c.external, err = c.loadExternalIssuers(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.checkLifetimes(); err != nil {

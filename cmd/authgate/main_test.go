@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/db/dbtest"
+	"github.com/authgate/authgate/issue/api/apitest"
 	"github.com/authgate/authgate/verify"
 )
 
@@ -88,6 +89,9 @@ func (c client) call(method, path, key, body string, headers ...string) (int, ht
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	if err := apitest.CheckResponse(resp, b); err != nil {
+		c.t.Errorf("answer does not match openapi.json: %v", err)
+	}
 	return resp.StatusCode, resp.Header, b
 }
 
@@ -311,7 +315,6 @@ func TestRun_ConfigErrorsNameTheVariable(t *testing.T) {
 		{"TwoPortalURLsForOneDomain", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_COOKIE_DOMAINS", "home.example", "AUTHGATE_PORTAL_URLS", "https://a.home.example,https://b.home.example"), "cookie domain home.example has two portal URLs"},
 		{"RememberShorterThanIdle", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_SESSION_REMEMBER_TTL", "1h"), "AUTHGATE_SESSION_REMEMBER_TTL must be at least AUTHGATE_SESSION_IDLE_TTL"},
 		{"MaxShorterThanRemember", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_SESSION_MAX_TTL", "240h"), "AUTHGATE_SESSION_MAX_TTL must be at least AUTHGATE_SESSION_REMEMBER_TTL"},
-		{"ProvidersWithoutPortal", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_PROVIDERS", `[{"id":"pocket","issuer":"https://id.home.example","client_id":"authgate"}]`), "AUTHGATE_PROVIDERS is set but there is no sign-in portal: set AUTHGATE_COOKIE_DOMAINS"},
 		{"ProvidersBothWays", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_PROVIDERS", `[]`, "AUTHGATE_PROVIDERS_FILE", "/nonexistent"), "AUTHGATE_PROVIDERS and AUTHGATE_PROVIDERS_FILE are both set"},
 		{"ProvidersFileMissing", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_PROVIDERS_FILE", "/nonexistent/providers.json"), "AUTHGATE_PROVIDERS_FILE cannot be read"},
 		{"ProviderUnknownField", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_COOKIE_DOMAINS", "home.example", "AUTHGATE_PORTAL_URLS", "https://auth.home.example",
@@ -320,6 +323,13 @@ func TestRun_ConfigErrorsNameTheVariable(t *testing.T) {
 			"AUTHGATE_PROVIDERS", `[{"id":"pocket","issuer":"http://id.home.example","client_id":"authgate"}]`), "AUTHGATE_PROVIDERS: provider pocket: issuer: http://id.home.example must use https"},
 		{"ProviderSecretEnvUnset", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_COOKIE_DOMAINS", "home.example", "AUTHGATE_PORTAL_URLS", "https://auth.home.example",
 			"AUTHGATE_PROVIDERS", `[{"id":"pocket","issuer":"https://id.home.example","client_id":"authgate","client_secret_env":"POCKET_SECRET"}]`), "AUTHGATE_PROVIDERS: provider pocket: client_secret_env: the environment variable POCKET_SECRET is not set or empty"},
+		{"ExternalIssuersBothWays", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_EXTERNAL_ISSUERS", `[]`, "AUTHGATE_EXTERNAL_ISSUERS_FILE", "/nonexistent"), "AUTHGATE_EXTERNAL_ISSUERS and AUTHGATE_EXTERNAL_ISSUERS_FILE are both set"},
+		{"ExternalIssuerNoAudience", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_EXTERNAL_ISSUERS", `[{"id":"ci","issuer":"https://ci.example"}]`), `AUTHGATE_EXTERNAL_ISSUERS: external issuer "ci": audience: name at least one audience`},
+		{"ExternalIssuerHS256", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_EXTERNAL_ISSUERS", `[{"id":"ci","issuer":"https://ci.example","audience":"a","algorithms":["HS256"]}]`), `algorithms: "HS256" is not allowed`},
+		{"ExternalIssuerHTTP", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_EXTERNAL_ISSUERS", `[{"id":"ci","issuer":"http://ci.example","audience":"a"}]`), `external issuer "ci": issuer: "http://ci.example" must be https`},
+		{"ExternalIssuerUnknownField", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_EXTERNAL_ISSUERS", `[{"id":"ci","issuer":"https://ci.example","audience":"a","scope":"x"}]`), `unknown field "scope"`},
+		{"ExternalIssuerGitHubWithoutRequire", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_EXTERNAL_ISSUERS", `[{"id":"gha","issuer":"https://token.actions.githubusercontent.com","audience":"a"}]`), `external issuer "gha": require: GitHub Actions signs a token for every workflow`},
+		{"ExternalIssuerIsOwn", []string{"serve"}, testEnv("postgres://x@127.0.0.1/x", "AUTHGATE_JWT_ISSUER", "https://auth.example", "AUTHGATE_EXTERNAL_ISSUERS", `[{"id":"me","issuer":"https://auth.example","audience":"a"}]`), "is authgate's own (AUTHGATE_JWT_ISSUER)"},
 		{"DatabaseUnreachable", []string{"migrate"}, map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, "connect to database nobody@127.0.0.1:1/none"},
 	}
 	for _, tt := range tests {

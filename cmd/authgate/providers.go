@@ -18,8 +18,9 @@ import (
 // loadProviders reads the OpenID providers from AUTHGATE_PROVIDERS (inline
 // JSON) or AUTHGATE_PROVIDERS_FILE (a path), reading each client secret from
 // the variable of environ or the file it names, and validates them. Errors
-// name the variable, and idp's the provider and the field. Providers need a
-// portal: their buttons are on its sign-in page, their callbacks on its host.
+// name the variable, and idp's the provider and the field. Without a portal
+// the providers serve the native-app exchange only (start warns): their
+// buttons are on the portal's sign-in page, their callbacks on its host.
 func (c Config) loadProviders(environ map[string]string) ([]idp.ProviderConfig, error) {
 	variable, data := "AUTHGATE_PROVIDERS", []byte(c.Providers)
 	switch {
@@ -33,10 +34,6 @@ func (c Config) loadProviders(environ map[string]string) ([]idp.ProviderConfig, 
 		}
 	case c.Providers == "":
 		return nil, nil
-	}
-	if len(c.sites) == 0 {
-		return nil, fmt.Errorf("%s is set but there is no sign-in portal: set AUTHGATE_COOKIE_DOMAINS and AUTHGATE_PORTAL_URLS, "+
-			"where the provider buttons and callbacks (https://<portal>/sso/<id>/callback) are served", variable)
 	}
 	list, err := idp.ParseProviders(data, idp.Lookups{
 		Env:      func(name string) (string, bool) { v, ok := environ[name]; return v, ok },
@@ -66,7 +63,8 @@ func startProviders(ctx context.Context, list []idp.ProviderConfig, log *slog.Lo
 	return idp.New(ctx, list, idp.Options{Now: now, Log: log})
 }
 
-// idTokenVerifier is the providers as the API's ID-token exchange needs them:
+// idTokenVerifier (named for its first form; it checks access tokens too) is
+// the providers as the API's token exchange needs them:
 // idp's refusals turned into the errors its table maps (see
 // api.ExternalVerifier), the detail logged, never shown.
 type idTokenVerifier struct {
@@ -84,19 +82,39 @@ func (v idTokenVerifier) Policy(provider string) (issue.ProviderPolicy, bool) {
 // VerifyIDToken is idp.Set's, with its errors mapped for the API.
 func (v idTokenVerifier) VerifyIDToken(ctx context.Context, provider, raw string) (issue.ExternalIdentity, error) {
 	id, err := v.set.VerifyIDToken(ctx, provider, raw)
-	switch {
-	case err == nil:
-		return id, nil
-	case errors.Is(err, idp.ErrUnknownProvider):
-		return id, &issue.FieldError{Field: "provider", Msg: "no identity provider has this id"}
-	case errors.Is(err, idp.ErrUnavailable):
-		v.log.Warn("id token exchange: provider unavailable", "provider", provider, "err", err.Error())
-		return id, &issue.ThrottleError{Busy: true, RetryAfter: 5 * time.Second,
-			Msg: "the identity provider has not answered yet; try again later"}
-	case errors.Is(err, idp.ErrInvalid):
-		v.log.Info("id token exchange refused", "provider", provider, "err", err.Error())
-		return id, &issue.AuthError{Err: issue.ErrUnauthenticated,
-			Msg: "the ID token was refused: it must be signed by the provider, unexpired, and issued to one of the client ids configured for it"}
+	return id, v.mapErr(err, provider, "ID token", "the ID token was refused: it must be signed by the provider, "+
+		"unexpired, and issued to one of the client ids configured for it")
+}
+
+// VerifyAccessToken is idp.Set's, with its errors mapped for the API.
+func (v idTokenVerifier) VerifyAccessToken(ctx context.Context, provider, token string) (issue.ExternalIdentity, error) {
+	id, err := v.set.VerifyAccessToken(ctx, provider, token)
+	return id, v.mapErr(err, provider, "access token", "the access token was refused: the provider must say it is "+
+		"active and was issued to one of the client ids configured for it")
+}
+
+// mapErr turns an idp refusal of a token of this form into the API's error;
+// refused is what a token that fails a check is told.
+func (v idTokenVerifier) mapErr(err error, provider, form, refused string) error {
+	if err == nil {
+		return nil
 	}
-	return id, fmt.Errorf("verify ID token from %s: %w", provider, err)
+	if ue, ok := errors.AsType[*idp.UnsupportedError](err); ok {
+		return &issue.FieldError{Field: ue.Field, Msg: ue.Msg}
+	}
+	switch {
+	case errors.Is(err, idp.ErrUnknownProvider):
+		return &issue.FieldError{Field: "provider", Msg: "no identity provider has this id"}
+	case errors.Is(err, idp.ErrUnavailable):
+		v.log.Warn(form+" exchange: provider unavailable", "provider", provider, "err", err.Error())
+		return &issue.ThrottleError{Busy: true, RetryAfter: 5 * time.Second,
+			Msg: "the identity provider has not answered; try again later"}
+	case errors.Is(err, idp.ErrNotAllowed): // before ErrInvalid, which it wraps too
+		v.log.Info(form+" exchange: account not admitted", "provider", provider, "err", err.Error())
+		return issue.ErrSignInRefused // 403: the token is good, the account may not sign in here
+	case errors.Is(err, idp.ErrInvalid):
+		v.log.Info(form+" exchange refused", "provider", provider, "err", err.Error())
+		return &issue.AuthError{Err: issue.ErrUnauthenticated, Msg: refused}
+	}
+	return fmt.Errorf("verify %s from %s: %w", form, provider, err)
 }

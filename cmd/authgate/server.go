@@ -16,7 +16,10 @@ import (
 	"github.com/authgate/authgate/idp"
 	"github.com/authgate/authgate/issue"
 	"github.com/authgate/authgate/issue/api"
+	"github.com/authgate/authgate/jwks"
+	"github.com/authgate/authgate/metrics"
 	"github.com/authgate/authgate/portal"
+	credusage "github.com/authgate/authgate/usage"
 	"github.com/authgate/authgate/verify"
 )
 
@@ -33,6 +36,18 @@ type Main struct {
 	svcOpts  issue.Options
 	portal   *portal.Portal // nil without AUTHGATE_COOKIE_DOMAINS
 	idps     *idp.Set       // nil without AUTHGATE_PROVIDERS
+	extKeys  []*jwks.Keys   // the keys of AUTHGATE_EXTERNAL_ISSUERS
+	// limiter decides the routes' rate limits; rateSync shares its counts
+	// with the other instances through Postgres.
+	limiter  *verify.Limiter
+	rateSync *db.RateSync
+	// usage counts verify answers per credential (usage.go).
+	usage *credusage.Counter
+	// metrics, the change listeners they watch by channel, and
+	// AUTHGATE_METRICS_ADDR's listener (nil when unset) (metrics.go).
+	metrics   *metrics.Metrics
+	watched   map[string]metrics.Listener
+	metricsLn *listener
 	// listeners[0] is AUTHGATE_ADDR; listeners[1], when present, is
 	// AUTHGATE_MANAGEMENT_ADDR.
 	listeners []*listener
@@ -50,9 +65,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Ti
 	}
 	m := &Main{cfg: cfg, log: log, db: store}
 	if err := m.start(ctx, now); err != nil {
-		if m.idps != nil {
-			m.idps.Close()
-		}
+		m.closeBackground()
 		store.Close()
 		return nil, err
 	}
@@ -68,6 +81,8 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 		return err
 	}
 	m.svcOpts = m.cfg.IssuerOptions()
+	m.metrics = metrics.New()
+	m.svcOpts.AuditObserver = m.metrics // logins by outcome
 	// No token outlives its session's revocation or its key's retirement by more than this.
 	tokenLife := m.cfg.AccessTTL + tokenLeeway
 	if err := m.startKeys(ctx, now, tokenLife); err != nil {
@@ -91,14 +106,25 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 		JWT: &verify.JWTOptions{Issuer: m.cfg.JWTIssuer, Audience: m.cfg.JWTAudience, Leeway: tokenLeeway,
 			Keys: m.keys, Revoked: m.deny},
 	}
+	if vo.External, m.extKeys, err = startExternalIssuers(m.cfg.external, m.log); err != nil {
+		return err
+	}
 	if len(m.cfg.sites) > 0 { // session cookies are admitted only where a portal issues them
 		vo.Sessions = &verify.SessionOptions{Store: m.db, Revoked: m.deny, Cookie: m.cfg.cookieName()}
 	}
 	if m.verifier, err = verify.NewVerifier(m.db, hasher, vo); err != nil {
 		return err
 	}
+	m.limiter = verify.NewLimiter(verify.DefaultLimiterCells, now)
+	if m.rateSync, err = db.NewRateSync(m.db, m.limiter, db.RateSyncOptions{Instance: "ag-" + verify.RandomString(12),
+		Interval: m.cfg.RateSyncInterval, Logger: m.log}); err != nil {
+		return err
+	}
 	m.svcOpts.Signer = m.keys
 	svc := issue.NewService(m.db, hasher, now, m.svcOpts)
+	if err := m.watchMetrics(svc, now); err != nil {
+		return err
+	}
 	// The roles a provider's policy names are data, not configuration: one may
 	// be created after the start (through the API), so a missing one is a
 	// warning here, and the provider's sign-ins fail closed until it exists.
@@ -108,11 +134,16 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 				"provider", pc.ID, "err", err.Error())
 		}
 	}
+	if m.idps, err = startProviders(ctx, m.cfg.providers, m.log, now); err != nil {
+		return err
+	}
+	if m.idps != nil && len(m.cfg.sites) == 0 {
+		m.log.Warn("identity providers without a sign-in portal: only native apps' token exchange "+
+			"(POST /v1/auth/oauth/login) uses them; set AUTHGATE_COOKIE_DOMAINS and AUTHGATE_PORTAL_URLS for their buttons",
+			"variable", "AUTHGATE_PROVIDERS")
+	}
 	if len(m.cfg.sites) > 0 {
 		pc := portal.Config{Sites: m.cfg.sites, Dev: m.cfg.PortalDev, CookieName: m.cfg.cookieName(), Log: m.log, Now: now}
-		if m.idps, err = startProviders(ctx, m.cfg.providers, m.log, now); err != nil {
-			return err
-		}
 		if m.idps != nil {
 			if pc.SSOKey, err = m.cfg.SSOKey(); err != nil {
 				return err
@@ -126,6 +157,7 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 	if err := reportLegacy(ctx, svc, func(f string) { m.log.Warn("refused on use", "row", f) }); err != nil {
 		return err
 	}
+	m.startUsage(now)
 	for i, h := range m.routes(svc) {
 		variable, addr := "AUTHGATE_ADDR", m.cfg.Addr
 		if i > 0 {
@@ -140,16 +172,22 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 		}
 		m.listeners = append(m.listeners, l)
 	}
+	if err := m.listenMetrics(); err != nil {
+		return err
+	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	m.goRun(func() { m.verifier.Run(bg) })
-	m.goRun(func() { m.db.Listen(bg, db.ChannelKeys, db.Forgetter{Cache: m.verifier}, m.log) })
-	m.goRun(func() { m.db.Listen(bg, db.ChannelSessions, m.feed, m.log) })
+	keys := m.watch(db.ChannelKeys, db.Forgetter{Cache: m.verifier})
+	sessions := m.watch(db.ChannelSessions, m.feed)
+	signingKeys := m.watch(db.ChannelSigningKeys, db.SigningKeyReloader{Keys: m.keys, Cache: m.verifier, Log: m.log})
+	m.goRun(func() { m.db.Listen(bg, db.ChannelKeys, keys, m.log) })
+	m.goRun(func() { m.db.Listen(bg, db.ChannelSessions, sessions, m.log) })
 	m.goRun(func() { m.feed.Run(bg) })
-	m.goRun(func() {
-		m.db.Listen(bg, db.ChannelSigningKeys, db.SigningKeyReloader{Keys: m.keys, Cache: m.verifier, Log: m.log}, m.log)
-	})
+	m.goRun(func() { m.db.Listen(bg, db.ChannelSigningKeys, signingKeys, m.log) })
 	m.goRun(func() { svc.RunPrune(bg, time.Hour, m.log) })
+	m.goRun(func() { m.usage.Run(bg) })
+	m.goRun(func() { m.rateSync.Run(bg) })
 	for _, l := range m.listeners {
 		m.goRun(func() {
 			if err := l.srv.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
@@ -157,6 +195,7 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 			}
 		})
 	}
+	m.serveMetrics(bg)
 	m.log.Info("authgate listening", "version", versionString(), "addr", m.listeners[0].ln.Addr().String(),
 		"management_addr", m.management().ln.Addr().String(), "cache_ttl", m.cfg.CacheTTL.String())
 	return nil
@@ -175,6 +214,8 @@ func (m *Main) routes(svc *issue.Service) []*echo.Echo {
 		ho.Portal = m.portal
 		m.portal.Register(proxies, requestLog(m.log))
 	}
+	ho.Observer = m.observing(m.metrics)
+	ho.Limiter = m.limiter
 	verify.NewHandler(m.verifier, m.log, ho).Register(proxies)
 	if m.cfg.ManagementAddr == "" {
 		m.registerAPI(proxies, svc)
@@ -194,7 +235,7 @@ func (m *Main) newEcho() *echo.Echo {
 	// from anyone, the header would let any client pick its own.
 	e.IPExtractor = clientIP(m.cfg.trustedProxies)
 	e.HTTPErrorHandler = api.ErrorHandler(m.log)
-	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/healthz", healthz)
 	e.GET("/readyz", m.ready)
 	return e
 }
@@ -206,6 +247,7 @@ func (m *Main) registerAPI(e *echo.Echo, svc *issue.Service) {
 		a.SetExternal(idTokenVerifier{set: m.idps, log: m.log})
 	}
 	a.Register(e, requestLog(m.log)) // Register gives each request a sanitised id first
+	m.registerMetrics(e)
 }
 
 // tokenLeeway is the clock skew allowed when checking a token's times.
@@ -256,6 +298,17 @@ func (m *Main) ManagementURL() string { return m.management().url() }
 
 func (m *Main) management() *listener { return m.listeners[len(m.listeners)-1] }
 
+// closeBackground stops the identity providers' discovery and the external
+// issuers' key refreshes.
+func (m *Main) closeBackground() {
+	if m.idps != nil {
+		m.idps.Close()
+	}
+	for _, k := range m.extKeys {
+		k.Close()
+	}
+}
+
 // Close stops accepting requests, lets in-flight ones finish within
 // ShutdownTimeout, and releases everything.
 func (m *Main) Close() error {
@@ -268,9 +321,7 @@ func (m *Main) Close() error {
 	err := errors.Join(errs...)
 	m.stop()
 	m.wg.Wait()
-	if m.idps != nil {
-		m.idps.Close()
-	}
+	m.closeBackground()
 	m.db.Close()
 	return err
 }

@@ -24,7 +24,7 @@
 //   - email_verified is omitted, not false, for an unverified email (absent
 //     must read as unverified);
 //   - authorization code, client_secret_basic and client_secret_post, ID
-//     tokens signed RS256 with a key made at start; PKCE is checked when the
+//     tokens signed RS256 with the current key (see key rotation below); PKCE is checked when the
 //     request has a code_challenge (discovery advertises S256; plain is
 //     accepted too) but not required of these confidential clients, so the
 //     provider does not catch a relying party that forgets it;
@@ -32,6 +32,24 @@
 //     does not claim one; "groups" is not listed in scopes_supported;
 //   - the login form has no CSRF token and no consent step; a code is single
 //     use; the state and nonce are echoed as given.
+//
+// Machine clients: Options.ServiceClients are clients of the
+// client_credentials grant only (client_secret_basic or client_secret_post),
+// as GitHub Actions or Kubernetes would present tokens to a resource server.
+// Their access tokens are JWTs (RS256, kid header, valid 5 minutes) with iss,
+// sub and client_id (the client's ID), aud (its Audience, by default its ID),
+// exp, iat, nbf and jti, plus its Claims whatever the scopes asked.
+// Provider.ClientCredentials fetches one. The web Clients cannot use this grant,
+// nor can the service clients sign people in; a wrong secret is invalid_client.
+//
+// Key rotation: the provider starts with one signing key, which its JWKS
+// (jwks_uri) publishes. Provider.RotateKey adds a new key that signs every
+// token (ID tokens and JWT access tokens) from then on, while the JWKS keeps
+// publishing the earlier keys until Provider.RetireKeys drops all but the
+// current one. Provider.KeyIDs reads the JWKS; Provider.JWKSFetches counts
+// the requests to it, so a test can see whether a verifier caches keys or
+// refetches on an unknown kid. These controls are plain HTTP endpoints under
+// the issuer's /authgate-test/ path, outside the protocol.
 //
 // The binary is found with `scripts/oidc-provider.sh paths`, or taken from
 // $AUTHGATE_OIDC_PROVIDER. When it is missing, Start skips the test, or fails it

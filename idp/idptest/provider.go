@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,10 +45,13 @@ type Client struct {
 }
 
 // Options configure one provider. The zero value gives DefaultUsers,
-// DefaultClients and DefaultRedirectURIGlobs.
+// DefaultClients and DefaultRedirectURIGlobs, and no service clients.
 type Options struct {
 	Users   []User
 	Clients []Client
+	// ServiceClients may use the client_credentials grant (and only it); nil
+	// means none.
+	ServiceClients []ServiceClient
 	// RedirectURIs are accepted exactly, by every client.
 	RedirectURIs []string
 	// RedirectURIGlobs are accepted by every client when they match
@@ -94,6 +98,11 @@ type Provider struct {
 	ClientSecret string
 	Clients      []Client
 	Users        []User
+	// ServiceClients are Options.ServiceClients, each Audience defaulted.
+	ServiceClients []ServiceClient
+
+	// from discovery
+	tokenURL, jwksURL string
 
 	cmd  *exec.Cmd
 	logs *syncBuffer
@@ -116,14 +125,25 @@ func Start(t testing.TB, opts Options) *Provider {
 	if opts.RedirectURIGlobs == nil {
 		opts.RedirectURIGlobs = DefaultRedirectURIGlobs()
 	}
+	opts.ServiceClients = slices.Clone(opts.ServiceClients) // not the caller's array
+	for i, sc := range opts.ServiceClients {
+		if len(sc.Audience) == 0 {
+			sc.Audience = []string{sc.ID}
+		}
+		opts.ServiceClients[i] = sc
+	}
 	cfg := filepath.Join(t.TempDir(), "op.json")
-	if err := os.WriteFile(cfg, configJSON(opts), 0o600); err != nil {
+	raw, err := configJSON(opts)
+	if err != nil {
+		t.Fatalf("service client claims: %v", err)
+	}
+	if err := os.WriteFile(cfg, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
 
 	p := &Provider{
 		ClientID: opts.Clients[0].ID, ClientSecret: opts.Clients[0].Secret,
-		Clients: opts.Clients, Users: opts.Users,
+		Clients: opts.Clients, Users: opts.Users, ServiceClients: opts.ServiceClients,
 		cmd: exec.Command(bin, cfg), logs: &syncBuffer{},
 	}
 	p.cmd.Stderr = p.logs
@@ -142,6 +162,7 @@ func Start(t testing.TB, opts Options) *Provider {
 	})
 	p.Issuer = readIssuer(t, out, p.logs)
 	waitDiscovery(t, p.Issuer)
+	p.discover(t)
 	return p
 }
 
@@ -213,7 +234,7 @@ func waitDiscovery(t testing.TB, issuer string) {
 }
 
 // configJSON is the launcher's configuration (idp/idptest/testdata/op/main.go).
-func configJSON(o Options) []byte {
+func configJSON(o Options) ([]byte, error) {
 	type user struct {
 		ID            string   `json:"id"`
 		Username      string   `json:"username"`
@@ -231,10 +252,17 @@ func configJSON(o Options) []byte {
 		RedirectURIGlobs     []string `json:"redirect_uri_globs"`
 		ClaimsInUserinfoOnly bool     `json:"claims_in_userinfo_only"`
 	}
+	type service struct {
+		ID       string         `json:"id"`
+		Secret   string         `json:"secret"`
+		Audience []string       `json:"audience"`
+		Claims   map[string]any `json:"claims"`
+	}
 	var c struct {
-		Addr    string   `json:"addr"`
-		Users   []user   `json:"users"`
-		Clients []client `json:"clients"`
+		Addr     string    `json:"addr"`
+		Users    []user    `json:"users"`
+		Clients  []client  `json:"clients"`
+		Services []service `json:"service_clients"`
 	}
 	c.Addr = "127.0.0.1:0"
 	for _, u := range o.Users {
@@ -245,11 +273,10 @@ func configJSON(o Options) []byte {
 		c.Clients = append(c.Clients, client{cl.ID, cl.Secret, o.RedirectURIs, o.RedirectURIGlobs,
 			cl.ClaimsInUserinfoOnly})
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		panic(err) // plain structs of strings: cannot fail
+	for _, sc := range o.ServiceClients {
+		c.Services = append(c.Services, service{sc.ID, sc.Secret, sc.Audience, sc.Claims})
 	}
-	return b
+	return json.Marshal(c)
 }
 
 // syncBuffer collects the provider's log while tests read it.

@@ -32,6 +32,10 @@ const callerKey = "authgate.caller"
 // would carry the user's whole authority outside the browser.
 var errSessionAsBearer = errors.New("a browser session cookie is not accepted by the management API")
 
+// errExternalJWT refuses an external issuer's JWT: its scopes are for the
+// routes behind the proxy, and it names nobody authgate knows.
+var errExternalJWT = errors.New("an external issuer's token is accepted on the verify endpoints only, not by the management API")
+
 // Caller is who is calling the management API, and from where.
 type Caller struct {
 	issue.Actor                   // with the caller's Authority
@@ -64,8 +68,11 @@ func (a *API) authenticate(acc access) echo.MiddlewareFunc {
 				}
 				return err // store failure: 500, fail closed
 			}
-			if p.Kind == verify.KindSession { // a cookie's value, sent as a header: never a bearer credential
+			switch p.Kind {
+			case verify.KindSession: // a cookie's value, sent as a header: never a bearer credential
 				return unauthenticated(acc, errSessionAsBearer)
+			case verify.KindExternalJWT: // valid, but for the routes behind the proxy: say so
+				return &issue.AuthError{Err: errors.Join(issue.ErrUnauthenticated, errExternalJWT), Msg: errExternalJWT.Error()}
 			}
 			caller.Principal = p
 			caller.ID = actorID(p)

@@ -18,6 +18,11 @@
 // cmd/authgate builds over the providers, so that this package never imports
 // the OpenID client. Provider access tokens are refused (exchange.go says why).
 //
+// openapi.json is the OpenAPI 3.0 document of every route, written by hand and
+// served at GET /openapi.json, and as a page rendered from it at GET /docs
+// (docs.go); TestOpenAPI_AgreesWithRoutes holds it to the route table, and
+// the tests validate every answer they receive against it (package apitest).
+//
 // What a route may change is decided by the issue.Service's authority rule,
 // whichever route asks; the route table says only who may ask.
 package api

@@ -35,12 +35,16 @@ func routes() []route {
 		{post, "/v1/keys", perm, issue.PermKeysWrite, (*API).createKey},
 		{get, "/v1/keys", perm, issue.PermKeysRead, (*API).listKeys},
 		{get, "/v1/keys/:id", perm, issue.PermKeysRead, (*API).getKey},
+		{get, "/v1/keys/:id/usage", perm, issue.PermKeysRead, (*API).keyUsage},
 		{post, "/v1/keys/:id/rotate", perm, issue.PermKeysWrite, (*API).rotateKey},
 		{post, "/v1/keys/:id/revoke", perm, issue.PermKeysWrite, (*API).revokeKey},
 		{post, "/v1/keys/:id/disable", perm, issue.PermKeysWrite, (*API).disableKey},
 		{post, "/v1/keys/:id/enable", perm, issue.PermKeysWrite, (*API).enableKey},
 
 		{get, "/.well-known/jwks.json", open, "", (*API).jwks},
+		// The OpenAPI document of these routes, and a page for people made from it.
+		{get, "/openapi.json", open, "", (*API).openAPI},
+		{get, "/docs", open, "", (*API).docs},
 		{post, "/v1/signing-keys/rotate", perm, issue.PermSigningKeysWrite, (*API).rotateSigningKey},
 
 		{get, "/v1/audit", perm, issue.PermAuditRead, (*API).listAudit},
@@ -90,7 +94,9 @@ func routes() []route {
 		{post, "/v1/me/tokens", user, "", (*API).createMyToken},
 		{get, "/v1/me/tokens", user, "", (*API).myTokens},
 		{del, "/v1/me/tokens/:id", user, "", (*API).revokeMyToken},
+		{get, "/v1/me/tokens/:id/usage", user, "", (*API).myTokenUsage},
 		{get, "/v1/users/:id/tokens", perm, issue.PermUsersRead, (*API).userTokens},
+		{get, "/v1/users/:id/tokens/:tid/usage", perm, issue.PermUsersRead, (*API).userTokenUsage},
 		{del, "/v1/users/:id/tokens/:tid", perm, issue.PermUsersWrite, (*API).revokeUserToken},
 		{del, "/v1/users/:id/credentials", perm, issue.PermUsersWrite, (*API).revokeUserCredentials},
 		{del, "/v1/me/credentials", user, "", (*API).revokeMyCredentials},

@@ -22,6 +22,14 @@ type AuditRow struct {
 	Metadata     []byte
 }
 
+type CredentialUsage struct {
+	CredentialID string
+	Hour         time.Time
+	Outcome      string
+	Reason       string
+	Count        int64
+}
+
 type IdentityRow struct {
 	Issuer       string
 	Subject      string
@@ -71,6 +79,18 @@ type PersonalTokenRow struct {
 	RevokedAt  *time.Time
 	LastUsedAt *time.Time
 	CreatedAt  time.Time
+}
+
+type RateLimitCount struct {
+	ID        int64
+	Instance  string
+	Who       string
+	Route     string
+	Requests  int32
+	WindowMs  int64
+	Burst     int32
+	N         int64
+	CreatedAt time.Time
 }
 
 type RefreshTokenRow struct {

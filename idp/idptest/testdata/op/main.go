@@ -2,14 +2,20 @@
 // example/server/storage: the real op package, its login form, its in-memory storage) started from a
 // JSON configuration instead of hard-coded users and clients, for authgate's tests.
 //
-// scripts/oidc-provider.sh copies this file into the downloaded github.com/zitadel/oidc/v3 module
-// (as cmd/authgate-op) and builds it there; it is not part of authgate's module (testdata is ignored
-// by the go command). What it adds to the example, and nothing else:
+// scripts/oidc-provider.sh copies this directory's Go files into the downloaded
+// github.com/zitadel/oidc/v3 module (as cmd/authgate-op) and builds them there; they are not part of
+// authgate's module (testdata is ignored by the go command). What it adds to the example, and
+// nothing else:
 //   - users, passwords, emails (verified or not) and groups from the configuration file;
 //   - confidential web clients with exact redirect URIs and/or redirect URI globs;
 //   - a "groups" scope: the groups claim in the ID token and at the userinfo endpoint;
 //   - per client, whether userinfo claims (email, profile, groups) are also put in the ID token
 //     (the example never does once an access token is issued; many real providers do);
+//   - service clients of the client_credentials grant (service.go), whose access tokens are JWTs
+//     with a configured audience and extra claims; the example's own service user is not kept;
+//   - signing keys rotated on demand (keys.go): the newest signs ID tokens and JWT access tokens,
+//     the JWKS publishes every key until they are retired; a test control surface under
+//     /authgate-test/ (rotate, retire, and a count of the JWKS requests);
 //   - it listens on the configured address (default 127.0.0.1:0) before choosing the issuer
 //     http://<host>:<port>/, and prints "issuer <URL>" on stdout once it accepts connections.
 //
@@ -24,14 +30,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 )
 
@@ -41,6 +46,8 @@ type config struct {
 	Addr    string       `json:"addr"`
 	Users   []userConfig `json:"users"`
 	Clients []clientConf `json:"clients"`
+	// Services are the client_credentials clients.
+	Services []serviceConf `json:"service_clients"`
 }
 
 type userConfig struct {
@@ -109,17 +116,50 @@ func run() error {
 		clients[c.ID] = storage.WebClient(c.ID, c.Secret, c.RedirectURIs...)
 		extras[c.ID] = c
 	}
+	services := map[string]serviceConf{}
+	for _, c := range cfg.Services {
+		services[c.ID] = c
+	}
 	st := &groupStorage{
-		Storage: storage.NewStorageWithClients(users, clients),
-		groups:  groups,
-		clients: extras,
-		scopes:  map[string][]string{},
+		Storage:  storage.NewStorageWithClients(users, clients),
+		groups:   groups,
+		clients:  extras,
+		services: services,
+		scopes:   map[string][]string{},
+	}
+	first, err := st.Storage.SigningKey(context.Background())
+	if err != nil {
+		return err
+	}
+	if st.keys, err = newKeyRing(first); err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	router := exampleop.SetupServer(issuer, st, logger, false)
-	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
+	jwksPath, err := jwksPath(router, issuer)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: withControl(router, st.keys, jwksPath), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("issuer %s\n", issuer)
 	return srv.Serve(ln)
+}
+
+// jwksPath asks the provider's discovery document (in process) where its JWKS is.
+func jwksPath(h http.Handler, issuer string) (string, error) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, issuer+".well-known/openid-configuration", nil))
+	var d struct {
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &d); err != nil || d.JWKSURI == "" {
+		return "", fmt.Errorf("discovery: %d %q: no jwks_uri", rec.Code, rec.Body.String())
+	}
+	u, err := url.Parse(d.JWKSURI)
+	if err != nil {
+		return "", err
+	}
+	return u.Path, nil
 }
 
 // userStore is storage.UserStore over the configured users.
@@ -135,87 +175,3 @@ func (u userStore) GetUserByUsername(name string) *storage.User {
 	}
 	return nil
 }
-
-// groupStorage is the example storage plus the groups scope and the per-client options.
-type groupStorage struct {
-	*storage.Storage
-	groups  map[string][]string
-	clients map[string]clientConf
-
-	mu     sync.Mutex
-	scopes map[string][]string // access token id -> scopes, for the userinfo endpoint
-}
-
-func (s *groupStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := s.Storage.GetClientByClientID(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return client{Client: c, conf: s.clients[id]}, nil
-}
-
-func (s *groupStorage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, t op.IDTokenRequest, scopes []string) error {
-	if err := s.Storage.SetUserinfoFromRequest(ctx, ui, t, scopes); err != nil {
-		return err
-	}
-	if !s.clients[t.GetClientID()].ClaimsInUserinfoOnly {
-		s.addGroups(ui, t.GetSubject(), scopes)
-	}
-	return nil
-}
-
-func (s *groupStorage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, subject, origin string) error {
-	if err := s.Storage.SetUserinfoFromToken(ctx, ui, tokenID, subject, origin); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	scopes := s.scopes[tokenID]
-	s.mu.Unlock()
-	s.addGroups(ui, subject, scopes)
-	return nil
-}
-
-func (s *groupStorage) CreateAccessToken(ctx context.Context, r op.TokenRequest) (string, time.Time, error) {
-	id, exp, err := s.Storage.CreateAccessToken(ctx, r)
-	s.remember(id, r.GetScopes())
-	return id, exp, err
-}
-
-func (s *groupStorage) CreateAccessAndRefreshTokens(ctx context.Context, r op.TokenRequest, current string) (string, string, time.Time, error) {
-	id, refresh, exp, err := s.Storage.CreateAccessAndRefreshTokens(ctx, r, current)
-	s.remember(id, r.GetScopes())
-	return id, refresh, exp, err
-}
-
-func (s *groupStorage) remember(tokenID string, scopes []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.scopes[tokenID] = scopes
-}
-
-func (s *groupStorage) addGroups(ui *oidc.UserInfo, subject string, scopes []string) {
-	for _, sc := range scopes {
-		if sc == scopeGroups {
-			g := s.groups[subject]
-			if g == nil {
-				g = []string{}
-			}
-			ui.AppendClaims(scopeGroups, g)
-		}
-	}
-}
-
-// client is an example web client that also allows the groups scope, may assert userinfo claims
-// in the ID token, and accepts the configured redirect URI globs.
-type client struct {
-	op.Client
-	conf clientConf
-}
-
-func (c client) IsScopeAllowed(scope string) bool {
-	return scope == scopeGroups || c.Client.IsScopeAllowed(scope)
-}
-
-func (c client) IDTokenUserinfoClaimsAssertion() bool { return !c.conf.ClaimsInUserinfoOnly }
-func (c client) RedirectURIGlobs() []string           { return c.conf.RedirectURIGlobs }
-func (c client) PostLogoutRedirectURIGlobs() []string { return nil }

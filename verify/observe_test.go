@@ -1,0 +1,115 @@
+package verify
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+)
+
+// recorder is an Observer keeping a copy of every decision.
+type recorder struct{ got []Decision }
+
+func (r *recorder) Observe(d *Decision) { r.got = append(r.got, *d) }
+
+// observed serves one subrequest through a handler with an observer and
+// returns what the observer was told.
+func observed(t *testing.T, keys *fixtureKeys, path, cred string, hdr map[string]string) Decision {
+	t.Helper()
+	rec := &recorder{}
+	e := echo.New()
+	NewHandler(newTestVerifierAll(t, keys, fixedClock(testNow), nil), slog.New(slog.DiscardHandler),
+		HandlerOptions{Observer: rec}).Register(e)
+	r := httptest.NewRequest(http.MethodGet, path, nil)
+	r.Header.Set("X-Original-Method", "GET")
+	r.Header.Set("X-Original-Uri", "/events")
+	r.Header.Set("X-Forwarded-Method", "GET")
+	r.Header.Set("X-Forwarded-Proto", "https")
+	r.Header.Set("X-Forwarded-Host", "app.example")
+	r.Header.Set("X-Forwarded-Uri", "/events")
+	if cred != "" {
+		r.Header.Set("X-Api-Key", keys.creds[cred])
+	}
+	for k, v := range hdr {
+		if v == "" {
+			r.Header.Del(k)
+		} else {
+			r.Header.Set(k, v)
+		}
+	}
+	e.ServeHTTP(httptest.NewRecorder(), r)
+	if len(rec.got) != 1 {
+		t.Fatalf("observer told %d times; want 1", len(rec.got))
+	}
+	return rec.got[0]
+}
+
+func TestHandler_Observer(t *testing.T) {
+	keys := newFixtureKeys(t, testHasher(t))
+	for _, tc := range []struct {
+		name, path, cred string
+		hdr              map[string]string
+		want             Decision
+	}{
+		{"allow", "/forward-auth?scope=events:read", "active", nil,
+			Decision{Endpoint: EndpointForwardAuth, Outcome: OutcomeAllow, Reason: ReasonNone, Kind: KindAPIKey, CredentialID: "key_active"}},
+		{"wrong secret names the key", "/auth-request", "wrong-secret", nil,
+			Decision{Endpoint: EndpointAuthRequest, Outcome: OutcomeDeny, Reason: ReasonWrongSecret, Kind: KindAPIKey, CredentialID: "key_active"}},
+		{"revoked", "/auth-request", "revoked", nil,
+			Decision{Endpoint: EndpointAuthRequest, Outcome: OutcomeDeny, Reason: ReasonRevoked, Kind: KindAPIKey, CredentialID: "key_revoked"}},
+		{"missing scope", "/auth-request?scope=admin", "active", nil,
+			Decision{Endpoint: EndpointAuthRequest, Outcome: OutcomeDeny, Reason: ReasonMissingScope, Kind: KindAPIKey, CredentialID: "key_active"}},
+		{"unknown key: no id", "/auth-request", "unknown", nil,
+			Decision{Endpoint: EndpointAuthRequest, Outcome: OutcomeDeny, Reason: ReasonUnknown, Kind: KindAPIKey}},
+		{"personal token expired", "/auth-request", "token-expired", nil,
+			Decision{Endpoint: EndpointAuthRequest, Outcome: OutcomeDeny, Reason: ReasonExpired, Kind: KindPersonalToken, CredentialID: "tok_expired"}},
+		{"static key: no id", "/auth-request", "static-home-assistant", nil,
+			Decision{Endpoint: EndpointAuthRequest, Outcome: OutcomeAllow, Kind: KindStaticKey}},
+		{"no credential", "/auth-request", "", nil,
+			Decision{Endpoint: EndpointAuthRequest, Outcome: OutcomeDeny, Reason: ReasonNoCredential}},
+		{"garbage", "/auth-request", "", map[string]string{"X-Api-Key": "agk_garbage"},
+			Decision{Endpoint: EndpointAuthRequest, Outcome: OutcomeDeny, Reason: ReasonMalformed, Kind: KindAPIKey}},
+		{"proxy misconfigured", "/auth-request", "active", map[string]string{"X-Original-Method": ""},
+			Decision{Endpoint: EndpointAuthRequest, Outcome: OutcomeError, Reason: ReasonMisconfigured}},
+		{"bad path", "/auth-request", "active", map[string]string{"X-Original-Uri": "/../etc"},
+			Decision{Endpoint: EndpointAuthRequest, Outcome: OutcomeDeny, Reason: ReasonBadPath}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := observed(t, keys, tc.path, tc.cred, tc.hdr)
+			if got.Elapsed <= 0 {
+				t.Errorf("Elapsed = %v", got.Elapsed)
+			}
+			got.Elapsed = 0
+			if got != tc.want {
+				t.Errorf("decision = %+v; want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// countingObserver counts, allocating nothing.
+type countingObserver struct{ n int }
+
+func (o *countingObserver) Observe(*Decision) { o.n++ }
+
+// TestHandler_ObserverDoesNotAllocate: telling an observer costs a cached
+// allow no allocation.
+func TestHandler_ObserverDoesNotAllocate(t *testing.T) {
+	keys := newFixtureKeys(t, testHasher(t))
+	obs := &countingObserver{}
+	e := echo.New()
+	NewHandler(newTestVerifierAll(t, keys, fixedClock(testNow), nil), slog.New(slog.DiscardHandler),
+		HandlerOptions{Observer: obs}).Register(e)
+	r := httptest.NewRequest(http.MethodGet, "/auth-request?scope=events:read", nil)
+	r.Header = http.Header{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/events"}, "X-Api-Key": {keys.creds["active"]}}
+	w := &nopWriter{h: http.Header{}}
+	e.ServeHTTP(w, r)
+	if allocs := testing.AllocsPerRun(100, func() { clear(w.h); e.ServeHTTP(w, r) }); allocs != 0 {
+		t.Errorf("a cached allow with an observer: %v allocs; want 0", allocs)
+	}
+	if obs.n != 102 {
+		t.Errorf("observer told %d times; want 102", obs.n)
+	}
+}
