@@ -19,6 +19,7 @@ func (db *DB) KeyByLookupID(ctx context.Context, lookupID string) (verify.KeyRec
 		ID: r.ID, LookupID: r.LookupID, Subject: r.Subject, Name: r.Name, Scopes: r.Scopes,
 		SecretMAC: r.SecretMAC, MACVersion: r.MACVersion,
 		ExpiresAt: orZero(r.ExpiresAt), DisabledAt: orZero(r.DisabledAt), RevokedAt: orZero(r.RevokedAt),
+		RateLimit: rateRuleOf(rateLimitOf(r.RateLimit, r.RateLimitWindowSeconds, r.RateLimitBurst)),
 	}, nil
 }
 
@@ -29,10 +30,12 @@ func (db *DB) KeysTouch(ctx context.Context, ids []string, at time.Time) error {
 
 // KeyInsert implements issue.Store.
 func (db *DB) KeyInsert(ctx context.Context, d issue.KeyDraft) (issue.Key, error) {
+	rl := rateColumns(d.RateLimit)
 	return keyFromRow(db.q.KeyInsert(ctx, dbsqlc.KeyInsertParams{
 		ID: d.ID, LookupID: d.LookupID, SecretMAC: d.SecretMAC, MACVersion: d.MACVersion,
 		Subject: d.Subject, Name: d.Name, Scopes: d.Scopes, Metadata: d.Metadata,
 		ExpiresAt: d.ExpiresAt, RotatedFrom: d.RotatedFrom, CreatedAt: d.CreatedAt, CreatedBy: d.CreatedBy,
+		RateLimit: rl.Requests, RateLimitWindowSeconds: rl.WindowSeconds, RateLimitBurst: rl.Burst,
 	}))
 }
 
@@ -82,6 +85,42 @@ func (db *DB) KeySetExpiry(ctx context.Context, id string, at time.Time) (issue.
 	return keyFromRow(db.q.KeySetExpiry(ctx, dbsqlc.KeySetExpiryParams{ID: id, ExpiresAt: &at}))
 }
 
+// KeySetRateLimit implements issue.Store.
+func (db *DB) KeySetRateLimit(ctx context.Context, id string, l *issue.RateLimit) (issue.Key, error) {
+	rl := rateColumns(l)
+	return keyFromRow(db.q.KeySetRateLimit(ctx, dbsqlc.KeySetRateLimitParams{ID: id, RateLimit: rl.Requests,
+		RateLimitWindowSeconds: rl.WindowSeconds, RateLimitBurst: rl.Burst}))
+}
+
+// rateCols are a rate limit's three nullable columns.
+type rateCols struct{ Requests, WindowSeconds, Burst *int32 }
+
+// rateColumns is l as columns: all null for nil.
+func rateColumns(l *issue.RateLimit) rateCols {
+	if l == nil {
+		return rateCols{}
+	}
+	r, w, b := int32(l.Requests), int32(l.WindowSeconds), int32(l.Burst)
+	return rateCols{&r, &w, &b}
+}
+
+// rateLimitOf is the columns as a rate limit: nil unless all three are set
+// (the table's check keeps them together).
+func rateLimitOf(requests, window, burst *int32) *issue.RateLimit {
+	if requests == nil || window == nil || burst == nil {
+		return nil
+	}
+	return &issue.RateLimit{Requests: int(*requests), WindowSeconds: int(*window), Burst: int(*burst)}
+}
+
+// rateRuleOf is l as the verifier applies it; the zero rule for none.
+func rateRuleOf(l *issue.RateLimit) verify.RateRule {
+	if l == nil {
+		return verify.RateRule{}
+	}
+	return verify.RateRule{Requests: l.Requests, Window: time.Duration(l.WindowSeconds) * time.Second, Burst: l.Burst}
+}
+
 // KeyCount implements issue.Store.
 func (db *DB) KeyCount(ctx context.Context) (int64, error) {
 	n, err := db.q.KeyCount(ctx)
@@ -98,6 +137,7 @@ func keyFromRow(r dbsqlc.KeyRow, err error) (issue.Key, error) {
 		Scopes: r.Scopes, Metadata: r.Metadata, ExpiresAt: r.ExpiresAt, DisabledAt: r.DisabledAt,
 		RevokedAt: r.RevokedAt, RotatedFrom: r.RotatedFrom, LastUsedAt: r.LastUsedAt,
 		CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy,
+		RateLimit: rateLimitOf(r.RateLimit, r.RateLimitWindowSeconds, r.RateLimitBurst),
 	}, nil
 }
 

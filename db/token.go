@@ -34,6 +34,7 @@ func (db *DB) TokenByLookupID(ctx context.Context, lookupID string) (verify.Toke
 		ID: r.ID, LookupID: r.LookupID, Name: r.Name, SecretMAC: r.SecretMAC, MACVersion: r.MACVersion,
 		Scopes: intersect(r.Scopes, held), ExpiresAt: r.ExpiresAt, RevokedAt: orZero(r.RevokedAt),
 		UserID: r.UserID, Username: r.Username, Email: r.Email, Roles: roles, UserDisabled: r.UserDisabled,
+		RateLimit: rateRuleOf(rateLimitOf(r.RateLimit, r.RateLimitWindowSeconds, r.RateLimitBurst)),
 	}, nil
 }
 
@@ -46,9 +47,11 @@ func (db *DB) TokensTouch(ctx context.Context, ids []string, at time.Time) error
 // issue.ErrConflict naming personal_tokens_live_name if the user has a live
 // token of that name, verify.ErrNotFound if there is no such user.
 func (db *DB) PersonalTokenInsert(ctx context.Context, d issue.PersonalTokenDraft) (issue.PersonalToken, error) {
+	rl := rateColumns(d.RateLimit)
 	r, err := db.q.PersonalTokenInsert(ctx, dbsqlc.PersonalTokenInsertParams{
 		ID: d.ID, LookupID: d.LookupID, SecretMAC: d.SecretMAC, MACVersion: d.MACVersion, UserID: d.UserID,
 		Name: d.Name, Scopes: d.Scopes, ExpiresAt: d.ExpiresAt, CreatedAt: d.CreatedAt,
+		RateLimit: rl.Requests, RateLimitWindowSeconds: rl.WindowSeconds, RateLimitBurst: rl.Burst,
 	})
 	if err != nil {
 		return issue.PersonalToken{}, unknownName(err, map[string]string{"personal_tokens_user_id_fkey": fmt.Sprintf("user %q", d.UserID)})
@@ -98,6 +101,13 @@ func (db *DB) PersonalTokenRevokeAllForUser(ctx context.Context, userID string, 
 }
 
 // tokenFromRow converts a generated row at the seam, so no sqlc type leaves db.
+// PersonalTokenSetRateLimit implements issue.Store.
+func (db *DB) PersonalTokenSetRateLimit(ctx context.Context, id string, l *issue.RateLimit) (issue.PersonalToken, error) {
+	rl := rateColumns(l)
+	return tokenFromRow(db.q.PersonalTokenSetRateLimit(ctx, dbsqlc.PersonalTokenSetRateLimitParams{ID: id,
+		RateLimit: rl.Requests, RateLimitWindowSeconds: rl.WindowSeconds, RateLimitBurst: rl.Burst}))
+}
+
 func tokenFromRow(r dbsqlc.PersonalTokenRow, err error) (issue.PersonalToken, error) {
 	if err != nil {
 		return issue.PersonalToken{}, interpretError(err)
@@ -105,7 +115,7 @@ func tokenFromRow(r dbsqlc.PersonalTokenRow, err error) (issue.PersonalToken, er
 	return issue.PersonalToken{
 		ID: r.ID, Prefix: verify.PrefixPersonalToken + r.LookupID, UserID: r.UserID, Name: r.Name,
 		Scopes: nonNil(r.Scopes), ExpiresAt: r.ExpiresAt, LastUsedAt: r.LastUsedAt, CreatedAt: r.CreatedAt,
-		RevokedAt: r.RevokedAt,
+		RevokedAt: r.RevokedAt, RateLimit: rateLimitOf(r.RateLimit, r.RateLimitWindowSeconds, r.RateLimitBurst),
 	}, nil
 }
 

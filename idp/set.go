@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -264,6 +265,28 @@ func (s *Set) Policy(id string) (issue.ProviderPolicy, bool) {
 	pol := p.cfg.Policy
 	pol.Roles = maps.Clone(pol.Roles)
 	return pol, true
+}
+
+// AuthorizationOrigins returns the origins (scheme://host[:port]) of the
+// authorization endpoints of the providers discovered so far: where a sign-in
+// form's provider button ends up, which the page's CSP form-action must
+// allow, since browsers apply it to the redirects a form post answers with.
+func (s *Set) AuthorizationOrigins() []string {
+	var out []string
+	for _, p := range s.list {
+		d := p.discovered()
+		if d == nil {
+			continue
+		}
+		u, err := url.Parse(d.oauth.Endpoint.AuthURL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			continue
+		}
+		if o := u.Scheme + "://" + u.Host; !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // Ready reports whether the provider with this id has been discovered.

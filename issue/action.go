@@ -12,6 +12,7 @@ const (
 	ActionKeyRevoke        Action = "key.revoke"
 	ActionKeyDisable       Action = "key.disable"
 	ActionKeyEnable        Action = "key.enable"
+	ActionKeyRateLimit     Action = "key.rate_limit"
 	ActionUserCreate       Action = "user.create"
 	ActionUserRegister     Action = "user.register"
 	ActionUserUpdate       Action = "user.update"
@@ -36,6 +37,7 @@ const (
 	ActionSessionEnd       Action = "session.revoke"
 	ActionTokenCreate      Action = "token.create"
 	ActionTokenRevoke      Action = "token.revoke"
+	ActionTokenRateLimit   Action = "token.rate_limit"
 	ActionSigningKeyCreate Action = "signing_key.create"
 	ActionSigningKeyRotate Action = "signing_key.rotate"
 	ActionAuditPrune       Action = "audit.prune"
@@ -47,7 +49,7 @@ var actionTable = [...]struct {
 	resource string
 }{
 	{ActionKeyCreate, "key"}, {ActionKeyRotate, "key"}, {ActionKeyRevoke, "key"},
-	{ActionKeyDisable, "key"}, {ActionKeyEnable, "key"},
+	{ActionKeyDisable, "key"}, {ActionKeyEnable, "key"}, {ActionKeyRateLimit, "key"},
 	{ActionUserCreate, "user"}, {ActionUserRegister, "user"}, {ActionUserUpdate, "user"},
 	{ActionUserDisable, "user"}, {ActionUserEnable, "user"}, {ActionUserDelete, "user"},
 	{ActionUserLogin, "user"}, {ActionLoginFailed, "user"}, {ActionPasswordChange, "user"},
@@ -56,7 +58,7 @@ var actionTable = [...]struct {
 	{ActionRoleCreate, "role"}, {ActionRoleDelete, "role"}, {ActionRoleGrant, "role"}, {ActionRoleRevoke, "role"},
 	{ActionPermCreate, "permission"}, {ActionPermDelete, "permission"},
 	{ActionSessionRenew, "session"}, {ActionSessionEnd, "session"},
-	{ActionTokenCreate, "token"}, {ActionTokenRevoke, "token"},
+	{ActionTokenCreate, "token"}, {ActionTokenRevoke, "token"}, {ActionTokenRateLimit, "token"},
 	{ActionSigningKeyCreate, "signing_key"}, {ActionSigningKeyRotate, "signing_key"},
 	{ActionAuditPrune, "audit_log"},
 }

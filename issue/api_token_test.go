@@ -44,7 +44,7 @@ func TestAPI_MyTokens_Lifecycle(t *testing.T) {
 	if w.Code != 201 || w.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("create: %d %q %s; want 201 with Cache-Control: no-store", w.Code, w.Header().Get("Cache-Control"), w.Body)
 	}
-	want := []string{"created_at", "expires_at", "id", "last_used_at", "name", "prefix", "revoked_at", "scopes", "token", "user_id"}
+	want := []string{"created_at", "expires_at", "id", "last_used_at", "name", "prefix", "rate_limit", "revoked_at", "scopes", "token", "user_id"}
 	if got := jsonKeys(t, w.Body.Bytes()); !slices.Equal(got, want) {
 		t.Fatalf("create answered fields %v; want %v", got, want)
 	}

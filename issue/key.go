@@ -33,6 +33,38 @@ type Key struct {
 	LastUsedAt  *time.Time
 	CreatedAt   time.Time
 	CreatedBy   string
+	RateLimit   *RateLimit // nil: none of its own (a route's rate= still applies)
+}
+
+// RateLimit is a credential's own rate limit, decided on the verify
+// endpoints like a route's rate= (verify.RateRule): Requests per
+// WindowSeconds, in bursts of up to Burst.
+type RateLimit struct {
+	Requests      int
+	WindowSeconds int
+	Burst         int
+}
+
+// Bounds of a RateLimit, verify.ParseRate's.
+const (
+	MaxRateRequests      = 1_000_000
+	MaxRateWindowSeconds = 24 * 60 * 60
+)
+
+// validate checks l, filling in the default burst (Requests).
+func (l *RateLimit) validate() error {
+	if l.Burst == 0 {
+		l.Burst = l.Requests
+	}
+	switch {
+	case l.Requests < 1 || l.Requests > MaxRateRequests:
+		return invalid("rate_limit.requests", fmt.Sprintf("must be between 1 and %d", MaxRateRequests))
+	case l.WindowSeconds < 1 || l.WindowSeconds > MaxRateWindowSeconds:
+		return invalid("rate_limit.window_seconds", fmt.Sprintf("must be between 1 and %d (a day)", MaxRateWindowSeconds))
+	case l.Burst < 1 || l.Burst > MaxRateRequests:
+		return invalid("rate_limit.burst", fmt.Sprintf("must be between 1 and %d (default: requests)", MaxRateRequests))
+	}
+	return nil
 }
 
 // State is a key's lifecycle state at a point in time.
@@ -65,6 +97,7 @@ type KeyRequest struct {
 	Scopes    []string
 	ExpiresAt *time.Time
 	Metadata  json.RawMessage
+	RateLimit *RateLimit // nil: none
 }
 
 // IssuedKey is a freshly minted key. Secret is the full credential: it is shown
@@ -87,7 +120,7 @@ func (s *Service) CreateKey(ctx context.Context, in KeyRequest, by Actor) (Issue
 		return IssuedKey{}, fmt.Errorf("create key: %w", err)
 	}
 	secret, d := s.draft(now, by.ID)
-	d.Subject, d.Name, d.Scopes, d.Metadata, d.ExpiresAt = d.ID, in.Name, in.Scopes, in.Metadata, in.ExpiresAt
+	d.Subject, d.Name, d.Scopes, d.Metadata, d.ExpiresAt, d.RateLimit = d.ID, in.Name, in.Scopes, in.Metadata, in.ExpiresAt, in.RateLimit
 	var out IssuedKey
 	err := s.store.InTx(ctx, func(tx Store) error {
 		k, err := tx.KeyInsert(ctx, d)
@@ -96,7 +129,7 @@ func (s *Service) CreateKey(ctx context.Context, in KeyRequest, by Actor) (Issue
 		}
 		out = s.issued(k, secret)
 		return s.record(ctx, tx, by, ActionKeyCreate, k.ID, OutcomeSuccess, map[string]any{
-			"name": k.Name, "prefix": k.Prefix, "scopes": k.Scopes, "expires_at": k.ExpiresAt})
+			"name": k.Name, "prefix": k.Prefix, "scopes": k.Scopes, "expires_at": k.ExpiresAt, "rate_limit": rateLimitAudit(k.RateLimit)})
 	})
 	if err != nil {
 		return IssuedKey{}, fmt.Errorf("create key: %w", err)
@@ -105,7 +138,7 @@ func (s *Service) CreateKey(ctx context.Context, in KeyRequest, by Actor) (Issue
 }
 
 // RotateKey mints a successor to key id with the same subject, name, scopes,
-// metadata and expiry, and makes the old key expire at the earlier of its own
+// metadata, expiry and rate limit, and makes the old key expire at the earlier of its own
 // expiry and now + grace. A revoked, disabled or expired key cannot be rotated.
 // by must hold every scope of the key. Audited as key.rotate on the old key.
 func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration, by Actor) (IssuedKey, error) {
@@ -127,6 +160,7 @@ func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration,
 		}
 		secret, d := s.draft(now, by.ID)
 		d.Subject, d.Name, d.Scopes, d.Metadata, d.ExpiresAt = old.Subject, old.Name, old.Scopes, old.Metadata, old.ExpiresAt
+		d.RateLimit = old.RateLimit
 		d.RotatedFrom = &old.ID
 		k, err := tx.KeyInsert(ctx, d)
 		if err != nil {
@@ -214,6 +248,49 @@ func (s *Service) SetKeyDisabled(ctx context.Context, id string, disabled bool, 
 		return Key{}, fmt.Errorf("set key %s disabled=%t: %w", id, disabled, err)
 	}
 	return s.shown(out), nil
+}
+
+// SetKeyRateLimit gives key id its own rate limit, or takes it away (l
+// nil), audited (key.rate_limit) in the same transaction. Every instance
+// applies it within AUTHGATE_CACHE_TTL (at once where the change is
+// announced). by must hold every scope of the key. A revoked key cannot be
+// changed (StateError); a *FieldError names a bad figure.
+func (s *Service) SetKeyRateLimit(ctx context.Context, id string, l *RateLimit, by Actor) (Key, error) {
+	if l != nil {
+		if err := l.validate(); err != nil {
+			return Key{}, err
+		}
+	}
+	var out Key
+	err := s.store.InTx(ctx, func(tx Store) error {
+		k, err := tx.KeyByIDForUpdate(ctx, id)
+		if err != nil {
+			return missing(err, "key", id)
+		}
+		if err := actOnKey(by, k); err != nil {
+			return err
+		}
+		if k.RevokedAt != nil {
+			return &StateError{Msg: "key " + id + " is revoked"}
+		}
+		if out, err = tx.KeySetRateLimit(ctx, id, l); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, ActionKeyRateLimit, id, OutcomeSuccess, map[string]any{
+			"name": k.Name, "prefix": k.Prefix, "rate_limit": rateLimitAudit(l)})
+	})
+	if err != nil {
+		return Key{}, fmt.Errorf("set rate limit of key %s: %w", id, err)
+	}
+	return s.shown(out), nil
+}
+
+// rateLimitAudit is l as an audit row shows it: null for none.
+func rateLimitAudit(l *RateLimit) any {
+	if l == nil {
+		return nil
+	}
+	return map[string]int{"requests": l.Requests, "window_seconds": l.WindowSeconds, "burst": l.Burst}
 }
 
 // Key returns key id. Returns verify.ErrNotFound if there is none.

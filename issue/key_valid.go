@@ -32,6 +32,9 @@ func (in *KeyRequest) validate(now time.Time) error {
 		return err
 	}
 	in.Metadata = m
+	if in.RateLimit != nil {
+		return in.RateLimit.validate()
+	}
 	return nil
 }
 

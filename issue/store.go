@@ -23,6 +23,8 @@ type Store interface {
 	// KeySetDisabled sets disabled_at to at, or clears it when at is nil.
 	KeySetDisabled(ctx context.Context, id string, at *time.Time) (Key, error)
 	KeySetExpiry(ctx context.Context, id string, at time.Time) (Key, error)
+	// KeySetRateLimit sets the key's own rate limit, or clears it when l is nil.
+	KeySetRateLimit(ctx context.Context, id string, l *RateLimit) (Key, error)
 	KeyCount(ctx context.Context) (int64, error)
 
 	UserStore
@@ -141,6 +143,8 @@ type PersonalTokenStore interface {
 	PersonalTokenListByUser(ctx context.Context, userID string) ([]PersonalToken, error)
 	// PersonalTokenRevoke sets revoked_at to at unless it is already set.
 	PersonalTokenRevoke(ctx context.Context, id string, at time.Time) (PersonalToken, error)
+	// PersonalTokenSetRateLimit sets the token's own rate limit, or clears it when l is nil.
+	PersonalTokenSetRateLimit(ctx context.Context, id string, l *RateLimit) (PersonalToken, error)
 	// PersonalTokenRevokeExpiredNamed revokes, at now, the user's unrevoked token
 	// called name if it has expired by now, so that a new token may take the
 	// name, and returns it (none, or one).
@@ -186,6 +190,7 @@ type KeyDraft struct {
 	RotatedFrom *string
 	CreatedAt   time.Time
 	CreatedBy   string
+	RateLimit   *RateLimit
 }
 
 // PersonalTokenDraft is a personal token about to be stored.
@@ -199,6 +204,7 @@ type PersonalTokenDraft struct {
 	Scopes     []string
 	ExpiresAt  time.Time
 	CreatedAt  time.Time
+	RateLimit  *RateLimit
 }
 
 // KeyFilter selects a page of keys, newest first.

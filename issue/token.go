@@ -24,6 +24,7 @@ type PersonalToken struct {
 	LastUsedAt *time.Time // approximate: recorded at most once a minute
 	CreatedAt  time.Time
 	RevokedAt  *time.Time
+	RateLimit  *RateLimit // nil: none of its own
 }
 
 // IssuedToken is a freshly minted personal token. Secret is the full
@@ -35,9 +36,10 @@ type IssuedToken struct {
 
 // TokenRequest is what a user asks for when creating a personal token.
 type TokenRequest struct {
-	Name          string   // 1 to MaxNameLen printable characters, unique among the user's live tokens
-	Scopes        []string // each one the user holds
-	ExpiresInDays *int     // required: 1 to Options.MaxTokenDays
+	Name          string     // 1 to MaxNameLen printable characters, unique among the user's live tokens
+	Scopes        []string   // each one the user holds
+	ExpiresInDays *int       // required: 1 to Options.MaxTokenDays
+	RateLimit     *RateLimit // nil: none
 }
 
 // CreateToken validates in and stores a new personal token for user userID,
@@ -60,7 +62,7 @@ func (s *Service) CreateToken(ctx context.Context, userID string, in TokenReques
 	d := PersonalTokenDraft{
 		ID: "tok_" + verify.RandomString(16), LookupID: secret.LookupID, SecretMAC: mac, MACVersion: version,
 		UserID: userID, Name: in.Name, Scopes: in.Scopes,
-		ExpiresAt: now.Add(time.Duration(*in.ExpiresInDays) * 24 * time.Hour), CreatedAt: now,
+		ExpiresAt: now.Add(time.Duration(*in.ExpiresInDays) * 24 * time.Hour), CreatedAt: now, RateLimit: in.RateLimit,
 	}
 	var out IssuedToken
 	err := s.store.InTx(ctx, func(tx Store) error {
@@ -93,7 +95,8 @@ func (s *Service) CreateToken(ctx context.Context, userID string, in TokenReques
 		}
 		out = IssuedToken{PersonalToken: t, Secret: secret.Reveal()}
 		return s.record(ctx, tx, by, ActionTokenCreate, t.ID, OutcomeSuccess, map[string]any{
-			"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "scopes": t.Scopes, "expires_at": t.ExpiresAt})
+			"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "scopes": t.Scopes, "expires_at": t.ExpiresAt,
+			"rate_limit": rateLimitAudit(t.RateLimit)})
 	})
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("create token for user %s: %w", userID, err)
@@ -153,6 +156,44 @@ func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string, by Ac
 	return out, nil
 }
 
+// SetTokenRateLimit gives user userID's personal token tokenID its own rate
+// limit, or takes it away (l nil), audited (token.rate_limit). Who may:
+// whoever may act on the user (the user themself, or an admin holding
+// every permission of theirs). A revoked token cannot be changed
+// (StateError); another user's token is not found.
+func (s *Service) SetTokenRateLimit(ctx context.Context, userID, tokenID string, l *RateLimit, by Actor) (PersonalToken, error) {
+	if l != nil {
+		if err := l.validate(); err != nil {
+			return PersonalToken{}, err
+		}
+	}
+	var out PersonalToken
+	err := s.store.InTx(ctx, func(tx Store) error {
+		t, err := tx.PersonalTokenByIDForUpdate(ctx, tokenID)
+		if err != nil {
+			return err
+		}
+		if t.UserID != userID {
+			return verify.ErrNotFound
+		}
+		if err := actOnUser(ctx, tx, by, userID); err != nil {
+			return err
+		}
+		if t.RevokedAt != nil {
+			return &StateError{Msg: "token " + tokenID + " is revoked"}
+		}
+		if out, err = tx.PersonalTokenSetRateLimit(ctx, tokenID, l); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, by, ActionTokenRateLimit, t.ID, OutcomeSuccess, map[string]any{
+			"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "rate_limit": rateLimitAudit(l)})
+	})
+	if err != nil {
+		return PersonalToken{}, fmt.Errorf("set rate limit of token %s: %w", tokenID, missing(err, "token", tokenID))
+	}
+	return out, nil
+}
+
 // validToken checks in and puts its scopes in order, without duplicates.
 func (s *Service) validToken(in *TokenRequest) error {
 	if err := validName(in.Name); err != nil {
@@ -163,6 +204,11 @@ func (s *Service) validToken(in *TokenRequest) error {
 	}
 	if d := *in.ExpiresInDays; d < 1 || d > s.opts.MaxTokenDays {
 		return invalid("expires_in_days", fmt.Sprintf("must be between 1 and %d (tokens always expire)", s.opts.MaxTokenDays))
+	}
+	if in.RateLimit != nil {
+		if err := in.RateLimit.validate(); err != nil {
+			return err
+		}
 	}
 	if err := validScopes(in.Scopes); err != nil {
 		return err

@@ -27,6 +27,17 @@ func contentSecurityPolicy(sites []*site, dev bool) string {
 		"; frame-ancestors 'none'; base-uri 'none'"
 }
 
+// allowFormTargets returns csp with origins added to its form-action: the
+// sign-in page's provider buttons post to the portal, which answers with a
+// redirect to the provider, and browsers check that redirect against the
+// page's form-action.
+func allowFormTargets(csp string, origins []string) string {
+	if len(origins) == 0 {
+		return csp
+	}
+	return strings.Replace(csp, "form-action 'self'", "form-action 'self' "+strings.Join(origins, " "), 1)
+}
+
 // secure sets the security headers on every portal answer, before the
 // handler runs, so that error answers carry them too.
 func (p *Portal) secure(next echo.HandlerFunc) echo.HandlerFunc {

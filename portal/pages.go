@@ -39,6 +39,9 @@ type chrome struct {
 
 // render answers status with page name filled in from data.
 func (p *Portal) render(c echo.Context, status int, name string, data any) error {
+	if name == "login" && p.providers != nil { // its provider buttons lead to the providers
+		c.Response().Header().Set("Content-Security-Policy", allowFormTargets(p.csp, p.providers.AuthorizationOrigins()))
+	}
 	var buf bytes.Buffer
 	if err := p.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
 		p.log.Error("portal: render page", "page", name, "err", err.Error(),

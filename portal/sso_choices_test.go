@@ -222,3 +222,19 @@ func TestSSO_Throttle(t *testing.T) {
 		}
 	})
 }
+
+// TestSSO_LoginPageAllowsTheProvider: the sign-in page's form-action admits
+// the provider's authorization endpoint, where a button's post is
+// redirected (browsers check that redirect against it); other pages keep
+// the portal's own policy.
+func TestSSO_LoginPageAllowsTheProvider(t *testing.T) {
+	f, op := ssoSetup(t, issue.ProviderPolicy{NewUsers: issue.NewUsersCreate})
+	origin := strings.TrimSuffix(op.Issuer, "/")
+	login := f.get(t, "/login")
+	if csp := login.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+origin+" ") {
+		t.Errorf("login page CSP %q does not admit %s", csp, origin)
+	}
+	if csp := f.get(t, "/denied").Header.Get("Content-Security-Policy"); strings.Contains(csp, origin) {
+		t.Errorf("denied page CSP %q admits the provider", csp)
+	}
+}

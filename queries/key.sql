@@ -1,8 +1,10 @@
 -- name: KeyInsert :one
 INSERT INTO api_keys (id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata,
-                      expires_at, rotated_from, created_at, created_by)
+                      expires_at, rotated_from, created_at, created_by,
+                      rate_limit, rate_limit_window_seconds, rate_limit_burst)
 VALUES (@id, @lookup_id, @secret_mac, @mac_version, @subject, @name, @scopes, @metadata,
-        @expires_at, @rotated_from, @created_at, @created_by)
+        @expires_at, @rotated_from, @created_at, @created_by,
+        sqlc.narg(rate_limit), sqlc.narg(rate_limit_window_seconds), sqlc.narg(rate_limit_burst))
 RETURNING *;
 
 -- name: KeyGetByID :one
@@ -12,7 +14,8 @@ SELECT * FROM api_keys WHERE id = @id;
 SELECT * FROM api_keys WHERE id = @id FOR UPDATE;
 
 -- name: KeyGetByLookupID :one
-SELECT id, lookup_id, subject, name, scopes, secret_mac, mac_version, expires_at, disabled_at, revoked_at
+SELECT id, lookup_id, subject, name, scopes, secret_mac, mac_version, expires_at, disabled_at, revoked_at,
+       rate_limit, rate_limit_window_seconds, rate_limit_burst
 FROM api_keys WHERE lookup_id = @lookup_id;
 
 -- name: KeyList :many
@@ -36,6 +39,12 @@ UPDATE api_keys SET disabled_at = sqlc.narg(disabled_at) WHERE id = @id RETURNIN
 
 -- name: KeySetExpiry :one
 UPDATE api_keys SET expires_at = @expires_at WHERE id = @id RETURNING *;
+
+-- name: KeySetRateLimit :one
+-- Sets the key's rate limit (all three) or clears it (all three null).
+UPDATE api_keys SET rate_limit = sqlc.narg(rate_limit), rate_limit_window_seconds = sqlc.narg(rate_limit_window_seconds),
+                    rate_limit_burst = sqlc.narg(rate_limit_burst)
+WHERE id = @id RETURNING *;
 
 -- name: KeysTouch :exec
 UPDATE api_keys SET last_used_at = @at

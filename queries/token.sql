@@ -1,6 +1,8 @@
 -- name: PersonalTokenInsert :one
-INSERT INTO personal_tokens (id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, created_at)
-VALUES (@id, @lookup_id, @secret_mac, @mac_version, @user_id, @name, @scopes, @expires_at, @created_at)
+INSERT INTO personal_tokens (id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, created_at,
+                             rate_limit, rate_limit_window_seconds, rate_limit_burst)
+VALUES (@id, @lookup_id, @secret_mac, @mac_version, @user_id, @name, @scopes, @expires_at, @created_at,
+        sqlc.narg(rate_limit), sqlc.narg(rate_limit_window_seconds), sqlc.narg(rate_limit_burst))
 RETURNING *;
 
 -- name: PersonalTokenGetByID :one
@@ -28,9 +30,16 @@ RETURNING *;
 -- What the verifier needs: the token and its user. A deleted user's tokens are
 -- gone with it (ON DELETE CASCADE).
 SELECT t.id, t.lookup_id, t.name, t.secret_mac, t.mac_version, t.scopes, t.expires_at, t.revoked_at,
+       t.rate_limit, t.rate_limit_window_seconds, t.rate_limit_burst,
        t.user_id, u.username, u.email, (u.disabled_at IS NOT NULL)::boolean AS user_disabled
 FROM personal_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.lookup_id = @lookup_id;
+
+-- name: PersonalTokenSetRateLimit :one
+-- Sets the token's rate limit (all three) or clears it (all three null).
+UPDATE personal_tokens SET rate_limit = sqlc.narg(rate_limit),
+       rate_limit_window_seconds = sqlc.narg(rate_limit_window_seconds), rate_limit_burst = sqlc.narg(rate_limit_burst)
+WHERE id = @id RETURNING *;
 
 -- name: PersonalTokensTouch :exec
 UPDATE personal_tokens SET last_used_at = @at

@@ -152,7 +152,7 @@ func (c *credCache) loadKey(ctx context.Context, lookupID string) (*entry, error
 	return &entry{id: r.ID, secretMAC: r.SecretMAC, macVersion: r.MACVersion,
 		expiresAt: r.ExpiresAt, revokedAt: r.RevokedAt, disabled: !r.DisabledAt.IsZero(),
 		principal: NewPrincipal(Principal{Kind: KindAPIKey, Subject: r.Subject,
-			KeyID: r.ID, KeyName: r.Name, Scopes: r.Scopes})}, nil
+			KeyID: r.ID, KeyName: r.Name, Scopes: r.Scopes, RateLimit: r.RateLimit})}, nil
 }
 
 func (c *credCache) loadToken(ctx context.Context, lookupID string) (*entry, error) {
@@ -164,7 +164,7 @@ func (c *credCache) loadToken(ctx context.Context, lookupID string) (*entry, err
 		expiresAt: r.ExpiresAt, revokedAt: r.RevokedAt, disabled: r.UserDisabled,
 		principal: NewPrincipal(Principal{Kind: KindPersonalToken, Subject: r.UserID,
 			User: r.Username, Email: r.Email, Roles: r.Roles,
-			KeyID: r.ID, KeyName: r.Name, Scopes: r.Scopes})}, nil
+			KeyID: r.ID, KeyName: r.Name, Scopes: r.Scopes, RateLimit: r.RateLimit})}, nil
 }
 
 // forget drops the API key, the personal token and the session cookie with

@@ -101,6 +101,7 @@ func newFixtureKeys(t testing.TB, h *Hasher) *fixtureKeys {
 	add("expired", []string{"events:read"}, func(r *KeyRecord) { r.ExpiresAt = testNow })
 	add("disabled", []string{"events:read"}, func(r *KeyRecord) { r.DisabledAt = testNow.Add(-time.Hour) })
 	add("revoked", []string{"events:read"}, func(r *KeyRecord) { r.RevokedAt = testNow.Add(-time.Hour) })
+	add("limited", []string{"events:read"}, func(r *KeyRecord) { r.RateLimit = RateRule{Requests: 2, Window: time.Minute, Burst: 2} })
 	// Same lookup id as "active", another secret: a guess at the secret.
 	guess := NewKey(PrefixAPIKey)
 	active, _ := ParseKey(PrefixAPIKey, f.creds["active"])
@@ -134,6 +135,9 @@ func newFixtureKeys(t testing.TB, h *Hasher) *fixtureKeys {
 		r.UserDisabled = true
 	})
 	addToken("token-scope-lost", NewKey(PrefixPersonalToken), []string{"cameras:stream"}, nil)
+	addToken("token-limited", NewKey(PrefixPersonalToken), []string{"events:read"}, func(r *TokenRecord) {
+		r.RateLimit = RateRule{Requests: 1, Window: time.Minute, Burst: 1}
+	})
 	tokenGuess := NewKey(PrefixPersonalToken)
 	tokenGuess.LookupID = active.LookupID
 	f.creds["token-wrong-secret"] = tokenGuess.Reveal()

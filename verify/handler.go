@@ -133,13 +133,10 @@ func (h *Handler) decide(c echo.Context, p *convention, d *Decision) error {
 		d.note(ref, err)
 		return h.refuse(c, p, req, &t, err)
 	}
-	// 5. Not too often: the route's rate limit, per credential.
-	if req.Rate != nil {
-		if v := h.limiter.Allow(principal.rateLimitID(), req.rateWhere, *req.Rate); !v.Allowed {
-			err := &rateError{principal: principal, rule: *req.Rate, verdict: v}
-			d.note(ref, err)
-			return h.rateLimited(c, p, err)
-		}
+	// 5. Not too often: the credential's own rate limit, then the route's.
+	if err := h.rateLimit(principal, req); err != nil {
+		d.note(ref, err)
+		return h.rateLimited(c, p, err)
 	}
 	// 6. Tell the upstream: every identity header, every time.
 	d.note(ref, nil)
@@ -203,14 +200,37 @@ func (h *Handler) requirement(rawQuery string) (*Requirement, error) {
 	return req, nil
 }
 
-// rateError is a credential over a route's rate limit.
+// rateLimit takes one request of p from its own rate limit and the route's,
+// and returns a *rateError for the first one it is over, or nil. A request
+// refused by the route's limit has still used the credential's own.
+func (h *Handler) rateLimit(p *Principal, req *Requirement) *rateError {
+	if p.RateLimit.Requests > 0 {
+		if v := h.limiter.Allow(p.rateLimitID(), "", p.RateLimit); !v.Allowed {
+			return &rateError{principal: p, rule: p.RateLimit, verdict: v, own: true}
+		}
+	}
+	if req.Rate != nil {
+		if v := h.limiter.Allow(p.rateLimitID(), req.rateWhere, *req.Rate); !v.Allowed {
+			return &rateError{principal: p, rule: *req.Rate, verdict: v}
+		}
+	}
+	return nil
+}
+
+// rateError is a credential over a rate limit: its own, or the route's.
 type rateError struct {
 	principal *Principal
 	rule      RateRule
 	verdict   Verdict
+	own       bool // the credential's own limit, not the route's
 }
 
-func (e *rateError) Error() string { return "over the route's rate limit " + e.rule.String() }
+func (e *rateError) Error() string {
+	if e.own {
+		return "over the credential's own rate limit " + e.rule.String()
+	}
+	return "over the route's rate limit " + e.rule.String()
+}
 func (e *rateError) Unwrap() error { return ErrRateLimited }
 
 // rateLimited answers a request over a route's rate limit: 429 with
@@ -222,9 +242,13 @@ func (h *Handler) rateLimited(c echo.Context, p *convention, e *rateError) error
 	hdr := c.Response().Header()
 	retry := int64((e.verdict.RetryAfter + time.Second - 1) / time.Second)
 	hdr.Set("Retry-After", strconv.FormatInt(retry, 10))
-	hdr.Set("RateLimit-Policy", `"route";q=`+strconv.Itoa(e.rule.Burst)+`;w=`+
+	policy, whose := `"route"`, "this route's"
+	if e.own {
+		policy, whose = `"credential"`, "this credential's"
+	}
+	hdr.Set("RateLimit-Policy", policy+`;q=`+strconv.Itoa(e.rule.Burst)+`;w=`+
 		strconv.FormatInt(int64((e.rule.Window*time.Duration(e.rule.Burst)/time.Duration(e.rule.Requests)+time.Second-1)/time.Second), 10))
-	hdr.Set("RateLimit", `"route";r=0;t=`+strconv.FormatInt(retry, 10))
+	hdr.Set("RateLimit", policy+`;r=0;t=`+strconv.FormatInt(retry, 10))
 	status := http.StatusTooManyRequests
 	if !p.denyBody {
 		status = http.StatusForbidden
@@ -234,7 +258,7 @@ func (h *Handler) rateLimited(c echo.Context, p *convention, e *rateError) error
 		c.Response().WriteHeader(status)
 		return nil
 	}
-	return c.JSONBlob(status, mustJSON(denyBody{CodeRateLimited, "over this route's rate limit of " +
+	return c.JSONBlob(status, mustJSON(denyBody{CodeRateLimited, "over " + whose + " rate limit of " +
 		strconv.Itoa(e.rule.Requests) + " requests per " + e.rule.Window.String() + "; retry after " +
 		strconv.FormatInt(retry, 10) + " s"}))
 }

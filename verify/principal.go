@@ -56,6 +56,11 @@ type Principal struct {
 	// the browser session (ses_…) a session cookie names, by which either is
 	// revoked. It is never sent upstream.
 	SessionID string
+	// RateLimit is the credential's own rate limit (an API key's or a
+	// personal token's), zero for
+	// none: checked on every route, beside the route's own rate=. It is
+	// never sent upstream.
+	RateLimit RateRule
 	// CookieDomain is, for a browser session, the cookie domain it was signed
 	// in for (home.example): its cookie is honoured on that domain and the
 	// hosts under it only. It is never sent upstream.

@@ -211,3 +211,41 @@ func TestLimiter_DrainAbsorb(t *testing.T) {
 		t.Errorf("after a huge absorb: %+v; want refused for at most one interval", v)
 	}
 }
+
+// TestHandler_OwnRateLimit: a key's own limit holds on every route, beside
+// the route's, and its 429 names the credential's policy.
+func TestHandler_OwnRateLimit(t *testing.T) {
+	keys := newFixtureKeys(t, testHasher(t))
+	e := echo.New()
+	NewHandler(newTestVerifierAll(t, keys, fixedClock(testNow), nil), slog.New(slog.DiscardHandler), HandlerOptions{}).Register(e)
+	call := func(path string, cred ...string) *httptest.ResponseRecorder {
+		name := "limited"
+		if len(cred) > 0 {
+			name = cred[0]
+		}
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.Header = http.Header{"X-Forwarded-Method": {"GET"}, "X-Forwarded-Proto": {"https"},
+			"X-Forwarded-Host": {"app.example"}, "X-Forwarded-Uri": {"/x"}, "X-Api-Key": {keys.creds[name]}}
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		return w
+	}
+	if w := call("/forward-auth?scope=events:read"); w.Code != 200 {
+		t.Fatalf("first: %d", w.Code)
+	}
+	if w := call("/forward-auth?rate=100/m"); w.Code != 200 { // another route: the same budget
+		t.Fatalf("second, on another route: %d", w.Code)
+	}
+	w := call("/forward-auth")
+	if w.Code != 429 || w.Header().Get("RateLimit-Policy") != `"credential";q=2;w=60` || w.Header().Get("Retry-After") != "30" ||
+		!contains(w.Body.String(), "this credential's rate limit") {
+		t.Errorf("third: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	// A personal token's own limit, the same way.
+	if w := call("/forward-auth", "token-limited"); w.Code != 200 {
+		t.Errorf("the token's first: %d", w.Code)
+	}
+	if w := call("/forward-auth", "token-limited"); w.Code != 429 {
+		t.Errorf("the token's second: %d; want 429", w.Code)
+	}
+}

@@ -18,6 +18,7 @@ type KeyRecord struct {
 	ExpiresAt  time.Time
 	DisabledAt time.Time
 	RevokedAt  time.Time
+	RateLimit  RateRule // the key's own; zero: none
 }
 
 // KeyStore is the storage the verifier reads API keys from.
@@ -46,6 +47,7 @@ type TokenRecord struct {
 	Email        string
 	Roles        []string
 	UserDisabled bool
+	RateLimit    RateRule // the token's own; zero: none
 }
 
 // TokenStore is the storage the verifier reads personal tokens from.

@@ -78,3 +78,35 @@ func TestMain_RateLimitAcrossInstances(t *testing.T) {
 	}
 	t.Logf("spread over two instances: %d of 40 passed (limit: bursts of 3, 6 a minute)", allowed)
 }
+
+// TestMain_KeyRateLimit: a key created with its own rate limit is refused
+// over it on every route (429 through /forward-auth), and a change through
+// the API reaches the verify path at once (the change is announced).
+func TestMain_KeyRateLimit(t *testing.T) {
+	env := testEnv(dbtest.URL(t))
+	admin := bootstrap(t, env)
+	a := client{t, startMain(t, env).URL()}
+	id, key := a.createKey(admin, `{"name":"exporter","rate_limit":{"requests":2,"window_seconds":3600}}`)
+	verifyAt := func(route string) int {
+		t.Helper()
+		code, _, _ := a.call("GET", "/forward-auth?"+route, key, "", "X-Forwarded-Method", "GET",
+			"X-Forwarded-Proto", "https", "X-Forwarded-Host", "app.example", "X-Forwarded-Uri", "/export")
+		return code
+	}
+	for i, route := range []string{"", "rate=100/m", ""} { // the key's own limit holds on every route
+		code := verifyAt(route)
+		if want := map[bool]int{true: 200, false: 429}[i < 2]; code != want {
+			t.Fatalf("request %d: %d; want %d", i+1, code, want)
+		}
+	}
+	if code, _, body := a.call("DELETE", "/v1/keys/"+id+"/rate-limit", admin, ""); code != 200 {
+		t.Fatalf("clear the limit: %d %s", code, body)
+	}
+	passed := false
+	for deadline := time.Now().Add(10 * time.Second); !passed && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		passed = verifyAt("") == 200
+	}
+	if !passed {
+		t.Error("the key stayed limited after its limit was removed")
+	}
+}

@@ -28,13 +28,37 @@ type Key struct {
 	LastUsedAt  *time.Time      `json:"last_used_at"`
 	CreatedAt   time.Time       `json:"created_at"`
 	CreatedBy   string          `json:"created_by"`
+	RateLimit   *RateLimit      `json:"rate_limit"` // null: none of its own
+}
+
+// RateLimit is a credential's own rate limit on the verify endpoints:
+// requests per window_seconds, in bursts of up to burst (default requests).
+type RateLimit struct {
+	Requests      int `json:"requests"`
+	WindowSeconds int `json:"window_seconds"`
+	Burst         int `json:"burst"`
+}
+
+func rateLimitOf(l *issue.RateLimit) *RateLimit {
+	if l == nil {
+		return nil
+	}
+	return &RateLimit{Requests: l.Requests, WindowSeconds: l.WindowSeconds, Burst: l.Burst}
+}
+
+// domain is the rate limit as issue takes it; nil for nil.
+func (l *RateLimit) domain() *issue.RateLimit {
+	if l == nil {
+		return nil
+	}
+	return &issue.RateLimit{Requests: l.Requests, WindowSeconds: l.WindowSeconds, Burst: l.Burst}
 }
 
 func keyOf(k issue.Key) Key {
 	return Key{ID: k.ID, Prefix: k.Prefix, Subject: k.Subject, Name: k.Name, Scopes: list(k.Scopes),
 		Metadata: k.Metadata, State: string(k.State), ExpiresAt: k.ExpiresAt, DisabledAt: k.DisabledAt,
 		RevokedAt: k.RevokedAt, RotatedFrom: k.RotatedFrom, LastUsedAt: k.LastUsedAt, CreatedAt: k.CreatedAt,
-		CreatedBy: k.CreatedBy}
+		CreatedBy: k.CreatedBy, RateLimit: rateLimitOf(k.RateLimit)}
 }
 
 // IssuedKey is a key just created or rotated, with its secret: shown this
@@ -53,10 +77,11 @@ type KeyPage struct {
 }
 
 type createKeyBody struct {
-	Name      string    `json:"name"`
-	Scopes    []string  `json:"scopes"`
-	ExpiresAt *string   `json:"expires_at"`
-	Metadata  rawObject `json:"metadata"`
+	Name      string     `json:"name"`
+	Scopes    []string   `json:"scopes"`
+	ExpiresAt *string    `json:"expires_at"`
+	Metadata  rawObject  `json:"metadata"`
+	RateLimit *RateLimit `json:"rate_limit"`
 }
 
 func (a *API) createKey(c echo.Context) error {
@@ -64,7 +89,7 @@ func (a *API) createKey(c echo.Context) error {
 	if err := decode(c.Request(), &b, false); err != nil {
 		return err
 	}
-	in := issue.KeyRequest{Name: b.Name, Scopes: b.Scopes, Metadata: b.Metadata.raw}
+	in := issue.KeyRequest{Name: b.Name, Scopes: b.Scopes, Metadata: b.Metadata.raw, RateLimit: b.RateLimit.domain()}
 	if b.ExpiresAt != nil {
 		t, err := time.Parse(time.RFC3339, *b.ExpiresAt)
 		if err != nil {
@@ -141,6 +166,28 @@ func (a *API) disableKey(c echo.Context) error {
 func (a *API) enableKey(c echo.Context) error {
 	return a.changeKey(c, func(ctx context.Context, id string) (issue.Key, error) {
 		return a.svc.SetKeyDisabled(ctx, id, false, actorOf(c))
+	})
+}
+
+// setKeyRateLimit is PUT /v1/keys/:id/rate-limit: the key's own rate limit,
+// {"requests", "window_seconds", "burst"?}.
+func (a *API) setKeyRateLimit(c echo.Context) error {
+	var b RateLimit
+	if err := decode(c.Request(), &b, false); err != nil {
+		return err
+	}
+	k, err := a.svc.SetKeyRateLimit(c.Request().Context(), c.Param("id"), b.domain(), actorOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, keyOf(k))
+}
+
+// clearKeyRateLimit is DELETE /v1/keys/:id/rate-limit: the key has no limit
+// of its own any more (a route's rate= still applies).
+func (a *API) clearKeyRateLimit(c echo.Context) error {
+	return a.changeKey(c, func(ctx context.Context, id string) (issue.Key, error) {
+		return a.svc.SetKeyRateLimit(ctx, id, nil, actorOf(c))
 	})
 }
 

@@ -40,6 +40,8 @@ func routes() []route {
 		{post, "/v1/keys/:id/revoke", perm, issue.PermKeysWrite, (*API).revokeKey},
 		{post, "/v1/keys/:id/disable", perm, issue.PermKeysWrite, (*API).disableKey},
 		{post, "/v1/keys/:id/enable", perm, issue.PermKeysWrite, (*API).enableKey},
+		{put, "/v1/keys/:id/rate-limit", perm, issue.PermKeysWrite, (*API).setKeyRateLimit},
+		{del, "/v1/keys/:id/rate-limit", perm, issue.PermKeysWrite, (*API).clearKeyRateLimit},
 
 		{get, "/.well-known/jwks.json", open, "", (*API).jwks},
 		// The OpenAPI document of these routes, and a page for people made from it.
@@ -94,6 +96,8 @@ func routes() []route {
 		{post, "/v1/me/tokens", user, "", (*API).createMyToken},
 		{get, "/v1/me/tokens", user, "", (*API).myTokens},
 		{del, "/v1/me/tokens/:id", user, "", (*API).revokeMyToken},
+		{put, "/v1/me/tokens/:id/rate-limit", user, "", (*API).setMyTokenRateLimit},
+		{del, "/v1/me/tokens/:id/rate-limit", user, "", (*API).clearMyTokenRateLimit},
 		{get, "/v1/me/tokens/:id/usage", user, "", (*API).myTokenUsage},
 		{get, "/v1/users/:id/tokens", perm, issue.PermUsersRead, (*API).userTokens},
 		{get, "/v1/users/:id/tokens/:tid/usage", perm, issue.PermUsersRead, (*API).userTokenUsage},

@@ -21,11 +21,13 @@ type PersonalToken struct {
 	LastUsedAt *time.Time `json:"last_used_at"` // approximate: recorded at most once a minute
 	CreatedAt  time.Time  `json:"created_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+	RateLimit  *RateLimit `json:"rate_limit"` // null: none of its own
 }
 
 func personalTokenOf(t issue.PersonalToken) PersonalToken {
 	return PersonalToken{ID: t.ID, Prefix: t.Prefix, UserID: t.UserID, Name: t.Name, Scopes: list(t.Scopes),
-		ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt}
+		ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt,
+		RateLimit: rateLimitOf(t.RateLimit)}
 }
 
 // IssuedToken is a personal token just created, with its secret: shown this
@@ -47,9 +49,10 @@ type RevokedCredentials struct {
 }
 
 type createTokenBody struct {
-	Name          string   `json:"name"`
-	Scopes        []string `json:"scopes"`
-	ExpiresInDays *int     `json:"expires_in_days"`
+	Name          string     `json:"name"`
+	Scopes        []string   `json:"scopes"`
+	ExpiresInDays *int       `json:"expires_in_days"`
+	RateLimit     *RateLimit `json:"rate_limit"`
 }
 
 // createMyToken is POST /v1/me/tokens: the answer holds the token, shown this
@@ -62,7 +65,8 @@ func (a *API) createMyToken(c echo.Context) error {
 	}
 	caller := callerOf(c)
 	t, err := a.svc.CreateToken(c.Request().Context(), caller.Principal.Subject,
-		issue.TokenRequest{Name: b.Name, Scopes: b.Scopes, ExpiresInDays: b.ExpiresInDays}, caller.Actor)
+		issue.TokenRequest{Name: b.Name, Scopes: b.Scopes, ExpiresInDays: b.ExpiresInDays, RateLimit: b.RateLimit.domain()},
+		caller.Actor)
 	if err != nil {
 		return err
 	}
@@ -77,6 +81,32 @@ func (a *API) myTokens(c echo.Context) error {
 // revokeMyToken is DELETE /v1/me/tokens/:id. Another user's token is a 404.
 func (a *API) revokeMyToken(c echo.Context) error {
 	return a.revokeToken(c, callerOf(c).Principal.Subject, pathParam(c, "id"))
+}
+
+// setMyTokenRateLimit is PUT /v1/me/tokens/:id/rate-limit: the caller's
+// token's own rate limit, {"requests", "window_seconds", "burst"?}.
+func (a *API) setMyTokenRateLimit(c echo.Context) error {
+	var b RateLimit
+	if err := decode(c.Request(), &b, false); err != nil {
+		return err
+	}
+	return a.setTokenRateLimit(c, b.domain())
+}
+
+// clearMyTokenRateLimit is DELETE /v1/me/tokens/:id/rate-limit.
+func (a *API) clearMyTokenRateLimit(c echo.Context) error {
+	if err := noBody(c); err != nil {
+		return err
+	}
+	return a.setTokenRateLimit(c, nil)
+}
+
+func (a *API) setTokenRateLimit(c echo.Context, l *issue.RateLimit) error {
+	t, err := a.svc.SetTokenRateLimit(c.Request().Context(), callerOf(c).Principal.Subject, pathParam(c, "id"), l, actorOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, personalTokenOf(t))
 }
 
 // userTokens is GET /v1/users/:id/tokens.

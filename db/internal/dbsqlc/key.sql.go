@@ -22,7 +22,7 @@ func (q *Queries) KeyCount(ctx context.Context) (int64, error) {
 }
 
 const keyGetByID = `-- name: KeyGetByID :one
-SELECT id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by FROM api_keys WHERE id = $1
+SELECT id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by, rate_limit_burst FROM api_keys WHERE id = $1
 `
 
 func (q *Queries) KeyGetByID(ctx context.Context, id string) (KeyRow, error) {
@@ -46,12 +46,13 @@ func (q *Queries) KeyGetByID(ctx context.Context, id string) (KeyRow, error) {
 		&i.LastUsedAt,
 		&i.CreatedAt,
 		&i.CreatedBy,
+		&i.RateLimitBurst,
 	)
 	return i, err
 }
 
 const keyGetByIDForUpdate = `-- name: KeyGetByIDForUpdate :one
-SELECT id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by FROM api_keys WHERE id = $1 FOR UPDATE
+SELECT id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by, rate_limit_burst FROM api_keys WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) KeyGetByIDForUpdate(ctx context.Context, id string) (KeyRow, error) {
@@ -75,26 +76,31 @@ func (q *Queries) KeyGetByIDForUpdate(ctx context.Context, id string) (KeyRow, e
 		&i.LastUsedAt,
 		&i.CreatedAt,
 		&i.CreatedBy,
+		&i.RateLimitBurst,
 	)
 	return i, err
 }
 
 const keyGetByLookupID = `-- name: KeyGetByLookupID :one
-SELECT id, lookup_id, subject, name, scopes, secret_mac, mac_version, expires_at, disabled_at, revoked_at
+SELECT id, lookup_id, subject, name, scopes, secret_mac, mac_version, expires_at, disabled_at, revoked_at,
+       rate_limit, rate_limit_window_seconds, rate_limit_burst
 FROM api_keys WHERE lookup_id = $1
 `
 
 type KeyGetByLookupIDRow struct {
-	ID         string
-	LookupID   string
-	Subject    string
-	Name       string
-	Scopes     []string
-	SecretMAC  []byte
-	MACVersion int16
-	ExpiresAt  *time.Time
-	DisabledAt *time.Time
-	RevokedAt  *time.Time
+	ID                     string
+	LookupID               string
+	Subject                string
+	Name                   string
+	Scopes                 []string
+	SecretMAC              []byte
+	MACVersion             int16
+	ExpiresAt              *time.Time
+	DisabledAt             *time.Time
+	RevokedAt              *time.Time
+	RateLimit              *int32
+	RateLimitWindowSeconds *int32
+	RateLimitBurst         *int32
 }
 
 func (q *Queries) KeyGetByLookupID(ctx context.Context, lookupID string) (KeyGetByLookupIDRow, error) {
@@ -111,31 +117,39 @@ func (q *Queries) KeyGetByLookupID(ctx context.Context, lookupID string) (KeyGet
 		&i.ExpiresAt,
 		&i.DisabledAt,
 		&i.RevokedAt,
+		&i.RateLimit,
+		&i.RateLimitWindowSeconds,
+		&i.RateLimitBurst,
 	)
 	return i, err
 }
 
 const keyInsert = `-- name: KeyInsert :one
 INSERT INTO api_keys (id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata,
-                      expires_at, rotated_from, created_at, created_by)
+                      expires_at, rotated_from, created_at, created_by,
+                      rate_limit, rate_limit_window_seconds, rate_limit_burst)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-        $9, $10, $11, $12)
-RETURNING id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by
+        $9, $10, $11, $12,
+        $13, $14, $15)
+RETURNING id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by, rate_limit_burst
 `
 
 type KeyInsertParams struct {
-	ID          string
-	LookupID    string
-	SecretMAC   []byte
-	MACVersion  int16
-	Subject     string
-	Name        string
-	Scopes      []string
-	Metadata    []byte
-	ExpiresAt   *time.Time
-	RotatedFrom *string
-	CreatedAt   time.Time
-	CreatedBy   string
+	ID                     string
+	LookupID               string
+	SecretMAC              []byte
+	MACVersion             int16
+	Subject                string
+	Name                   string
+	Scopes                 []string
+	Metadata               []byte
+	ExpiresAt              *time.Time
+	RotatedFrom            *string
+	CreatedAt              time.Time
+	CreatedBy              string
+	RateLimit              *int32
+	RateLimitWindowSeconds *int32
+	RateLimitBurst         *int32
 }
 
 func (q *Queries) KeyInsert(ctx context.Context, arg KeyInsertParams) (KeyRow, error) {
@@ -152,6 +166,9 @@ func (q *Queries) KeyInsert(ctx context.Context, arg KeyInsertParams) (KeyRow, e
 		arg.RotatedFrom,
 		arg.CreatedAt,
 		arg.CreatedBy,
+		arg.RateLimit,
+		arg.RateLimitWindowSeconds,
+		arg.RateLimitBurst,
 	)
 	var i KeyRow
 	err := row.Scan(
@@ -172,12 +189,13 @@ func (q *Queries) KeyInsert(ctx context.Context, arg KeyInsertParams) (KeyRow, e
 		&i.LastUsedAt,
 		&i.CreatedAt,
 		&i.CreatedBy,
+		&i.RateLimitBurst,
 	)
 	return i, err
 }
 
 const keyList = `-- name: KeyList :many
-SELECT id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by FROM api_keys
+SELECT id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by, rate_limit_burst FROM api_keys
 WHERE ($1::text IS NULL OR $1::text =
         CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
              WHEN disabled_at IS NOT NULL THEN 'disabled'
@@ -231,6 +249,7 @@ func (q *Queries) KeyList(ctx context.Context, arg KeyListParams) ([]KeyRow, err
 			&i.LastUsedAt,
 			&i.CreatedAt,
 			&i.CreatedBy,
+			&i.RateLimitBurst,
 		); err != nil {
 			return nil, err
 		}
@@ -243,7 +262,7 @@ func (q *Queries) KeyList(ctx context.Context, arg KeyListParams) ([]KeyRow, err
 }
 
 const keyRevoke = `-- name: KeyRevoke :one
-UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1::timestamptz) WHERE id = $2 RETURNING id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by
+UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1::timestamptz) WHERE id = $2 RETURNING id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by, rate_limit_burst
 `
 
 type KeyRevokeParams struct {
@@ -272,12 +291,13 @@ func (q *Queries) KeyRevoke(ctx context.Context, arg KeyRevokeParams) (KeyRow, e
 		&i.LastUsedAt,
 		&i.CreatedAt,
 		&i.CreatedBy,
+		&i.RateLimitBurst,
 	)
 	return i, err
 }
 
 const keySetDisabled = `-- name: KeySetDisabled :one
-UPDATE api_keys SET disabled_at = $1 WHERE id = $2 RETURNING id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by
+UPDATE api_keys SET disabled_at = $1 WHERE id = $2 RETURNING id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by, rate_limit_burst
 `
 
 type KeySetDisabledParams struct {
@@ -306,12 +326,13 @@ func (q *Queries) KeySetDisabled(ctx context.Context, arg KeySetDisabledParams) 
 		&i.LastUsedAt,
 		&i.CreatedAt,
 		&i.CreatedBy,
+		&i.RateLimitBurst,
 	)
 	return i, err
 }
 
 const keySetExpiry = `-- name: KeySetExpiry :one
-UPDATE api_keys SET expires_at = $1 WHERE id = $2 RETURNING id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by
+UPDATE api_keys SET expires_at = $1 WHERE id = $2 RETURNING id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by, rate_limit_burst
 `
 
 type KeySetExpiryParams struct {
@@ -340,6 +361,52 @@ func (q *Queries) KeySetExpiry(ctx context.Context, arg KeySetExpiryParams) (Key
 		&i.LastUsedAt,
 		&i.CreatedAt,
 		&i.CreatedBy,
+		&i.RateLimitBurst,
+	)
+	return i, err
+}
+
+const keySetRateLimit = `-- name: KeySetRateLimit :one
+UPDATE api_keys SET rate_limit = $1, rate_limit_window_seconds = $2,
+                    rate_limit_burst = $3
+WHERE id = $4 RETURNING id, lookup_id, secret_mac, mac_version, subject, name, scopes, metadata, expires_at, disabled_at, revoked_at, rotated_from, rate_limit, rate_limit_window_seconds, last_used_at, created_at, created_by, rate_limit_burst
+`
+
+type KeySetRateLimitParams struct {
+	RateLimit              *int32
+	RateLimitWindowSeconds *int32
+	RateLimitBurst         *int32
+	ID                     string
+}
+
+// Sets the key's rate limit (all three) or clears it (all three null).
+func (q *Queries) KeySetRateLimit(ctx context.Context, arg KeySetRateLimitParams) (KeyRow, error) {
+	row := q.db.QueryRow(ctx, keySetRateLimit,
+		arg.RateLimit,
+		arg.RateLimitWindowSeconds,
+		arg.RateLimitBurst,
+		arg.ID,
+	)
+	var i KeyRow
+	err := row.Scan(
+		&i.ID,
+		&i.LookupID,
+		&i.SecretMAC,
+		&i.MACVersion,
+		&i.Subject,
+		&i.Name,
+		&i.Scopes,
+		&i.Metadata,
+		&i.ExpiresAt,
+		&i.DisabledAt,
+		&i.RevokedAt,
+		&i.RotatedFrom,
+		&i.RateLimit,
+		&i.RateLimitWindowSeconds,
+		&i.LastUsedAt,
+		&i.CreatedAt,
+		&i.CreatedBy,
+		&i.RateLimitBurst,
 	)
 	return i, err
 }

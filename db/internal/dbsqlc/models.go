@@ -41,23 +41,25 @@ type IdentityRow struct {
 }
 
 type KeyRow struct {
-	ID                     string
-	LookupID               string
-	SecretMAC              []byte
-	MACVersion             int16
-	Subject                string
-	Name                   string
-	Scopes                 []string
-	Metadata               []byte
-	ExpiresAt              *time.Time
-	DisabledAt             *time.Time
-	RevokedAt              *time.Time
-	RotatedFrom            *string
+	ID          string
+	LookupID    string
+	SecretMAC   []byte
+	MACVersion  int16
+	Subject     string
+	Name        string
+	Scopes      []string
+	Metadata    []byte
+	ExpiresAt   *time.Time
+	DisabledAt  *time.Time
+	RevokedAt   *time.Time
+	RotatedFrom *string
+	// requests per rate_limit_window_seconds, enforced on the verify endpoints
 	RateLimit              *int32
 	RateLimitWindowSeconds *int32
 	LastUsedAt             *time.Time
 	CreatedAt              time.Time
 	CreatedBy              string
+	RateLimitBurst         *int32
 }
 
 type Permission struct {
@@ -68,17 +70,20 @@ type Permission struct {
 }
 
 type PersonalTokenRow struct {
-	ID         string
-	LookupID   string
-	SecretMAC  []byte
-	MACVersion int16
-	UserID     string
-	Name       string
-	Scopes     []string
-	ExpiresAt  time.Time
-	RevokedAt  *time.Time
-	LastUsedAt *time.Time
-	CreatedAt  time.Time
+	ID                     string
+	LookupID               string
+	SecretMAC              []byte
+	MACVersion             int16
+	UserID                 string
+	Name                   string
+	Scopes                 []string
+	ExpiresAt              time.Time
+	RevokedAt              *time.Time
+	LastUsedAt             *time.Time
+	CreatedAt              time.Time
+	RateLimit              *int32
+	RateLimitWindowSeconds *int32
+	RateLimitBurst         *int32
 }
 
 type RateLimitCount struct {

@@ -11,7 +11,7 @@ import (
 )
 
 const personalTokenGetByID = `-- name: PersonalTokenGetByID :one
-SELECT id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at FROM personal_tokens WHERE id = $1
+SELECT id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at, rate_limit, rate_limit_window_seconds, rate_limit_burst FROM personal_tokens WHERE id = $1
 `
 
 func (q *Queries) PersonalTokenGetByID(ctx context.Context, id string) (PersonalTokenRow, error) {
@@ -29,12 +29,15 @@ func (q *Queries) PersonalTokenGetByID(ctx context.Context, id string) (Personal
 		&i.RevokedAt,
 		&i.LastUsedAt,
 		&i.CreatedAt,
+		&i.RateLimit,
+		&i.RateLimitWindowSeconds,
+		&i.RateLimitBurst,
 	)
 	return i, err
 }
 
 const personalTokenGetByIDForUpdate = `-- name: PersonalTokenGetByIDForUpdate :one
-SELECT id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at FROM personal_tokens WHERE id = $1 FOR UPDATE
+SELECT id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at, rate_limit, rate_limit_window_seconds, rate_limit_burst FROM personal_tokens WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) PersonalTokenGetByIDForUpdate(ctx context.Context, id string) (PersonalTokenRow, error) {
@@ -52,30 +55,37 @@ func (q *Queries) PersonalTokenGetByIDForUpdate(ctx context.Context, id string) 
 		&i.RevokedAt,
 		&i.LastUsedAt,
 		&i.CreatedAt,
+		&i.RateLimit,
+		&i.RateLimitWindowSeconds,
+		&i.RateLimitBurst,
 	)
 	return i, err
 }
 
 const personalTokenGetByLookupID = `-- name: PersonalTokenGetByLookupID :one
 SELECT t.id, t.lookup_id, t.name, t.secret_mac, t.mac_version, t.scopes, t.expires_at, t.revoked_at,
+       t.rate_limit, t.rate_limit_window_seconds, t.rate_limit_burst,
        t.user_id, u.username, u.email, (u.disabled_at IS NOT NULL)::boolean AS user_disabled
 FROM personal_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.lookup_id = $1
 `
 
 type PersonalTokenGetByLookupIDRow struct {
-	ID           string
-	LookupID     string
-	Name         string
-	SecretMAC    []byte
-	MACVersion   int16
-	Scopes       []string
-	ExpiresAt    time.Time
-	RevokedAt    *time.Time
-	UserID       string
-	Username     string
-	Email        string
-	UserDisabled bool
+	ID                     string
+	LookupID               string
+	Name                   string
+	SecretMAC              []byte
+	MACVersion             int16
+	Scopes                 []string
+	ExpiresAt              time.Time
+	RevokedAt              *time.Time
+	RateLimit              *int32
+	RateLimitWindowSeconds *int32
+	RateLimitBurst         *int32
+	UserID                 string
+	Username               string
+	Email                  string
+	UserDisabled           bool
 }
 
 // What the verifier needs: the token and its user. A deleted user's tokens are
@@ -92,6 +102,9 @@ func (q *Queries) PersonalTokenGetByLookupID(ctx context.Context, lookupID strin
 		&i.Scopes,
 		&i.ExpiresAt,
 		&i.RevokedAt,
+		&i.RateLimit,
+		&i.RateLimitWindowSeconds,
+		&i.RateLimitBurst,
 		&i.UserID,
 		&i.Username,
 		&i.Email,
@@ -101,21 +114,26 @@ func (q *Queries) PersonalTokenGetByLookupID(ctx context.Context, lookupID strin
 }
 
 const personalTokenInsert = `-- name: PersonalTokenInsert :one
-INSERT INTO personal_tokens (id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at
+INSERT INTO personal_tokens (id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, created_at,
+                             rate_limit, rate_limit_window_seconds, rate_limit_burst)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+        $10, $11, $12)
+RETURNING id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at, rate_limit, rate_limit_window_seconds, rate_limit_burst
 `
 
 type PersonalTokenInsertParams struct {
-	ID         string
-	LookupID   string
-	SecretMAC  []byte
-	MACVersion int16
-	UserID     string
-	Name       string
-	Scopes     []string
-	ExpiresAt  time.Time
-	CreatedAt  time.Time
+	ID                     string
+	LookupID               string
+	SecretMAC              []byte
+	MACVersion             int16
+	UserID                 string
+	Name                   string
+	Scopes                 []string
+	ExpiresAt              time.Time
+	CreatedAt              time.Time
+	RateLimit              *int32
+	RateLimitWindowSeconds *int32
+	RateLimitBurst         *int32
 }
 
 func (q *Queries) PersonalTokenInsert(ctx context.Context, arg PersonalTokenInsertParams) (PersonalTokenRow, error) {
@@ -129,6 +147,9 @@ func (q *Queries) PersonalTokenInsert(ctx context.Context, arg PersonalTokenInse
 		arg.Scopes,
 		arg.ExpiresAt,
 		arg.CreatedAt,
+		arg.RateLimit,
+		arg.RateLimitWindowSeconds,
+		arg.RateLimitBurst,
 	)
 	var i PersonalTokenRow
 	err := row.Scan(
@@ -143,12 +164,15 @@ func (q *Queries) PersonalTokenInsert(ctx context.Context, arg PersonalTokenInse
 		&i.RevokedAt,
 		&i.LastUsedAt,
 		&i.CreatedAt,
+		&i.RateLimit,
+		&i.RateLimitWindowSeconds,
+		&i.RateLimitBurst,
 	)
 	return i, err
 }
 
 const personalTokenListByUser = `-- name: PersonalTokenListByUser :many
-SELECT id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at FROM personal_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC
+SELECT id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at, rate_limit, rate_limit_window_seconds, rate_limit_burst FROM personal_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC
 `
 
 // Newest first, in every state.
@@ -173,6 +197,9 @@ func (q *Queries) PersonalTokenListByUser(ctx context.Context, userID string) ([
 			&i.RevokedAt,
 			&i.LastUsedAt,
 			&i.CreatedAt,
+			&i.RateLimit,
+			&i.RateLimitWindowSeconds,
+			&i.RateLimitBurst,
 		); err != nil {
 			return nil, err
 		}
@@ -185,7 +212,7 @@ func (q *Queries) PersonalTokenListByUser(ctx context.Context, userID string) ([
 }
 
 const personalTokenListCarrying = `-- name: PersonalTokenListCarrying :many
-SELECT id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at FROM personal_tokens WHERE scopes && $1::text[] AND revoked_at IS NULL ORDER BY created_at, id
+SELECT id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at, rate_limit, rate_limit_window_seconds, rate_limit_burst FROM personal_tokens WHERE scopes && $1::text[] AND revoked_at IS NULL ORDER BY created_at, id
 `
 
 // Unrevoked tokens that carry any of the scopes: those an earlier version
@@ -211,6 +238,9 @@ func (q *Queries) PersonalTokenListCarrying(ctx context.Context, scopes []string
 			&i.RevokedAt,
 			&i.LastUsedAt,
 			&i.CreatedAt,
+			&i.RateLimit,
+			&i.RateLimitWindowSeconds,
+			&i.RateLimitBurst,
 		); err != nil {
 			return nil, err
 		}
@@ -223,7 +253,7 @@ func (q *Queries) PersonalTokenListCarrying(ctx context.Context, scopes []string
 }
 
 const personalTokenRevoke = `-- name: PersonalTokenRevoke :one
-UPDATE personal_tokens SET revoked_at = coalesce(revoked_at, $1::timestamptz) WHERE id = $2 RETURNING id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at
+UPDATE personal_tokens SET revoked_at = coalesce(revoked_at, $1::timestamptz) WHERE id = $2 RETURNING id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at, rate_limit, rate_limit_window_seconds, rate_limit_burst
 `
 
 type PersonalTokenRevokeParams struct {
@@ -247,6 +277,9 @@ func (q *Queries) PersonalTokenRevoke(ctx context.Context, arg PersonalTokenRevo
 		&i.RevokedAt,
 		&i.LastUsedAt,
 		&i.CreatedAt,
+		&i.RateLimit,
+		&i.RateLimitWindowSeconds,
+		&i.RateLimitBurst,
 	)
 	return i, err
 }
@@ -254,7 +287,7 @@ func (q *Queries) PersonalTokenRevoke(ctx context.Context, arg PersonalTokenRevo
 const personalTokenRevokeAllForUser = `-- name: PersonalTokenRevokeAllForUser :many
 UPDATE personal_tokens SET revoked_at = $1::timestamptz
 WHERE user_id = $2 AND revoked_at IS NULL
-RETURNING id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at
+RETURNING id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at, rate_limit, rate_limit_window_seconds, rate_limit_burst
 `
 
 type PersonalTokenRevokeAllForUserParams struct {
@@ -284,6 +317,9 @@ func (q *Queries) PersonalTokenRevokeAllForUser(ctx context.Context, arg Persona
 			&i.RevokedAt,
 			&i.LastUsedAt,
 			&i.CreatedAt,
+			&i.RateLimit,
+			&i.RateLimitWindowSeconds,
+			&i.RateLimitBurst,
 		); err != nil {
 			return nil, err
 		}
@@ -298,7 +334,7 @@ func (q *Queries) PersonalTokenRevokeAllForUser(ctx context.Context, arg Persona
 const personalTokenRevokeExpiredNamed = `-- name: PersonalTokenRevokeExpiredNamed :many
 UPDATE personal_tokens SET revoked_at = $1::timestamptz
 WHERE user_id = $2 AND name = $3 AND revoked_at IS NULL AND expires_at <= $1::timestamptz
-RETURNING id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at
+RETURNING id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at, rate_limit, rate_limit_window_seconds, rate_limit_burst
 `
 
 type PersonalTokenRevokeExpiredNamedParams struct {
@@ -330,6 +366,9 @@ func (q *Queries) PersonalTokenRevokeExpiredNamed(ctx context.Context, arg Perso
 			&i.RevokedAt,
 			&i.LastUsedAt,
 			&i.CreatedAt,
+			&i.RateLimit,
+			&i.RateLimitWindowSeconds,
+			&i.RateLimitBurst,
 		); err != nil {
 			return nil, err
 		}
@@ -339,6 +378,47 @@ func (q *Queries) PersonalTokenRevokeExpiredNamed(ctx context.Context, arg Perso
 		return nil, err
 	}
 	return items, nil
+}
+
+const personalTokenSetRateLimit = `-- name: PersonalTokenSetRateLimit :one
+UPDATE personal_tokens SET rate_limit = $1,
+       rate_limit_window_seconds = $2, rate_limit_burst = $3
+WHERE id = $4 RETURNING id, lookup_id, secret_mac, mac_version, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at, rate_limit, rate_limit_window_seconds, rate_limit_burst
+`
+
+type PersonalTokenSetRateLimitParams struct {
+	RateLimit              *int32
+	RateLimitWindowSeconds *int32
+	RateLimitBurst         *int32
+	ID                     string
+}
+
+// Sets the token's rate limit (all three) or clears it (all three null).
+func (q *Queries) PersonalTokenSetRateLimit(ctx context.Context, arg PersonalTokenSetRateLimitParams) (PersonalTokenRow, error) {
+	row := q.db.QueryRow(ctx, personalTokenSetRateLimit,
+		arg.RateLimit,
+		arg.RateLimitWindowSeconds,
+		arg.RateLimitBurst,
+		arg.ID,
+	)
+	var i PersonalTokenRow
+	err := row.Scan(
+		&i.ID,
+		&i.LookupID,
+		&i.SecretMAC,
+		&i.MACVersion,
+		&i.UserID,
+		&i.Name,
+		&i.Scopes,
+		&i.ExpiresAt,
+		&i.RevokedAt,
+		&i.LastUsedAt,
+		&i.CreatedAt,
+		&i.RateLimit,
+		&i.RateLimitWindowSeconds,
+		&i.RateLimitBurst,
+	)
+	return i, err
 }
 
 const personalTokensTouch = `-- name: PersonalTokensTouch :exec

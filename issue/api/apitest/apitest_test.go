@@ -13,7 +13,7 @@ import (
 func TestCheck(t *testing.T) {
 	const key = `{"id":"key_1","prefix":"agk_1","subject":"key_1","name":"n","scopes":[],"metadata":{},"state":"active",` +
 		`"expires_at":null,"disabled_at":null,"revoked_at":null,"rotated_from":null,"last_used_at":null,` +
-		`"created_at":"2030-01-01T00:00:00Z","created_by":"test"}`
+		`"created_at":"2030-01-01T00:00:00Z","created_by":"test","rate_limit":null}`
 	tests := []struct {
 		name, method, path, body string
 		status                   int
