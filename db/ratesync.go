@@ -29,14 +29,20 @@ type RateSync struct {
 	limiter *verify.Limiter
 	o       RateSyncOptions
 	seen    map[int64]time.Time // rows of the others already charged, until they leave the lookback
+	cursor  int64               // the highest id read so far
 }
 
-// rateLookback is how far back each exchange reads the others' rows: far
-// more than an Interval, so that a row whose transaction committed after a
-// later one was read is still charged, once (seen).
+// rateLookback is how old a row may be and still be read: far more than an
+// Interval, and the bound on how long counts are kept.
 const rateLookback = 10 * time.Second
 
-// rateMaxRows bounds one exchange's read.
+// rateIDSlack is how far below the highest id read so far each exchange
+// reads again: ids are taken in insert order but committed in any order, so
+// a row with a lower id may appear after a higher one was read. Each is
+// charged once (seen).
+const rateIDSlack = 1_000
+
+// rateMaxRows bounds one read; an exchange reads pages until one is short.
 const rateMaxRows = 10_000
 
 // NewRateSync returns a RateSync for limiter over store.
@@ -94,20 +100,28 @@ func (s *RateSync) Exchange(ctx context.Context) error {
 			return err
 		}
 	}
-	rows, err := s.db.q.RateCountsRecent(ctx, dbsqlc.RateCountsRecentParams{LookbackSeconds: rateLookback.Seconds(),
-		Instance: s.o.Instance, MaxRows: rateMaxRows})
-	if err != nil {
-		return err
-	}
 	now := time.Now()
 	var theirs []verify.RateCount
-	for _, r := range rows {
-		if _, ok := s.seen[r.ID]; ok {
-			continue
+	for {
+		rows, err := s.db.q.RateCountsRecent(ctx, dbsqlc.RateCountsRecentParams{After: max(s.cursor-rateIDSlack, 0),
+			LookbackSeconds: rateLookback.Seconds(), Instance: s.o.Instance, MaxRows: rateMaxRows})
+		if err != nil {
+			return err
 		}
-		s.seen[r.ID] = now
-		theirs = append(theirs, verify.RateCount{Who: r.Who, Where: r.Route, N: r.N, Rule: verify.RateRule{
-			Requests: int(r.Requests), Window: time.Duration(r.WindowMs) * time.Millisecond, Burst: int(r.Burst)}})
+		fresh := 0
+		for _, r := range rows {
+			s.cursor = max(s.cursor, r.ID)
+			if _, ok := s.seen[r.ID]; ok {
+				continue
+			}
+			s.seen[r.ID] = now
+			fresh++
+			theirs = append(theirs, verify.RateCount{Who: r.Who, Where: r.Route, N: r.N, Rule: verify.RateRule{
+				Requests: int(r.Requests), Window: time.Duration(r.WindowMs) * time.Millisecond, Burst: int(r.Burst)}})
+		}
+		if len(rows) < rateMaxRows || fresh == 0 {
+			break
+		}
 	}
 	for id, at := range s.seen {
 		if now.Sub(at) > 2*rateLookback {

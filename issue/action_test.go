@@ -15,14 +15,15 @@ import (
 func TestActions(t *testing.T) {
 	want := map[issue.Action]string{
 		"key.create": "key", "key.rotate": "key", "key.revoke": "key", "key.disable": "key", "key.enable": "key",
-		"user.create": "user", "user.register": "user", "user.update": "user", "user.disable": "user",
+		"key.rate_limit": "key",
+		"user.create":    "user", "user.register": "user", "user.update": "user", "user.disable": "user",
 		"user.enable": "user", "user.delete": "user", "user.login": "user", "user.login_failed": "user",
 		"user.password_change": "user", "user.role_assign": "user", "user.role_unassign": "user",
 		"user.role_sync": "user", "identity.link": "user", "identity.unlink": "user",
 		"role.create": "role", "role.delete": "role", "role.grant": "role", "role.revoke": "role",
 		"permission.create": "permission", "permission.delete": "permission",
 		"session.refresh": "session", "session.revoke": "session",
-		"token.create": "token", "token.revoke": "token",
+		"token.create": "token", "token.revoke": "token", "token.rate_limit": "token",
 		"signing_key.create": "signing_key", "signing_key.rotate": "signing_key",
 		"audit.prune": "audit_log",
 	}

@@ -3,6 +3,7 @@ package issue_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +19,9 @@ type fakeIDTokens struct{}
 func (fakeIDTokens) VerifyIDToken(_ context.Context, provider, raw string) (issue.ExternalIdentity, error) {
 	if sub, ok := strings.CutPrefix(raw, "good-"); ok && provider == "pocket" {
 		return person(sub), nil
+	}
+	if raw == "outside-domain" {
+		return issue.ExternalIdentity{}, &issue.NotAdmittedError{Check: "hosted_domain"}
 	}
 	return issue.ExternalIdentity{}, &issue.AuthError{Err: issue.ErrUnauthenticated, Msg: "the ID token was refused"}
 }
@@ -47,6 +51,7 @@ func TestAPI_OAuthLogin(t *testing.T) {
 	}{
 		{"Good", `{"provider":"pocket","id_token":"good-Kim","device_name":"Kim's phone"}`, 200, `"refresh_token":"agr_`},
 		{"BadToken", `{"provider":"pocket","id_token":"forged"}`, 401, "refused"},
+		{"NotAdmitted", `{"provider":"pocket","id_token":"outside-domain"}`, 403, "not allowed to sign in here"},
 		{"UnknownProvider", `{"provider":"elsewhere","id_token":"good-Kim"}`, 400, "provider"},
 		{"AccessToken", `{"provider":"pocket","access_token":"good-at-Kim"}`, 200, `"refresh_token":"agr_`},
 		{"BadAccessToken", `{"provider":"pocket","access_token":"at"}`, 401, "access token was refused"},
@@ -60,6 +65,10 @@ func TestAPI_OAuthLogin(t *testing.T) {
 				t.Errorf("%d %s; want %d saying %s", w.Code, w.Body, tt.want, tt.says)
 			}
 		})
+	}
+	rows := a.auditRows(t, "user.login_failed")
+	if !slices.ContainsFunc(rows, func(r map[string]any) bool { return r["reason"] == "not_admitted" && r["check"] == "hosted_domain" }) {
+		t.Errorf("no user.login_failed row for the account the provider's configuration refused: %v", rows)
 	}
 	t.Run("Throttled", func(t *testing.T) {
 		ip := "192.0.2.77"

@@ -1,6 +1,7 @@
 package issue_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/authgate/authgate/issue"
@@ -40,6 +41,12 @@ func TestAPI_KeyRateLimit(t *testing.T) {
 	writer := a.newKey(t, "writer", issue.PermKeysWrite)
 	if w := a.do(t, "DELETE", "/v1/keys/"+nk.ID+"/rate-limit", writer, ""); w.Code != 403 {
 		t.Errorf("clear by a caller lacking events:read: %d %s; want 403", w.Code, w.Body)
+	}
+	// A limited key holding keys:write does not lift its own limit.
+	self := a.do(t, "POST", "/v1/keys", a.admin, `{"name":"self","scopes":["keys:write"],"rate_limit":{"requests":1,"window_seconds":1}}`)
+	sk := decodeJSON[api.IssuedKey](t, self)
+	if w := a.do(t, "DELETE", "/v1/keys/"+sk.ID+"/rate-limit", sk.Secret, ""); w.Code != 403 || !strings.Contains(w.Body.String(), "its own rate limit") {
+		t.Errorf("a key clearing its own limit: %d %s; want 403", w.Code, w.Body)
 	}
 	w = a.do(t, "DELETE", "/v1/keys/"+nk.ID+"/rate-limit", a.admin, "")
 	if got := decodeJSON[api.Key](t, w); w.Code != 200 || got.RateLimit != nil {

@@ -18,6 +18,17 @@ import (
 // row (user.login_failed) says which.
 var ErrSignInRefused error = &AuthError{Err: ErrPermission, Msg: "this account is not allowed to sign in here"}
 
+// NotAdmittedError is a provider's answer that passed every check but names
+// an account the provider's configuration does not admit (Check: a short
+// fixed name such as hosted_domain or groups_overage). It answers as
+// ErrSignInRefused; whoever receives it audits it with ExternalNotAdmitted.
+type NotAdmittedError struct{ Check string }
+
+func (e *NotAdmittedError) Error() string { return ErrSignInRefused.Error() + " (" + e.Check + ")" }
+
+// Unwrap makes the error answer as ErrSignInRefused.
+func (e *NotAdmittedError) Unwrap() error { return ErrSignInRefused }
+
 // Why an external sign-in was refused, in user.login_failed rows (with
 // failDisabled).
 const (

@@ -63,6 +63,8 @@ func (l *RateLimit) validate() error {
 		return invalid("rate_limit.window_seconds", fmt.Sprintf("must be between 1 and %d (a day)", MaxRateWindowSeconds))
 	case l.Burst < 1 || l.Burst > MaxRateRequests:
 		return invalid("rate_limit.burst", fmt.Sprintf("must be between 1 and %d (default: requests)", MaxRateRequests))
+	case float64(l.WindowSeconds)*float64(l.Burst)/float64(l.Requests) > MaxRateWindowSeconds:
+		return invalid("rate_limit.burst", "a full burst would take longer than a day to come back: lower it, or raise requests")
 	}
 	return nil
 }
@@ -128,8 +130,11 @@ func (s *Service) CreateKey(ctx context.Context, in KeyRequest, by Actor) (Issue
 			return err
 		}
 		out = s.issued(k, secret)
-		return s.record(ctx, tx, by, ActionKeyCreate, k.ID, OutcomeSuccess, map[string]any{
-			"name": k.Name, "prefix": k.Prefix, "scopes": k.Scopes, "expires_at": k.ExpiresAt, "rate_limit": rateLimitAudit(k.RateLimit)})
+		meta := map[string]any{"name": k.Name, "prefix": k.Prefix, "scopes": k.Scopes, "expires_at": k.ExpiresAt}
+		if k.RateLimit != nil {
+			meta["rate_limit"] = rateLimitAudit(k.RateLimit)
+		}
+		return s.record(ctx, tx, by, ActionKeyCreate, k.ID, OutcomeSuccess, meta)
 	})
 	if err != nil {
 		return IssuedKey{}, fmt.Errorf("create key: %w", err)
@@ -188,28 +193,20 @@ func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration,
 // transaction. by must hold every scope of the key. Revoking a revoked key
 // changes nothing and records nothing.
 func (s *Service) RevokeKey(ctx context.Context, id string, by Actor) (Key, error) {
-	var out Key
-	err := s.store.InTx(ctx, func(tx Store) error {
-		k, err := tx.KeyByIDForUpdate(ctx, id)
-		if err != nil {
-			return missing(err, "key", id)
-		}
-		if err := actOnKey(by, k); err != nil {
-			return err
-		}
+	out, err := s.changeKey(ctx, id, by, func(tx Store, k Key) (Key, error) {
 		if k.RevokedAt != nil {
-			out = k
-			return nil
+			return k, nil
 		}
-		if out, err = tx.KeyRevoke(ctx, id, s.now()); err != nil {
-			return err
+		out, err := tx.KeyRevoke(ctx, id, s.now())
+		if err != nil {
+			return Key{}, err
 		}
-		return s.record(ctx, tx, by, ActionKeyRevoke, id, OutcomeSuccess, map[string]any{"name": k.Name, "prefix": k.Prefix})
+		return out, s.record(ctx, tx, by, ActionKeyRevoke, id, OutcomeSuccess, map[string]any{"name": k.Name, "prefix": k.Prefix})
 	})
 	if err != nil {
 		return Key{}, fmt.Errorf("revoke key %s: %w", id, err)
 	}
-	return s.shown(out), nil
+	return out, nil
 }
 
 // SetKeyDisabled disables key id (disabled true) or enables it again
@@ -218,49 +215,68 @@ func (s *Service) RevokeKey(ctx context.Context, id string, by Actor) (Key, erro
 // the key. A revoked key stays revoked (StateError).
 func (s *Service) SetKeyDisabled(ctx context.Context, id string, disabled bool, by Actor) (Key, error) {
 	now := s.now()
-	var out Key
-	err := s.store.InTx(ctx, func(tx Store) error {
-		k, err := tx.KeyByIDForUpdate(ctx, id)
-		if err != nil {
-			return missing(err, "key", id)
-		}
-		if err := actOnKey(by, k); err != nil {
-			return err
-		}
+	out, err := s.changeKey(ctx, id, by, func(tx Store, k Key) (Key, error) {
 		if k.RevokedAt != nil {
-			return &StateError{Msg: "key " + id + " is revoked; revocation cannot be undone"}
+			return Key{}, &StateError{Msg: "key " + id + " is revoked; revocation cannot be undone"}
 		}
 		if disabled == (k.DisabledAt != nil) { // already so: keep the original time
-			out = k
-			return nil
+			return k, nil
 		}
 		var at *time.Time
 		action := ActionKeyEnable
 		if disabled {
 			at, action = &now, ActionKeyDisable
 		}
-		if out, err = tx.KeySetDisabled(ctx, id, at); err != nil {
-			return err
+		out, err := tx.KeySetDisabled(ctx, id, at)
+		if err != nil {
+			return Key{}, err
 		}
-		return s.record(ctx, tx, by, action, id, OutcomeSuccess, map[string]any{"name": k.Name, "prefix": k.Prefix})
+		return out, s.record(ctx, tx, by, action, id, OutcomeSuccess, map[string]any{"name": k.Name, "prefix": k.Prefix})
 	})
 	if err != nil {
 		return Key{}, fmt.Errorf("set key %s disabled=%t: %w", id, disabled, err)
 	}
-	return s.shown(out), nil
+	return out, nil
 }
 
 // SetKeyRateLimit gives key id its own rate limit, or takes it away (l
 // nil), audited (key.rate_limit) in the same transaction. Every instance
 // applies it within AUTHGATE_CACHE_TTL (at once where the change is
-// announced). by must hold every scope of the key. A revoked key cannot be
-// changed (StateError); a *FieldError names a bad figure.
+// announced). by must hold every scope of the key, and may not be the key
+// itself (an *AuthError, ErrPermission): a limited key does not lift its own limit.
+// A revoked key cannot be changed (StateError); a *FieldError names a bad
+// figure.
 func (s *Service) SetKeyRateLimit(ctx context.Context, id string, l *RateLimit, by Actor) (Key, error) {
 	if l != nil {
 		if err := l.validate(); err != nil {
 			return Key{}, err
 		}
 	}
+	if by.ID == "key:"+id {
+		return Key{}, &AuthError{Err: ErrPermission, Msg: "a key cannot change its own rate limit; another key or an admin can"}
+	}
+	out, err := s.changeKey(ctx, id, by, func(tx Store, k Key) (Key, error) {
+		if k.RevokedAt != nil {
+			return Key{}, &StateError{Msg: "key " + id + " is revoked"}
+		}
+		out, err := tx.KeySetRateLimit(ctx, id, l)
+		if err != nil {
+			return Key{}, err
+		}
+		return out, s.record(ctx, tx, by, ActionKeyRateLimit, id, OutcomeSuccess, map[string]any{
+			"name": k.Name, "prefix": k.Prefix, "rate_limit": rateLimitAudit(l)})
+	})
+	if err != nil {
+		return Key{}, fmt.Errorf("set rate limit of key %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// changeKey runs change on key id, locked, in one transaction with the
+// checks every change of a key makes first: the key exists (ErrNotFound) and
+// by holds every scope of it (actOnKey). It returns the key as changed,
+// shown as of now.
+func (s *Service) changeKey(ctx context.Context, id string, by Actor, change func(tx Store, k Key) (Key, error)) (Key, error) {
 	var out Key
 	err := s.store.InTx(ctx, func(tx Store) error {
 		k, err := tx.KeyByIDForUpdate(ctx, id)
@@ -270,17 +286,11 @@ func (s *Service) SetKeyRateLimit(ctx context.Context, id string, l *RateLimit, 
 		if err := actOnKey(by, k); err != nil {
 			return err
 		}
-		if k.RevokedAt != nil {
-			return &StateError{Msg: "key " + id + " is revoked"}
-		}
-		if out, err = tx.KeySetRateLimit(ctx, id, l); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, by, ActionKeyRateLimit, id, OutcomeSuccess, map[string]any{
-			"name": k.Name, "prefix": k.Prefix, "rate_limit": rateLimitAudit(l)})
+		out, err = change(tx, k)
+		return err
 	})
 	if err != nil {
-		return Key{}, fmt.Errorf("set rate limit of key %s: %w", id, err)
+		return Key{}, err
 	}
 	return s.shown(out), nil
 }

@@ -94,9 +94,11 @@ func (s *Service) CreateToken(ctx context.Context, userID string, in TokenReques
 			return err
 		}
 		out = IssuedToken{PersonalToken: t, Secret: secret.Reveal()}
-		return s.record(ctx, tx, by, ActionTokenCreate, t.ID, OutcomeSuccess, map[string]any{
-			"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "scopes": t.Scopes, "expires_at": t.ExpiresAt,
-			"rate_limit": rateLimitAudit(t.RateLimit)})
+		meta := map[string]any{"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "scopes": t.Scopes, "expires_at": t.ExpiresAt}
+		if t.RateLimit != nil {
+			meta["rate_limit"] = rateLimitAudit(t.RateLimit)
+		}
+		return s.record(ctx, tx, by, ActionTokenCreate, t.ID, OutcomeSuccess, meta)
 	})
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("create token for user %s: %w", userID, err)

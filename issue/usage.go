@@ -126,7 +126,9 @@ func (s *Service) usage(ctx context.Context, id string, r UsageRange) (Usage, er
 	if r.Since.IsZero() {
 		r.Since = now.Add(-min(DefaultUsageSpan, s.opts.AuditRetention))
 	}
-	if r.Since.Before(now.Add(-s.opts.AuditRetention)) {
+	// Counts are kept per hour: the hour holding since is counted whole.
+	r.Since = r.Since.UTC().Truncate(time.Hour)
+	if r.Since.Before(now.Add(-s.opts.AuditRetention).Truncate(time.Hour)) {
 		return Usage{}, invalid("since", fmt.Sprintf("must be within the retention of %s", s.opts.AuditRetention))
 	}
 	if r.Until.IsZero() {

@@ -39,7 +39,7 @@ type Options struct {
 	JWKSURL string
 	Client  *http.Client // default: 10 s timeout
 	Log     *slog.Logger // default slog.Default()
-	// Refresh is how often the JWKS is fetched again; default 1 h.
+	// Refresh is how often the JWKS is fetched again; default 5 min.
 	Refresh time.Duration
 	// UnknownKIDEvery is the least time between two refetches caused by a
 	// token naming a key the set does not hold; default 30 s.
@@ -87,7 +87,7 @@ func Start(o Options) (*Keys, error) {
 		o.Log = slog.Default()
 	}
 	if o.Refresh == 0 {
-		o.Refresh = time.Hour
+		o.Refresh = 5 * time.Minute
 	}
 	if o.UnknownKIDEvery == 0 {
 		o.UnknownKIDEvery = 30 * time.Second
@@ -118,10 +118,10 @@ func (k *Keys) Ready() bool { return k.kf.Load() != nil }
 
 // Key returns the public key the JWKS holds under kid, for a token signed
 // with alg: a key whose JWK names another alg is refused. A kid the set does
-// not hold causes one refetch, unless one happened within UnknownKIDEvery, in
-// which case the answer is ErrUnknownKey at once: a caller never waits for
-// the rate limit, only, at most, for the one refetch it caused. ctx bounds
-// that refetch.
+// not hold causes one refetch when the rate limit allows one (one per
+// UnknownKIDEvery); when the next is due within the fetch timeout the caller
+// waits for it, otherwise the answer is ErrUnknownKey at once. ctx bounds the
+// wait and the refetch.
 func (k *Keys) Key(ctx context.Context, kid, alg string) (any, error) {
 	kf := k.kf.Load()
 	if kf == nil {

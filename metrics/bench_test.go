@@ -38,7 +38,7 @@ func (w *nopWriter) WriteHeader(int)             {}
 
 // benchHandler returns the verify handler with observer (none when nil) and
 // a /forward-auth subrequest with a valid key and a scope check.
-func benchHandler(b *testing.B, observer verify.Observer) (*echo.Echo, *http.Request) {
+func benchHandler(b *testing.B, observer verify.Observer, query ...string) (*echo.Echo, *http.Request) {
 	b.Helper()
 	hasher, err := verify.NewHasher(map[int16][]byte{1: []byte("bench-mac-key-0123456789abcdef!!")}, 1)
 	if err != nil {
@@ -55,7 +55,11 @@ func benchHandler(b *testing.B, observer verify.Observer) (*echo.Echo, *http.Req
 	}
 	e := echo.New()
 	verify.NewHandler(v, log, verify.HandlerOptions{Observer: observer}).Register(e)
-	r := httptest.NewRequest(http.MethodGet, "/forward-auth?scope=events:read", nil)
+	target := "/forward-auth?scope=events:read"
+	if len(query) > 0 {
+		target = "/forward-auth?" + query[0]
+	}
+	r := httptest.NewRequest(http.MethodGet, target, nil)
 	r.Header = http.Header{
 		"X-Forwarded-Method": {"GET"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"app.example"},
 		"X-Forwarded-Uri": {"/events"}, "X-Api-Key": {key.Reveal()},
@@ -95,6 +99,14 @@ func BenchmarkHandler_ForwardAuthCachedMetrics(b *testing.B) {
 	if got := scrape(b, m.Handler())[series]; got < float64(b.N) {
 		b.Fatalf("%s = %v; want at least %d", series, got, b.N)
 	}
+}
+
+// BenchmarkHandler_ForwardAuthCachedMetricsRateLimited adds a route rate
+// limit (never reached) to the previous: the hot path as a production route
+// with both runs it.
+func BenchmarkHandler_ForwardAuthCachedMetricsRateLimited(b *testing.B) {
+	e, r := benchHandler(b, New(), "scope=events:read&rate=1000000/s")
+	runHandler(b, e, r)
 }
 
 // BenchmarkObserve is Observe alone, from every core at once.

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -22,10 +21,9 @@ type credCache struct {
 	keys     KeyStore
 	tokens   TokenStore   // nil: personal tokens are refused before they reach the cache
 	sessions SessionStore // nil: session cookies are refused before they reach the cache
-	lru      *lru.Cache[string, *entry]
+	lru      *shardedLRU[*entry]
 	loads    singleflight.Group
 	epoch    atomic.Uint64 // bumped by every Forget: loads that started before it are not kept
-	stats    cacheCounters
 	ttl      time.Duration
 	negTTL   time.Duration
 	now      func() time.Time
@@ -88,7 +86,7 @@ const loadTimeout = 2 * time.Second
 
 func newCredCache(keys KeyStore, tokens TokenStore, sessions SessionStore, size int, ttl, negTTL time.Duration,
 	now func() time.Time) (*credCache, error) {
-	c, err := lru.New[string, *entry](size)
+	c, err := newShardedLRU[*entry](size)
 	if err != nil {
 		return nil, err
 	}
@@ -100,11 +98,10 @@ func newCredCache(keys KeyStore, tokens TokenStore, sessions SessionStore, size 
 // has nothing fresh. Store failures are returned (the caller fails closed);
 // they are never cached.
 func (c *credCache) get(ctx context.Context, display string) (*entry, error) {
-	if e, ok := c.lru.Get(display); ok && c.now().Before(e.expires) {
-		c.stats.hits.Add(1)
+	now := c.now()
+	if e, ok := c.lru.Get(display, func(e *entry) bool { return now.Before(e.expires) }); ok && now.Before(e.expires) {
 		return e, nil
 	}
-	c.stats.misses.Add(1)
 	v, err, _ := c.loads.Do(display, func() (any, error) { return c.load(ctx, display) })
 	if err != nil {
 		return nil, err
@@ -138,8 +135,8 @@ func (c *credCache) load(ctx context.Context, display string) (*entry, error) {
 		e.expires = c.now().Add(c.ttl)
 	}
 	e.kind = kind
-	if c.epoch.Load() == epoch && c.lru.Add(display, e) { // nothing changed while we read: safe to keep
-		c.stats.evictions.Add(1)
+	if c.epoch.Load() == epoch { // nothing changed while we read: safe to keep
+		c.lru.Add(display, e)
 	}
 	return e, nil
 }

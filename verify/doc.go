@@ -119,7 +119,7 @@
 //	X-Auth-Subject   key's owner  user id        static:<name>   sub        user id        ext:<id>:<sub>
 //	X-Auth-Key-Id    key id       token id       static:<name>
 //	X-Auth-Key-Name  key name     token name     <name>
-//	X-Auth-User                   username                       username   username       its user_claim
+//	X-Auth-User                   username                       username   username       ext:<id>:<user_claim>
 //	X-Auth-Email                  email                          email      email
 //	X-Auth-Roles                  user's roles                   roles      user's roles
 //	X-Auth-Scopes    key's        effective      configured      scope      user's now     mapped

@@ -40,7 +40,9 @@ type ExternalIssuer struct {
 	// claim has the value.
 	Scopes      []string
 	ClaimScopes []ClaimScopes
-	// UserClaim names the claim sent as X-Auth-User; "" for none.
+	// UserClaim names the claim sent as X-Auth-User, as "ext:" + ID + ":" and
+	// its value, so that an upstream never takes it for an authgate
+	// username; "" for none.
 	UserClaim string
 	// Leeway is the clock skew allowed on exp, nbf and iat; default 30 s.
 	Leeway time.Duration
@@ -225,7 +227,9 @@ func (x *externalIssuer) verify(ctx context.Context, token string) (*Principal, 
 	}
 	var user string
 	if x.cfg.UserClaim != "" {
-		user, _ = c[x.cfg.UserClaim].(string)
+		if u, _ := c[x.cfg.UserClaim].(string); u != "" {
+			user = "ext:" + x.cfg.ID + ":" + u // never mistaken for an authgate username upstream
+		}
 	}
 	exp, _ := c.GetExpirationTime() // required by the parser: never nil here
 	return NewPrincipal(Principal{Kind: KindExternalJWT, Subject: "ext:" + x.cfg.ID + ":" + sub, User: user,

@@ -106,7 +106,7 @@ func TestExternalJWT_Admitted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Kind != KindExternalJWT || p.Subject != "ext:ci:repo:acme/site:ref:refs/heads/main" || p.User != "octocat" ||
+	if p.Kind != KindExternalJWT || p.Subject != "ext:ci:repo:acme/site:ref:refs/heads/main" || p.User != "ext:ci:octocat" ||
 		strings.Join(p.Scopes, " ") != "deploy:write events:read" || p.SessionID != "" {
 		t.Errorf("principal = %+v", p)
 	}
@@ -281,7 +281,7 @@ func TestHandler_ExternalJWT(t *testing.T) {
 			t.Errorf("%s: status %d; want %d: %s", tc.path, rec.Code, tc.want, rec.Body)
 		}
 		if tc.want == http.StatusOK && (rec.Header().Get(HeaderKind) != "external_jwt" ||
-			rec.Header().Get(HeaderSubject) != "ext:ci:repo:acme/site:ref:refs/heads/main" || rec.Header().Get(HeaderUser) != "octocat") {
+			rec.Header().Get(HeaderSubject) != "ext:ci:repo:acme/site:ref:refs/heads/main" || rec.Header().Get(HeaderUser) != "ext:ci:octocat") {
 			t.Errorf("identity headers: %v", rec.Header())
 		}
 	}

@@ -45,6 +45,7 @@ type Handler struct {
 	portal   Portal   // nil: never redirect
 	observer Observer // nil: nobody is told
 	limiter  *Limiter // the routes' rate limits
+	denyLog  *denyLogBudget
 	// decisions recycles the Decision each answer fills for the observer,
 	// so that observing costs no allocation.
 	decisions sync.Pool
@@ -73,7 +74,10 @@ func NewHandler(v *Verifier, log *slog.Logger, o HandlerOptions) *Handler {
 		}
 		o.Limiter = NewLimiter(DefaultLimiterCells, now)
 	}
-	return &Handler{limiter: o.Limiter, verifier: v, log: log, portal: o.Portal, observer: o.Observer, cookie: v != nil && v.cookie != "",
+	if o.DenyLogRate == 0 {
+		o.DenyLogRate = DefaultDenyLogRate
+	}
+	return &Handler{limiter: o.Limiter, denyLog: &denyLogBudget{rate: int64(o.DenyLogRate)}, verifier: v, log: log, portal: o.Portal, observer: o.Observer, cookie: v != nil && v.cookie != "",
 		idPrefix: RandomString(8) + "-", decisions: sync.Pool{New: func() any { return new(Decision) }}}
 }
 
@@ -204,7 +208,7 @@ func (h *Handler) requirement(rawQuery string) (*Requirement, error) {
 // and returns a *rateError for the first one it is over, or nil. A request
 // refused by the route's limit has still used the credential's own.
 func (h *Handler) rateLimit(p *Principal, req *Requirement) *rateError {
-	if p.RateLimit.Requests > 0 {
+	if p.RateLimit.Requests > 0 && p.RateLimit.Valid() { // the store checks its rules; this never trusts one that overflows
 		if v := h.limiter.Allow(p.rateLimitID(), "", p.RateLimit); !v.Allowed {
 			return &rateError{principal: p, rule: p.RateLimit, verdict: v, own: true}
 		}
@@ -359,7 +363,15 @@ func logLevel(code string, err error) slog.Level {
 func (h *Handler) logDeny(c echo.Context, p *convention, level slog.Level, status int, err error, page string) {
 	id := h.requestID(c.Request().Header)
 	c.Response().Header().Set(echo.HeaderXRequestID, id)
-	if !h.log.Enabled(c.Request().Context(), level) {
+	ctx := c.Request().Context()
+	if !h.log.Enabled(ctx, level) {
+		return
+	}
+	full, summary := h.denyLog.take(h.now(), ReasonOf(err))
+	if summary != nil {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "deny log suppressed", summary...)
+	}
+	if !full {
 		return
 	}
 	attrs := []any{"endpoint", p.name, "status", status, "reason", err.Error(), "request_id", id}
@@ -374,7 +386,15 @@ func (h *Handler) logDeny(c echo.Context, p *convention, level slog.Level, statu
 	case errors.As(err, &re):
 		attrs = append(attrs, who(re.principal)...)
 	}
-	h.log.Log(c.Request().Context(), level, "deny", attrs...)
+	h.log.Log(ctx, level, "deny", attrs...)
+}
+
+// now is the verifier's clock (the wall clock without a verifier).
+func (h *Handler) now() time.Time {
+	if h.verifier != nil {
+		return h.verifier.now()
+	}
+	return time.Now()
 }
 
 // who names a principal in a log line, by what identifies its credential:

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Signing algorithms a JWT signing key may use, by their JOSE names. Each key
@@ -81,9 +80,8 @@ var (
 type jwtVerifier struct {
 	own   *ownJWT                    // nil: authgate's own access tokens are refused
 	ext   map[string]*externalIssuer // by iss; nil: no external issuer
-	cache *lru.Cache[string, *tokenEntry]
+	cache *shardedLRU[*tokenEntry]
 	epoch atomic.Uint64 // bumped by forgetAll: verifications that started before it are not kept
-	stats cacheCounters
 	ttl   time.Duration
 	now   func() time.Time
 }
@@ -101,7 +99,7 @@ type tokenEntry struct {
 }
 
 func newJWTVerifier(o *JWTOptions, ext []ExternalIssuer, size int, ttl time.Duration, now func() time.Time) (*jwtVerifier, error) {
-	c, err := lru.New[string, *tokenEntry](size)
+	c, err := newShardedLRU[*tokenEntry](size)
 	if err != nil {
 		return nil, err
 	}
@@ -150,11 +148,8 @@ func newOwnJWT(o JWTOptions, now func() time.Time) (*ownJWT, error) {
 func (j *jwtVerifier) authenticate(ctx context.Context, token string) (*Principal, error) {
 	// 1. A token verified recently, and not yet expired, costs no signature check.
 	now := j.now()
-	e, ok := j.cache.Get(token)
-	if ok && now.Before(e.expires) {
-		j.stats.hits.Add(1)
-	} else {
-		j.stats.misses.Add(1)
+	e, ok := j.cache.Get(token, func(e *tokenEntry) bool { return now.Before(e.expires) })
+	if !ok || !now.Before(e.expires) {
 		if ok {
 			j.cache.Remove(token)
 		}
@@ -201,8 +196,8 @@ func (j *jwtVerifier) verify(ctx context.Context, token string, now time.Time) (
 	if exp.Before(e.expires) {
 		e.expires = exp
 	}
-	if now.Before(e.expires) && j.epoch.Load() == epoch && j.cache.Add(token, e) {
-		j.stats.evictions.Add(1)
+	if now.Before(e.expires) && j.epoch.Load() == epoch {
+		j.cache.Add(token, e)
 	}
 	return e, nil
 }

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"errors"
-	"sync/atomic"
 	"time"
 )
 
@@ -156,20 +155,12 @@ type CacheStats struct {
 	Evictions uint64 // dropped to make room for another (not expiries or Forget)
 }
 
-// cacheCounters count one cache's hits, misses and evictions.
-type cacheCounters struct {
-	hits, misses, evictions atomic.Uint64
-}
-
 // CacheStats returns the cache's figures now.
 func (v *Verifier) CacheStats() CacheStats {
-	s := CacheStats{Entries: v.cache.lru.Len(), Hits: v.cache.stats.hits.Load(), Misses: v.cache.stats.misses.Load(),
-		Evictions: v.cache.stats.evictions.Load()}
+	var s CacheStats
+	v.cache.lru.stats(&s)
 	if v.jwt != nil {
-		s.Entries += v.jwt.cache.Len()
-		s.Hits += v.jwt.stats.hits.Load()
-		s.Misses += v.jwt.stats.misses.Load()
-		s.Evictions += v.jwt.stats.evictions.Load()
+		v.jwt.cache.stats(&s)
 	}
 	return s
 }

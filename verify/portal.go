@@ -25,6 +25,11 @@ type HandlerOptions struct {
 	Portal Portal
 	// Observer, when set, is told every answer (metrics, usage counts).
 	Observer Observer
+	// DenyLogRate bounds the deny log: at most this many deny lines a
+	// second are written in full; past it denies are counted by reason and
+	// summed up in one line the next second (default DefaultDenyLogRate;
+	// negative: no bound).
+	DenyLogRate int
 	// Limiter decides the routes' rate limits (rate= in the verify URL);
 	// nil: a limiter of its own, holding up to 100 000 credential, route and
 	// rule cells. Give one to share it with a db.RateSync.

@@ -12,8 +12,8 @@ import (
 
 // RateRule is a rate limit: Requests per Window, with bursts of up to Burst
 // requests at once. It is a GCRA (the token bucket as a single timestamp):
-// a credential idle for a Window may send Burst requests at once, then one
-// every Window/Requests.
+// one request costs Window/Requests, and a credential idle for Burst of those
+// (Window×Burst/Requests) may send Burst requests at once.
 type RateRule struct {
 	Requests int
 	Window   time.Duration
@@ -51,8 +51,8 @@ func ParseRate(rate, burst string) (RateRule, error) {
 			return RateRule{}, fmt.Errorf("rate %s: the window must be s, m, h or a duration such as 10s", quote(rate))
 		}
 	}
-	if r.Window < time.Second || r.Window > maxRateWindow {
-		return RateRule{}, fmt.Errorf("rate %s: the window must be from 1s to 24h", quote(rate))
+	if r.Window < time.Second || r.Window > maxRateWindow || r.Window%time.Second != 0 {
+		return RateRule{}, fmt.Errorf("rate %s: the window must be whole seconds from 1s to 24h", quote(rate))
 	}
 	r.Burst = r.Requests
 	if burst != "" {
@@ -60,7 +60,22 @@ func ParseRate(rate, burst string) (RateRule, error) {
 			return RateRule{}, fmt.Errorf("burst %s must be a whole number from 1 to %d", quote(burst), maxRateRequests)
 		}
 	}
+	if !r.Valid() {
+		return RateRule{}, fmt.Errorf("rate %s with burst %d: a full burst would take longer than 24h to come back; "+
+			"lower the burst or raise the rate", quote(rate), r.Burst)
+	}
 	return r, nil
+}
+
+// Valid reports whether r is a rule the limiter can keep: its figures in
+// their ranges, and a full burst back within maxRateWindow (so that no
+// arithmetic overflows).
+func (r RateRule) Valid() bool {
+	if r.Requests < 1 || r.Requests > maxRateRequests || r.Burst < 1 || r.Burst > maxRateRequests ||
+		r.Window < time.Second || r.Window > maxRateWindow {
+		return false
+	}
+	return float64(r.Window)*float64(r.Burst)/float64(r.Requests) <= float64(maxRateWindow)
 }
 
 // interval is the time one request costs.
@@ -233,7 +248,7 @@ func (l *Limiter) Drain() []RateCount {
 func (l *Limiter) Absorb(counts []RateCount) {
 	now := l.now().UnixNano()
 	for _, rc := range counts {
-		if rc.N <= 0 || rc.Rule.Requests < 1 || rc.Rule.Window <= 0 || rc.Rule.Burst < 1 {
+		if rc.N <= 0 || !rc.Rule.Valid() {
 			continue
 		}
 		c := l.cell(limitKey{rc.Who, rc.Where, rc.Rule})

@@ -249,3 +249,17 @@ func TestHandler_OwnRateLimit(t *testing.T) {
 		t.Errorf("the token's second: %d; want 429", w.Code)
 	}
 }
+
+func TestParseRate_Refusals(t *testing.T) {
+	for _, tc := range []struct{ rate, burst, want string }{
+		{"1/24h", "1000000", "longer than 24h"},
+		{"10/1.5s", "", "whole seconds"},
+	} {
+		if _, err := ParseRate(tc.rate, tc.burst); err == nil || !contains(err.Error(), tc.want) {
+			t.Errorf("ParseRate(%q, %q) = %v; want %q", tc.rate, tc.burst, err, tc.want)
+		}
+	}
+	if (RateRule{Requests: 1, Window: 24 * time.Hour, Burst: 1_000_000}).Valid() {
+		t.Error("a rule whose burst takes 2700 years to refill is valid")
+	}
+}

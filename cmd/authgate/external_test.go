@@ -41,7 +41,7 @@ func TestMain_ExternalJWT(t *testing.T) {
 	siteToken := op.ClientCredentials(t, site.ID, site.Secret)
 	code, h := verifyAs(siteToken, "site:deploy")
 	if code != 200 || h.Get("X-Auth-Kind") != "external_jwt" || h.Get("X-Auth-Subject") != "ext:ci:deploy-site" ||
-		h.Get("X-Auth-User") != "octocat" || h.Get("X-Auth-Scopes") != "site:deploy site:read" {
+		h.Get("X-Auth-User") != "ext:ci:octocat" || h.Get("X-Auth-Scopes") != "site:deploy site:read" {
 		t.Fatalf("the site's token: %d %v", code, h)
 	}
 	for _, tc := range []struct {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/authgate/authgate/jwks"
@@ -60,22 +59,28 @@ var defaultExternalAlgorithms = []string{"RS256", "ES256"}
 // asks, with any audience it names.
 const githubActionsIssuer = "https://token.actions.githubusercontent.com"
 
+// githubOwnerClaims are the GitHub Actions claims that name whose workflow
+// asked: a require on one of them pins the owner (sub starts with the
+// repository).
+var githubOwnerClaims = []string{"repository_owner", "repository_owner_id", "repository", "repository_id", "sub"}
+
+// pinsOwner reports whether require names one of githubOwnerClaims.
+func pinsOwner(require map[string]string) bool {
+	for _, c := range githubOwnerClaims {
+		if require[c] != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // loadExternalIssuers reads AUTHGATE_EXTERNAL_ISSUERS (inline JSON) or
 // AUTHGATE_EXTERNAL_ISSUERS_FILE (a path) and validates every issuer. Errors
 // name the variable, the issuer and the field.
 func (c Config) loadExternalIssuers() ([]externalIssuer, error) {
-	variable, data := "AUTHGATE_EXTERNAL_ISSUERS", []byte(c.ExternalIssuers)
-	switch {
-	case c.ExternalIssuers != "" && c.ExternalIssuersFile != "":
-		return nil, errors.New("AUTHGATE_EXTERNAL_ISSUERS and AUTHGATE_EXTERNAL_ISSUERS_FILE are both set: give the issuers one way")
-	case c.ExternalIssuersFile != "":
-		variable = "AUTHGATE_EXTERNAL_ISSUERS_FILE"
-		var err error
-		if data, err = os.ReadFile(c.ExternalIssuersFile); err != nil {
-			return nil, fmt.Errorf("AUTHGATE_EXTERNAL_ISSUERS_FILE cannot be read: %w", err)
-		}
-	case c.ExternalIssuers == "":
-		return nil, nil
+	variable, data, err := inlineOrFile("AUTHGATE_EXTERNAL_ISSUERS", c.ExternalIssuers, c.ExternalIssuersFile, "the issuers")
+	if err != nil || data == nil {
+		return nil, err
 	}
 	list, err := parseExternalIssuers(data, c.JWTIssuer)
 	if err != nil {
@@ -122,9 +127,10 @@ func parseExternalIssuers(data []byte, ownIssuer string) ([]externalIssuer, erro
 				return nil, bad("jwks_url", why)
 			}
 		}
-		if strings.TrimSuffix(r.Issuer, "/") == githubActionsIssuer && len(r.Require) == 0 {
+		if strings.TrimSuffix(r.Issuer, "/") == githubActionsIssuer && !pinsOwner(r.Require) {
 			return nil, bad("require", "GitHub Actions signs a token for every workflow of every repository, with any audience "+
-				`it asks for: pin your own, e.g. "require": {"repository_owner": "your-org"}`)
+				`it asks for: pin your own with one of `+strings.Join(githubOwnerClaims, ", ")+
+				`, e.g. "require": {"repository_owner": "your-org"}`)
 		}
 		out, rules = append(out, x), append(rules, x.rules)
 	}

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -47,11 +50,34 @@ func (m *Main) watch(channel string, l db.Listener) db.Listener {
 }
 
 // registerMetrics adds /metrics to e, the management API's Echo, unless
-// AUTHGATE_METRICS_ADDR gives them a listener of their own.
+// AUTHGATE_METRICS_ADDR gives them a listener of their own. A request for a
+// portal's host is answered 404: the shipped proxy configurations send every
+// path of that host to authgate, and the metrics ask for no credential.
 func (m *Main) registerMetrics(e *echo.Echo) {
-	if m.cfg.MetricsAddr == "" {
-		e.GET("/metrics", echo.WrapHandler(m.metrics.Handler()))
+	if m.cfg.MetricsAddr != "" {
+		return
 	}
+	h := echo.WrapHandler(m.metrics.Handler())
+	e.GET("/metrics", func(c echo.Context) error {
+		if m.portalHost(c.Request().Host) {
+			return echo.ErrNotFound
+		}
+		return h(c)
+	})
+}
+
+// portalHost reports whether host (with or without a port) is a portal's,
+// from AUTHGATE_PORTAL_URLS.
+func (m *Main) portalHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	for _, s := range m.cfg.sites {
+		if u, err := url.Parse(s.URL); err == nil && strings.EqualFold(u.Hostname(), host) {
+			return true
+		}
+	}
+	return false
 }
 
 // listenMetrics opens AUTHGATE_METRICS_ADDR when it is set. On error it

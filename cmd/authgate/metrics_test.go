@@ -228,3 +228,30 @@ func TestConfig_MetricsAddr(t *testing.T) {
 		})
 	}
 }
+
+// TestMetrics_NotOnThePortalHost: with one listener, /metrics answers the
+// management address but not the portal's host, which the shipped proxy
+// configurations pass through to authgate whole.
+func TestMetrics_NotOnThePortalHost(t *testing.T) {
+	m := startMain(t, portalEnv(dbtest.URL(t)))
+	get := func(host string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", m.URL()+"/metrics", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("auth.home.example"); code != 404 {
+		t.Errorf("/metrics for the portal's host: %d; want 404", code)
+	}
+	if code := get("AUTH.home.example:443"); code != 404 {
+		t.Errorf("/metrics for the portal's host with a port: %d; want 404", code)
+	}
+	if code := get("127.0.0.1"); code != 200 {
+		t.Errorf("/metrics for the internal address: %d; want 200", code)
+	}
+}

@@ -22,18 +22,9 @@ import (
 // the providers serve the native-app exchange only (start warns): their
 // buttons are on the portal's sign-in page, their callbacks on its host.
 func (c Config) loadProviders(environ map[string]string) ([]idp.ProviderConfig, error) {
-	variable, data := "AUTHGATE_PROVIDERS", []byte(c.Providers)
-	switch {
-	case c.Providers != "" && c.ProvidersFile != "":
-		return nil, fmt.Errorf("AUTHGATE_PROVIDERS and AUTHGATE_PROVIDERS_FILE are both set: give the providers one way")
-	case c.ProvidersFile != "":
-		variable = "AUTHGATE_PROVIDERS_FILE"
-		var err error
-		if data, err = os.ReadFile(c.ProvidersFile); err != nil {
-			return nil, fmt.Errorf("AUTHGATE_PROVIDERS_FILE cannot be read: %w", err)
-		}
-	case c.Providers == "":
-		return nil, nil
+	variable, data, err := inlineOrFile("AUTHGATE_PROVIDERS", c.Providers, c.ProvidersFile, "the providers")
+	if err != nil || data == nil {
+		return nil, err
 	}
 	list, err := idp.ParseProviders(data, idp.Lookups{
 		Env:      func(name string) (string, bool) { v, ok := environ[name]; return v, ok },
@@ -43,6 +34,26 @@ func (c Config) loadProviders(environ map[string]string) ([]idp.ProviderConfig, 
 		return nil, fmt.Errorf("%s: %w", variable, err)
 	}
 	return list, nil
+}
+
+// inlineOrFile returns the JSON a setting gives inline (variable) or in a
+// file (variable_FILE), which of the two variables gave it, and nil data when
+// neither is set. Both set is an error, and so is a file that cannot be read;
+// each names the variable. what names the setting's content for the error.
+func inlineOrFile(variable, inline, file, what string) (string, []byte, error) {
+	switch {
+	case inline != "" && file != "":
+		return "", nil, fmt.Errorf("%s and %s_FILE are both set: give %s one way", variable, variable, what)
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s_FILE cannot be read: %w", variable, err)
+		}
+		return variable + "_FILE", data, nil
+	case inline != "":
+		return variable, []byte(inline), nil
+	}
+	return variable, nil, nil
 }
 
 // SSOKey returns the key that seals sign-in attempt cookies, derived from the
@@ -111,7 +122,11 @@ func (v idTokenVerifier) mapErr(err error, provider, form, refused string) error
 			Msg: "the identity provider has not answered; try again later"}
 	case errors.Is(err, idp.ErrNotAllowed): // before ErrInvalid, which it wraps too
 		v.log.Info(form+" exchange: account not admitted", "provider", provider, "err", err.Error())
-		return issue.ErrSignInRefused // 403: the token is good, the account may not sign in here
+		check := "policy"
+		if na, ok := errors.AsType[*idp.NotAllowedError](err); ok {
+			check = na.Check
+		}
+		return &issue.NotAdmittedError{Check: check} // 403, audited by the API: the token is good, the account may not sign in here
 	case errors.Is(err, idp.ErrInvalid):
 		v.log.Info(form+" exchange refused", "provider", provider, "err", err.Error())
 		return &issue.AuthError{Err: issue.ErrUnauthenticated, Msg: refused}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -91,6 +92,11 @@ func (a *API) oauthLogin(c echo.Context) error {
 		verify, token = a.external.VerifyAccessToken, b.AccessToken
 	}
 	id, err := verify(ctx, b.Provider, token)
+	if na, ok := errors.AsType[*issue.NotAdmittedError](err); ok { // the answer is good, the account not admitted: audit it
+		if aerr := a.svc.ExternalNotAdmitted(ctx, b.Provider, na.Check, by); aerr != nil {
+			return aerr
+		}
+	}
 	if err != nil {
 		return err
 	}

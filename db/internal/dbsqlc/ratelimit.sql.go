@@ -54,12 +54,14 @@ func (q *Queries) RateCountsPrune(ctx context.Context, keepSeconds float64) (int
 
 const rateCountsRecent = `-- name: RateCountsRecent :many
 SELECT id, who, route, requests, window_ms, burst, n FROM rate_limit_counts
-WHERE created_at >= now() - make_interval(secs => $1::float8) AND instance <> $2::text
+WHERE id > $1 AND created_at >= now() - make_interval(secs => $2::float8)
+  AND instance <> $3::text
 ORDER BY id
-LIMIT $3
+LIMIT $4
 `
 
 type RateCountsRecentParams struct {
+	After           int64
 	LookbackSeconds float64
 	Instance        string
 	MaxRows         int32
@@ -75,11 +77,16 @@ type RateCountsRecentRow struct {
 	N        int64
 }
 
-// The other instances' counts written in the last lookback_seconds (by the
-// database's clock, so instances' clocks do not matter), oldest first, at
-// most max_rows.
+// The other instances' counts with an id above after, written in the last
+// lookback_seconds (by the database's clock, so instances' clocks do not
+// matter), oldest first, at most max_rows.
 func (q *Queries) RateCountsRecent(ctx context.Context, arg RateCountsRecentParams) ([]RateCountsRecentRow, error) {
-	rows, err := q.db.Query(ctx, rateCountsRecent, arg.LookbackSeconds, arg.Instance, arg.MaxRows)
+	rows, err := q.db.Query(ctx, rateCountsRecent,
+		arg.After,
+		arg.LookbackSeconds,
+		arg.Instance,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}
