@@ -191,6 +191,15 @@ func BenchmarkHandler_UnknownKeyCached(b *testing.B) {
 }
 
 // BenchmarkHandler_Garbage is a flood of junk credentials: refused on the checksum.
+// BenchmarkHandler_GarbageWithRequestID is a flood of garbage through nginx,
+// which sends its own X-Request-Id: the deny hands it back as it came.
+func BenchmarkHandler_GarbageWithRequestID(b *testing.B) {
+	e, r := benchRequest(b, "/auth-request", "")
+	r.Header["X-Api-Key"] = []string{"agk_0000000000000000000000000000000000000000000000zzzz"}
+	r.Header["X-Request-Id"] = []string{"5898f5c1aa9296986c551629fcb7fa1d"}
+	runHandler(b, e, r, http.StatusUnauthorized)
+}
+
 func BenchmarkHandler_Garbage(b *testing.B) {
 	e, r := benchRequest(b, "/auth-request", "")
 	r.Header["X-Api-Key"] = []string{"agk_0000000000000000000000000000000000000000000000zzzz"}

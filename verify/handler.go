@@ -296,6 +296,16 @@ const (
 	challengeInvalid = `Bearer realm="authgate", error="invalid_token"`
 )
 
+// headerWWWAuthenticate is WWW-Authenticate as an http.Header keys it, and
+// the challenges as its values, built once: a deny sets them with no
+// allocation.
+const headerWWWAuthenticate = "Www-Authenticate"
+
+var (
+	challengeMissingValue = []string{challengeMissing}
+	challengeInvalidValue = []string{challengeInvalid}
+)
+
 type denyBody struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description"`
@@ -315,13 +325,13 @@ func (h *Handler) answer(c echo.Context, p *convention, req *Requirement, err er
 	var body []byte
 	switch code {
 	case CodeMissingCredential:
-		hdr.Set(echo.HeaderWWWAuthenticate, challengeMissing)
+		hdr[headerWWWAuthenticate] = challengeMissingValue
 		body = bodyMissing
 	case CodeInvalidToken:
-		hdr.Set(echo.HeaderWWWAuthenticate, challengeInvalid)
+		hdr[headerWWWAuthenticate] = challengeInvalidValue
 		body = bodyInvalid
 	case CodeInsufficientScope:
-		hdr.Set(echo.HeaderWWWAuthenticate, req.challenge)
+		hdr[headerWWWAuthenticate] = req.challenge
 		body = mustJSON(denyBody{code, "this route needs " + req.needs})
 	case CodeInvalidPath:
 		body = bodyBadPath // no challenge: no credential would help
@@ -361,8 +371,8 @@ func logLevel(code string, err error) slog.Level {
 // what the client is shown to that log line. page is the portal page a browser
 // was sent to, if any.
 func (h *Handler) logDeny(c echo.Context, p *convention, level slog.Level, status int, err error, page string) {
-	id := h.requestID(c.Request().Header)
-	c.Response().Header().Set(echo.HeaderXRequestID, id)
+	id, value := h.requestID(c.Request().Header)
+	c.Response().Header()[echo.HeaderXRequestID] = value // the key is canonical already: no Set, which would canonicalise
 	ctx := c.Request().Context()
 	if !h.log.Enabled(ctx, level) {
 		return

@@ -66,8 +66,13 @@ type Principal struct {
 	// hosts under it only. It is never sent upstream.
 	CookieDomain string
 
-	header  [len(identityOrder)][]string // identity header values in identityOrder, built once by NewPrincipal; nil in a bare literal
-	limitID string                       // whose requests a rate limit counts, built once by NewPrincipal
+	// values are the identity headers' values in identityOrder, built once by
+	// NewPrincipal; WriteHeaders hands out one-element slices of them (a
+	// slice of an array costs no allocation), so a cached principal holds
+	// each value once.
+	values  [len(identityOrder)]string
+	built   bool   // by NewPrincipal: values, limitID and the order of Scopes and Roles hold
+	limitID string // whose requests a rate limit counts, built once by NewPrincipal
 }
 
 // identityOrder is IdentityHeaders as an array, so WriteHeaders is a fixed
@@ -82,11 +87,10 @@ var identityOrder = [...]string{HeaderSubject, HeaderKind, HeaderKeyID, HeaderKe
 func NewPrincipal(p Principal) *Principal {
 	p.Scopes = sortedSet(p.Scopes)
 	p.Roles = sortedSet(p.Roles)
-	p.header = [...][]string{
-		{headerSafe(p.Subject)}, {string(p.Kind)}, {headerSafe(p.KeyID)}, {headerSafe(p.KeyName)},
-		{strings.Join(p.Scopes, " ")}, {headerSafe(p.User)}, {headerSafe(p.Email)}, {strings.Join(p.Roles, " ")},
-	}
+	p.values = [...]string{headerSafe(p.Subject), string(p.Kind), headerSafe(p.KeyID), headerSafe(p.KeyName),
+		strings.Join(p.Scopes, " "), headerSafe(p.User), headerSafe(p.Email), strings.Join(p.Roles, " ")}
 	p.limitID = p.rateLimitID()
+	p.built = true
 	return &p
 }
 
@@ -96,9 +100,8 @@ func sortedSet(s []string) []string {
 	return slices.Compact(s)
 }
 
-// prebuilt reports whether p came from NewPrincipal, whose every header value
-// is non-nil.
-func (p *Principal) prebuilt() bool { return p.header[0] != nil }
+// prebuilt reports whether p came from NewPrincipal.
+func (p *Principal) prebuilt() bool { return p.built }
 
 // HasScope reports whether the principal holds scope s.
 func (p *Principal) HasScope(s string) bool {
@@ -137,12 +140,11 @@ func (p *Principal) HasRole(r string) bool {
 // shares its prebuilt values and does not allocate; a bare literal has its
 // values built on each call, the same as NewPrincipal would build them.
 func (p *Principal) WriteHeaders(h http.Header) {
-	values := &p.header
 	if !p.prebuilt() {
-		values = &NewPrincipal(*p).header
+		p = NewPrincipal(*p)
 	}
 	for i, name := range identityOrder {
-		h[name] = values[i]
+		h[name] = p.values[i : i+1 : i+1] // capacity 1: appending to it never writes into the principal
 	}
 }
 

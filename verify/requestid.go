@@ -20,15 +20,18 @@ func ValidRequestID(id string) bool {
 }
 
 // requestID returns the id the proxy gave the request (nginx: proxy_set_header
-// X-Request-Id $request_id), or a new one when it gave none or an invalid one.
-// New ids are a per-handler random prefix and a counter: unique, and cheap on a
-// deny path that a flood of garbage credentials can drive.
-func (h *Handler) requestID(hdr http.Header) string {
-	if id := first(hdr, echo.HeaderXRequestID); ValidRequestID(id) {
-		return id
+// X-Request-Id $request_id), or a new one when it gave none or an invalid one,
+// and the header value that carries it back. New ids are a per-handler random
+// prefix and a counter: unique, and cheap on a deny path that a flood of
+// garbage credentials can drive. The proxy's own value is handed back as it
+// came (the request's header slice, never written to): no allocation.
+func (h *Handler) requestID(hdr http.Header) (string, []string) {
+	if vals := hdr[echo.HeaderXRequestID]; len(vals) == 1 && ValidRequestID(vals[0]) {
+		return vals[0], vals[:1:1]
 	}
 	var buf [32]byte
-	return string(strconv.AppendUint(append(buf[:0], h.idPrefix...), h.idSeq.Add(1), 36))
+	id := string(strconv.AppendUint(append(buf[:0], h.idPrefix...), h.idSeq.Add(1), 36))
+	return id, []string{id}
 }
 
 // RequestID is Echo middleware giving every request of the management API and

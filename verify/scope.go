@@ -55,7 +55,7 @@ type Requirement struct {
 	// pages are fetched by scripts that cannot follow a sign-in.
 	NoRedirect bool
 
-	challenge string   // WWW-Authenticate value for a 403, built once
+	challenge []string // WWW-Authenticate value for a 403, built once
 	needs     string   // what the route needs, for the 403 body, built once
 	anyScope  string   // "one of the scopes a b", built once
 	roleNeeds []string // "role r" for each of Roles, built once
@@ -152,8 +152,8 @@ func ParseRequirement(rawQuery string) (*Requirement, error) {
 		needs = append(needs, r.anyRole)
 	}
 	r.needs = strings.Join(needs, ", and ")
-	r.challenge = `Bearer realm="authgate", error="insufficient_scope", scope="` +
-		strings.Join(append(slices.Clone(r.Scopes), r.AnyScopes...), " ") + `"`
+	r.challenge = []string{`Bearer realm="authgate", error="insufficient_scope", scope="` +
+		strings.Join(append(slices.Clone(r.Scopes), r.AnyScopes...), " ") + `"`}
 	return r, nil
 }
 

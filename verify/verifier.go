@@ -10,7 +10,7 @@ import (
 
 // Options configures a Verifier. Zero values take the defaults shown.
 type Options struct {
-	CacheSize        int           // entries, keys, personal tokens and sessions together; default 100 000
+	CacheSize        int           // entries, keys, personal tokens and sessions together (and as many JWTs); default 100 000. The cache is sharded, each shard an LRU of its share: a full cache holds about 1% fewer
 	CacheTTL         time.Duration // how long a verified key or token is trusted without the store; default 10 s
 	NegativeCacheTTL time.Duration // how long an unknown lookup id is remembered; default 5 s
 	TouchInterval    time.Duration // how often last-used times are written; default 10 s
