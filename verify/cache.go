@@ -37,12 +37,12 @@ type entry struct {
 	id         string // the key's, token's or session's id, for last-used writes (and a session's deny-list check)
 	secretMAC  []byte
 	macVersion int16
-	expiresAt  time.Time // zero: never
-	revokedAt  time.Time // zero: not revoked
-	disabled   bool      // the key, or the token's or session's user, is disabled
+	expiresAt  int64 // unix ns; 0: never
+	revoked    bool
+	disabled   bool // the key, or the token's or session's user, is disabled
 	principal  *Principal
 	missing    bool         // the store has no credential with this lookup id
-	expires    time.Time    // when this entry stops being trusted
+	expires    int64        // unix ns: when this entry stops being trusted
 	touched    atomic.Int64 // unix seconds of the last use passed to the touch queue
 }
 
@@ -68,14 +68,22 @@ var (
 		expired:     fmt.Errorf("personal token: %w", ErrExpired)}
 )
 
+// unixNano is t in unix nanoseconds, 0 for the zero time (never).
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
 // check returns why the credential may not be used at now, or nil.
 func (e *entry) check(now time.Time) error {
 	switch {
-	case !e.revokedAt.IsZero():
+	case e.revoked:
 		return e.kind.revoked
 	case e.disabled:
 		return e.kind.disabled
-	case !e.expiresAt.IsZero() && !now.Before(e.expiresAt):
+	case e.expiresAt != 0 && now.UnixNano() >= e.expiresAt:
 		return e.kind.expired
 	}
 	return nil
@@ -98,8 +106,8 @@ func newCredCache(keys KeyStore, tokens TokenStore, sessions SessionStore, size 
 // has nothing fresh. Store failures are returned (the caller fails closed);
 // they are never cached.
 func (c *credCache) get(ctx context.Context, display string) (*entry, error) {
-	now := c.now()
-	if e, ok := c.lru.Get(display, func(e *entry) bool { return now.Before(e.expires) }); ok && now.Before(e.expires) {
+	now := c.now().UnixNano()
+	if e, ok := c.lru.Get(display, func(e *entry) bool { return now < e.expires }); ok && now < e.expires {
 		return e, nil
 	}
 	v, err, _ := c.loads.Do(display, func() (any, error) { return c.load(ctx, display) })
@@ -128,11 +136,11 @@ func (c *credCache) load(ctx context.Context, display string) (*entry, error) {
 	}
 	switch {
 	case errors.Is(err, ErrNotFound):
-		e = &entry{missing: true, expires: c.now().Add(c.negTTL)}
+		e = &entry{missing: true, expires: c.now().Add(c.negTTL).UnixNano()}
 	case err != nil:
 		return nil, fmt.Errorf("load %s: %w", display, err)
 	default:
-		e.expires = c.now().Add(c.ttl)
+		e.expires = c.now().Add(c.ttl).UnixNano()
 	}
 	e.kind = kind
 	if c.epoch.Load() == epoch { // nothing changed while we read: safe to keep
@@ -147,7 +155,7 @@ func (c *credCache) loadKey(ctx context.Context, lookupID string) (*entry, error
 		return nil, err
 	}
 	return &entry{id: r.ID, secretMAC: r.SecretMAC, macVersion: r.MACVersion,
-		expiresAt: r.ExpiresAt, revokedAt: r.RevokedAt, disabled: !r.DisabledAt.IsZero(),
+		expiresAt: unixNano(r.ExpiresAt), revoked: !r.RevokedAt.IsZero(), disabled: !r.DisabledAt.IsZero(),
 		principal: NewPrincipal(Principal{Kind: KindAPIKey, Subject: r.Subject,
 			KeyID: r.ID, KeyName: r.Name, Scopes: r.Scopes, RateLimit: r.RateLimit})}, nil
 }
@@ -158,7 +166,7 @@ func (c *credCache) loadToken(ctx context.Context, lookupID string) (*entry, err
 		return nil, err
 	}
 	return &entry{id: r.ID, secretMAC: r.SecretMAC, macVersion: r.MACVersion,
-		expiresAt: r.ExpiresAt, revokedAt: r.RevokedAt, disabled: r.UserDisabled,
+		expiresAt: unixNano(r.ExpiresAt), revoked: !r.RevokedAt.IsZero(), disabled: r.UserDisabled,
 		principal: NewPrincipal(Principal{Kind: KindPersonalToken, Subject: r.UserID,
 			User: r.Username, Email: r.Email, Roles: r.Roles,
 			KeyID: r.ID, KeyName: r.Name, Scopes: r.Scopes, RateLimit: r.RateLimit})}, nil

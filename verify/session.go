@@ -82,7 +82,7 @@ func (c *credCache) loadSession(ctx context.Context, lookupID string) (*entry, e
 		return nil, err
 	}
 	return &entry{id: r.ID, secretMAC: r.SecretMAC, macVersion: r.MACVersion,
-		expiresAt: r.ExpiresAt, revokedAt: r.RevokedAt, disabled: r.UserDisabled,
+		expiresAt: unixNano(r.ExpiresAt), revoked: !r.RevokedAt.IsZero(), disabled: r.UserDisabled,
 		principal: NewPrincipal(Principal{Kind: KindSession, Subject: r.UserID,
 			User: r.Username, Email: r.Email, Roles: r.Roles, Scopes: r.Scopes, SessionID: r.ID,
 			CookieDomain: r.Domain})}, nil
