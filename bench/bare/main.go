@@ -1,9 +1,19 @@
 // Command bare is the ceiling for scripts/bench.sh: an Echo server whose only
-// handler answers 200 with two small headers and does nothing else. authgate's
-// /forward-auth is measured against it, so the ratio shows what the verifier
-// itself costs on top of Go's HTTP stack and Echo's router.
+// handler answers 200 and does nothing else. authgate's /forward-auth is
+// measured against it, so the ratio shows what the verifier itself costs on
+// top of Go's HTTP stack and Echo's router.
 //
-//	bare -addr 127.0.0.1:18081   (or BARE_ADDR=127.0.0.1:18081 bare)
+// It has two modes, one binary:
+//
+//   - plain (the default): two small headers. The ceiling of any Echo handler.
+//   - identity (-identity, or BARE_IDENTITY=1): the eight X-Auth-* identity
+//     headers authgate sends on an allow, with realistic values. The ratio to
+//     this ceiling is what authgate's implementation costs; the gap between the
+//     two ceilings is what the header contract itself costs.
+//
+// Usage:
+//
+//	bare -addr 127.0.0.1:18081 [-identity]   (or BARE_ADDR=… BARE_IDENTITY=1 bare)
 package main
 
 import (
@@ -22,16 +32,23 @@ func main() {
 		def = "127.0.0.1:18081"
 	}
 	addr := flag.String("addr", def, "host:port to listen on (default from BARE_ADDR)")
+	identity := flag.Bool("identity", os.Getenv("BARE_IDENTITY") == "1",
+		"answer with authgate's eight identity headers (default from BARE_IDENTITY=1)")
 	flag.Parse()
 
+	headers := plain
+	if *identity {
+		headers = full
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Every path and method, so the bench can send authgate's exact request here.
 	e.Any("/*", func(c echo.Context) error {
 		h := c.Response().Header()
 		// Canonical keys assigned directly, as authgate writes its identity headers.
-		h["X-Auth-Subject"] = subject
-		h["X-Auth-Key-Id"] = keyID
+		for _, kv := range headers {
+			h[kv.name] = kv.value
+		}
 		return c.NoContent(http.StatusOK)
 	})
 
@@ -49,8 +66,27 @@ func main() {
 	}
 }
 
+type header struct {
+	name  string
+	value []string
+}
+
 // Header values built once: the ceiling must not allocate per request either.
 var (
-	subject = []string{"key:bench"}
-	keyID   = []string{"0190b5c2-7a3e-7f00-8000-000000000000"}
+	plain = []header{
+		{"X-Auth-Subject", []string{"key:bench"}},
+		{"X-Auth-Key-Id", []string{"0190b5c2-7a3e-7f00-8000-000000000000"}},
+	}
+	// full is what authgate sends for a personal token, the kind that fills
+	// every header (see verify/doc.go), with values of a typical size.
+	full = []header{
+		{"X-Auth-Subject", []string{"usr_0190b5c27a3e7f008000000000000001"}},
+		{"X-Auth-Kind", []string{"token"}},
+		{"X-Auth-Key-Id", []string{"tok_0190b5c27a3e7f008000000000000002"}},
+		{"X-Auth-Key-Name", []string{"bench laptop"}},
+		{"X-Auth-Scopes", []string{"bench:read"}},
+		{"X-Auth-User", []string{"bench"}},
+		{"X-Auth-Email", []string{"bench@example.com"}},
+		{"X-Auth-Roles", []string{"bench"}},
+	}
 )
