@@ -112,9 +112,23 @@ func (k *Keys) Close() {
 	<-k.done
 }
 
-// Ready reports whether the JWKS URL is known (the keys themselves may still
-// be failing to load; Key says so).
+// Ready reports whether the JWKS URL is known and its first fetch is over
+// (it may have failed; Key says so).
 func (k *Keys) Ready() bool { return k.kf.Load() != nil }
+
+// WaitReady waits until Ready or ctx is done, and reports whether Ready.
+func (k *Keys) WaitReady(ctx context.Context) bool {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !k.Ready() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
+}
 
 // Key returns the public key the JWKS holds under kid, for a token signed
 // with alg: a key whose JWK names another alg is refused. A kid the set does

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/authgate/authgate/jwks"
 	"github.com/authgate/authgate/verify"
@@ -172,10 +173,10 @@ func (pendingKeys) Key(context.Context, string, string) (any, error) {
 	return nil, errors.New("keys not started")
 }
 
-// startExternalIssuers starts fetching each issuer's keys in the background
-// and returns the verifier's rules with them, and the key sets to close. An
-// issuer without require is a warning: any token it signs for the audience
-// passes.
+// startExternalIssuers starts fetching each issuer's keys in the background,
+// waits up to 10 s for them, and returns the verifier's rules with them and
+// the key sets to close. An issuer without require is a warning: any token
+// it signs for the audience passes.
 func startExternalIssuers(list []externalIssuer, log *slog.Logger) ([]verify.ExternalIssuer, []*jwks.Keys, error) {
 	var rules []verify.ExternalIssuer
 	var sets []*jwks.Keys
@@ -194,6 +195,17 @@ func startExternalIssuers(list []externalIssuer, log *slog.Logger) ([]verify.Ext
 		r := x.rules
 		r.Keys = keys
 		rules, sets = append(rules, r), append(sets, keys)
+	}
+	// As with the identity providers, start waits a little for the keys, so
+	// that tokens pass from the first request; one that does not answer in
+	// time is fetched in the background meanwhile (its tokens refused).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i, k := range sets {
+		if !k.WaitReady(ctx) {
+			log.Warn("external issuer: keys not fetched yet; its tokens are refused until they are",
+				"variable", "AUTHGATE_EXTERNAL_ISSUERS", "issuer", list[i].rules.ID)
+		}
 	}
 	return rules, sets, nil
 }
