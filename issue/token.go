@@ -130,26 +130,15 @@ func (s *Service) ListTokens(ctx context.Context, userID string) ([]PersonalToke
 // verify.ErrNotFound if the user has no such token (another user's token is as
 // if it did not exist).
 func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string, by Actor) (PersonalToken, error) {
-	var out PersonalToken
-	err := s.store.InTx(ctx, func(tx Store) error {
-		t, err := tx.PersonalTokenByIDForUpdate(ctx, tokenID)
-		if err != nil {
-			return err
-		}
-		if t.UserID != userID {
-			return verify.ErrNotFound
-		}
-		if err := actOnUser(ctx, tx, by, userID); err != nil {
-			return err
-		}
+	out, err := s.changeToken(ctx, userID, tokenID, by, func(tx Store, t PersonalToken) (PersonalToken, error) {
 		if t.RevokedAt != nil {
-			out = t
-			return nil
+			return t, nil
 		}
-		if out, err = tx.PersonalTokenRevoke(ctx, tokenID, s.now()); err != nil {
-			return err
+		out, err := tx.PersonalTokenRevoke(ctx, tokenID, s.now())
+		if err != nil {
+			return PersonalToken{}, err
 		}
-		return s.record(ctx, tx, by, ActionTokenRevoke, t.ID, OutcomeSuccess, map[string]any{
+		return out, s.record(ctx, tx, by, ActionTokenRevoke, t.ID, OutcomeSuccess, map[string]any{
 			"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID})
 	})
 	if err != nil {
@@ -169,6 +158,29 @@ func (s *Service) SetTokenRateLimit(ctx context.Context, userID, tokenID string,
 			return PersonalToken{}, err
 		}
 	}
+	out, err := s.changeToken(ctx, userID, tokenID, by, func(tx Store, t PersonalToken) (PersonalToken, error) {
+		if t.RevokedAt != nil {
+			return PersonalToken{}, &StateError{Msg: "token " + tokenID + " is revoked"}
+		}
+		out, err := tx.PersonalTokenSetRateLimit(ctx, tokenID, l)
+		if err != nil {
+			return PersonalToken{}, err
+		}
+		return out, s.record(ctx, tx, by, ActionTokenRateLimit, t.ID, OutcomeSuccess, map[string]any{
+			"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "rate_limit": rateLimitAudit(l)})
+	})
+	if err != nil {
+		return PersonalToken{}, fmt.Errorf("set rate limit of token %s: %w", tokenID, missing(err, "token", tokenID))
+	}
+	return out, nil
+}
+
+// changeToken runs change on user userID's token tokenID, locked, in one
+// transaction with the checks every change of a token makes first: the token
+// is the user's (another user's is verify.ErrNotFound, as if it did not
+// exist) and by may act on the user (actOnUser).
+func (s *Service) changeToken(ctx context.Context, userID, tokenID string, by Actor,
+	change func(tx Store, t PersonalToken) (PersonalToken, error)) (PersonalToken, error) {
 	var out PersonalToken
 	err := s.store.InTx(ctx, func(tx Store) error {
 		t, err := tx.PersonalTokenByIDForUpdate(ctx, tokenID)
@@ -181,19 +193,10 @@ func (s *Service) SetTokenRateLimit(ctx context.Context, userID, tokenID string,
 		if err := actOnUser(ctx, tx, by, userID); err != nil {
 			return err
 		}
-		if t.RevokedAt != nil {
-			return &StateError{Msg: "token " + tokenID + " is revoked"}
-		}
-		if out, err = tx.PersonalTokenSetRateLimit(ctx, tokenID, l); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, by, ActionTokenRateLimit, t.ID, OutcomeSuccess, map[string]any{
-			"name": t.Name, "prefix": t.Prefix, "user_id": t.UserID, "rate_limit": rateLimitAudit(l)})
+		out, err = change(tx, t)
+		return err
 	})
-	if err != nil {
-		return PersonalToken{}, fmt.Errorf("set rate limit of token %s: %w", tokenID, missing(err, "token", tokenID))
-	}
-	return out, nil
+	return out, err
 }
 
 // validToken checks in and puts its scopes in order, without duplicates.

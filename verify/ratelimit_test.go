@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,24 +35,12 @@ func TestParseRate(t *testing.T) {
 	} {
 		got, err := ParseRate(tc.rate, tc.burst)
 		switch {
-		case tc.err != "" && (err == nil || !contains(err.Error(), tc.err)):
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 			t.Errorf("ParseRate(%q, %q) = %v, %v; want error with %q", tc.rate, tc.burst, got, err, tc.err)
 		case tc.err == "" && (err != nil || got != tc.want):
 			t.Errorf("ParseRate(%q, %q) = %v, %v; want %v", tc.rate, tc.burst, got, err, tc.want)
 		}
 	}
-}
-
-func contains(s, sub string) bool {
-	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
-}
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 // TestLimiter_GCRA: a burst passes at once, then one request per interval;
@@ -170,7 +159,7 @@ func TestHandler_RateLimit(t *testing.T) {
 			w.Header().Get("X-Auth-Subject") != "" {
 			t.Errorf("%s over the limit: %d %v", ep.path, w.Code, w.Header())
 		}
-		if ep.over == 429 && !contains(w.Body.String(), `"error":"rate_limited"`) {
+		if ep.over == 429 && !strings.Contains(w.Body.String(), `"error":"rate_limited"`) {
 			t.Errorf("body = %s", w.Body)
 		}
 		if w := call(ep.path, "token-active"); w.Code != 200 {
@@ -238,7 +227,7 @@ func TestHandler_OwnRateLimit(t *testing.T) {
 	}
 	w := call("/forward-auth")
 	if w.Code != 429 || w.Header().Get("RateLimit-Policy") != `"credential";q=2;w=60` || w.Header().Get("Retry-After") != "30" ||
-		!contains(w.Body.String(), "this credential's rate limit") {
+		!strings.Contains(w.Body.String(), "this credential's rate limit") {
 		t.Errorf("third: %d %v %s", w.Code, w.Header(), w.Body)
 	}
 	// A personal token's own limit, the same way.
@@ -255,7 +244,7 @@ func TestParseRate_Refusals(t *testing.T) {
 		{"1/24h", "1000000", "longer than 24h"},
 		{"10/1.5s", "", "whole seconds"},
 	} {
-		if _, err := ParseRate(tc.rate, tc.burst); err == nil || !contains(err.Error(), tc.want) {
+		if _, err := ParseRate(tc.rate, tc.burst); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseRate(%q, %q) = %v; want %q", tc.rate, tc.burst, err, tc.want)
 		}
 	}

@@ -51,17 +51,11 @@ func appTokens(t *testing.T, op *idptest.Provider, client idptest.Client) (idTok
 	return raw, tok.AccessToken
 }
 
-// TestMain_ExchangeIDToken: a native app that signed in with the provider
-// itself exchanges its ID token at POST /v1/auth/oauth/login for authgate
-// tokens, which the hot path honours with the role the provider's group maps
-// to. A token issued to another app, and a provider access token, are refused
-// and create nothing.
-func TestMain_ExchangeIDToken(t *testing.T) {
-	phone := idptest.Client{ID: "phone-app", Secret: "phone-app-secret"}
-	op := idptest.Start(t, idptest.Options{Clients: append(idptest.DefaultClients(), phone)})
-	env := portalEnv(dbtest.URL(t), "OP_SECRET", op.ClientSecret, "AUTHGATE_PROVIDERS",
-		`[{"id":"op","name":"Example ID","issuer":"`+op.Issuer+`","client_id":"`+op.ClientID+`","client_secret_env":"OP_SECRET",
-		  "native_client_ids":["phone-app"],"new_users":"create","roles":{"family":"viewer"}}]`)
+// exchangeWorld starts authgate with env, where the role viewer holds
+// events:read, and returns a client, a call of the exchange route and a
+// count of the users.
+func exchangeWorld(t *testing.T, env map[string]string) (client, func(body string) (int, []byte), func() int) {
+	t.Helper()
 	admin := bootstrap(t, env)
 	a := client{t, startMain(t, env).URL()}
 	if code, _, body := a.call("POST", "/v1/permissions", admin, `{"name":"events:read"}`); code/100 != 2 {
@@ -86,6 +80,21 @@ func TestMain_ExchangeIDToken(t *testing.T) {
 		}
 		return len(page.Users)
 	}
+	return a, exchange, users
+}
+
+// TestMain_ExchangeIDToken: a native app that signed in with the provider
+// itself exchanges its ID token at POST /v1/auth/oauth/login for authgate
+// tokens, which the hot path honours with the role the provider's group maps
+// to. A token issued to another app, and a provider access token, are refused
+// and create nothing.
+func TestMain_ExchangeIDToken(t *testing.T) {
+	phone := idptest.Client{ID: "phone-app", Secret: "phone-app-secret"}
+	op := idptest.Start(t, idptest.Options{Clients: append(idptest.DefaultClients(), phone)})
+	env := portalEnv(dbtest.URL(t), "OP_SECRET", op.ClientSecret, "AUTHGATE_PROVIDERS",
+		`[{"id":"op","name":"Example ID","issuer":"`+op.Issuer+`","client_id":"`+op.ClientID+`","client_secret_env":"OP_SECRET",
+		  "native_client_ids":["phone-app"],"new_users":"create","roles":{"family":"viewer"}}]`)
+	a, exchange, users := exchangeWorld(t, env)
 	before := users()
 
 	t.Run("AnotherAppsTokenRefused", func(t *testing.T) {
@@ -154,30 +163,7 @@ func TestMain_ExchangeAccessToken(t *testing.T) {
 	env := portalEnv(dbtest.URL(t), "OP_SECRET", op.ClientSecret, "AUTHGATE_PROVIDERS",
 		`[{"id":"op","name":"Example ID","issuer":"`+op.Issuer+`","client_id":"`+op.ClientID+`","client_secret_env":"OP_SECRET",
 		  "scopes":["openid","email","profile","groups"],"new_users":"create","roles":{"family":"viewer"}}]`)
-	admin := bootstrap(t, env)
-	a := client{t, startMain(t, env).URL()}
-	if code, _, body := a.call("POST", "/v1/permissions", admin, `{"name":"events:read"}`); code/100 != 2 {
-		t.Fatalf("create events:read: %d %s", code, body)
-	}
-	if code, _, body := a.call("PUT", "/v1/roles/viewer/permissions/events:read", admin, ""); code/100 != 2 {
-		t.Fatalf("grant events:read to viewer: %d %s", code, body)
-	}
-	exchange := func(body string) (int, []byte) {
-		t.Helper()
-		code, _, b := a.call("POST", "/v1/auth/oauth/login", "", body, "Content-Type", "application/json")
-		return code, b
-	}
-	users := func() int {
-		t.Helper()
-		code, _, body := a.call("GET", "/v1/users", admin, "")
-		var page struct {
-			Users []struct{ ID string } `json:"users"`
-		}
-		if code != 200 || json.Unmarshal(body, &page) != nil {
-			t.Fatalf("list users: %d %s", code, body)
-		}
-		return len(page.Users)
-	}
+	a, exchange, users := exchangeWorld(t, env)
 	before := users()
 
 	_, otherApp := appTokens(t, op, op.Clients[1])
