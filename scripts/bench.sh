@@ -4,31 +4,49 @@
 #   1. Micro-benchmarks: go test -run '^$' -bench . -benchmem -count 5 ./verify/
 #      Extra arguments go to that go test: flags come before the package, and ./-style package
 #      patterns replace ./verify/ (make bench ARGS='-bench Cache -cpu 1'). Then, whatever the
-#      arguments, the live heap of 100 000 cached credentials: -bench Cache_Memory100k -benchtime 1x.
+#      arguments, the parallel benchmarks at each core count of BENCH_CPUS (-bench Parallel -cpu),
+#      and the memory benchmarks once (-bench Memory -benchtime 1x): live heap and RSS per cached
+#      credential, 100 000 of each kind, and per entry of the hot path's other maps.
 #   2. Load run: authgate and bench/bare, each pinned to CPU 0 with GOMAXPROCS=1, driven by wrk
-#      with 1 thread on CPU 1, in alternating rounds. One wrk run per row per round: the two
-#      ceilings (bare: 200 with two headers; ident: bare -identity, 200 with the eight identity
-#      headers authgate sends) and authgate's rows (see bench/README.md): key (cached API key,
-#      allow), revoked (revoked key, 401), garbage (bad checksum, 401), token (personal token,
-#      allow), jwt (access token from /v1/auth/login, allow), session (portal cookie, allow).
-#      Prints, per connection count, each row's median req/s (min-max), p50, p99 and the median
-#      of its per-round ratio to each ceiling, and authgate's memory after the run. It prints
-#      the figures and never fails on them: the targets are read, not asserted (this shared VM
-#      moves absolute numbers ±30%).
+#      with 1 thread on CPU 1, in alternating rounds. One wrk run per target per round. Two groups
+#      of targets (see bench/README.md), each with its own ceilings:
+#      - direct, on /forward-auth: the ceilings bare (200 with two headers) and ident (bare
+#        -identity, 200 with the eight identity headers authgate sends), then authgate's rows:
+#        key (cached API key, allow), revoked (revoked key, 401), garbage (bad checksum, 401),
+#        token (personal token, allow), jwt (access token from /v1/auth/login, allow), session
+#        (portal cookie, allow), ext (access token of an external issuer, the OpenID provider of
+#        scripts/oidc-provider.sh, allow) and ext-bad (that token with a tampered signature, 401);
+#      - nginx (BENCH_ROWS word nginx): one nginx worker on CPU 0 in front of bare as the app, with
+#        the shipped deploy/nginx/ snippets: ngx (no auth: the ceiling), ngx-bare and ngx-ident
+#        (auth_request to bare and to bare -identity: ideal verifiers), ngx-key (auth_request to
+#        authgate, cached API key, allow) and ngx-garbage (bad checksum, 401 from @authgate_401).
+#      Prints, per connection count and group, each target's median req/s (min-max), p50, p99 and
+#      the median of its per-round ratio to each ceiling of its group, and authgate's memory after
+#      the run. It prints the figures and never fails on them: the targets are read, not asserted
+#      (this shared VM moves absolute numbers ±30%).
 #
 # Knobs (environment):
 #   BENCH_MICRO=0       skip step 1
+#   BENCH_CPUS=1,2,4    the -cpu list of step 1's parallel benchmarks; default 1, 2, 4, … up to
+#                       this machine's cores (on a 16-core machine: 1,2,4,8,16)
 #   BENCH_LOAD=0        skip step 2
-#   BENCH_ROWS="key revoked garbage token jwt session"
-#                       authgate's rows in step 2 (space or comma separated); both ceilings always run
-#   ROUNDS=5            rounds in step 2; each runs every row once per connection count
-#   DUR=10s             length of one wrk run (wrk duration syntax: 3s, 1m)
+#   BENCH_PROFILE=1     after the timed rounds, one more (untimed) wrk run per authgate row with a
+#                       CPU profile of authgate (built with -tags pprof, which serves net/http/pprof
+#                       on a loopback port; release builds have no such listener): the profiles go
+#                       to .data/bench/cpu-ROW.prof and the top of each is printed
+#   BENCH_ROWS="key revoked garbage token jwt session ext ext-bad nginx"
+#                       the rows of step 2 (space or comma separated); a group's ceilings run when
+#                       any of its rows does. ext and ext-bad need the OpenID provider (built by
+#                       scripts/oidc-provider.sh ensure, 1-3 minutes cold); nginx needs nginx
+#   ROUNDS=5            rounds in step 2; each runs every target once per connection count
+#   DUR=10s             length of one wrk run (wrk duration syntax: 3s, 1m); with ext rows at most
+#                       the provider's token lifetime (5 min) less a minute
 #   CONNS_LIST="64"     wrk connection counts
 #   DATABASE_URL        Postgres server to create the throwaway database authgate_bench on;
 #                       default: a lease on the private cluster of scripts/devdb.sh (stopped
 #                       at the end unless someone else still uses it)
-# Needs wrk (installed with apt-get when missing), taskset, curl and psql.
-# Binaries, logs and every wrk output go to .data/bench/.
+# Needs wrk and, for the nginx rows, nginx (both installed with apt-get when missing), taskset, curl
+# and psql. Binaries, logs, nginx's configuration and every wrk output go to .data/bench/.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -39,6 +57,7 @@ source scripts/lib/apt.sh
 out=.data/bench
 rounds=${ROUNDS:-5}
 dur=${DUR:-10s}
+dur_s=0 # dur in seconds (load checks it)
 conns_list=${CONNS_LIST:-64}
 bench_db=authgate_bench
 path='/forward-auth?scope=bench:read'
@@ -95,13 +114,31 @@ trap 'exit 143' TERM
 micro() {
 	local pkgs=(./verify/) a
 	for a in "$@"; do [[ $a == ./* || $a == ../* ]] && pkgs=(); done
-	echo "== micro-benchmarks: go test -run '^\$' -bench . -benchmem -count 5 ${*:+$* }${pkgs[*]}"
-	go test -run '^$' -bench . -benchmem -count 5 "$@" "${pkgs[@]}"
+	# The memory and parallel benchmarks run in their own steps below.
+	echo "== micro-benchmarks: go test -run '^\$' -bench . -skip 'Memory|Parallel' -benchmem -count 5 ${*:+$* }${pkgs[*]}"
+	go test -run '^$' -bench . -skip 'Memory|Parallel' -benchmem -count 5 "$@" "${pkgs[@]}"
 	echo
-	# The memory figure of issue 14: live heap per cached credential, 100 000 of them.
-	echo "== cache memory: go test -run '^\$' -bench Cache_Memory100k -benchtime 1x ./verify/"
-	go test -run '^$' -bench Cache_Memory100k -benchtime 1x ./verify/
+	# From every core at once: the cached handler and a bare Echo handler, at each core count.
+	echo "== parallel: go test -run '^\$' -bench Parallel -cpu $cpus -count 3 ./verify/"
+	go test -run '^$' -bench Parallel -cpu "$cpus" -count 3 ./verify/
 	echo
+	# The memory figures of issue 14: live heap (and RSS) per cached credential, 100 000 of each
+	# kind, and per entry of the other maps on the path, each filled to its bound.
+	echo "== memory: go test -run '^\$' -bench Memory -benchtime 1x ./verify/"
+	go test -run '^$' -bench Memory -benchtime 1x ./verify/
+	echo
+}
+
+# default_cpus: 1,2,4,… up to this machine's cores, and the core count itself when it is not a power of two.
+default_cpus() {
+	local n c=1 list=""
+	n=$(nproc)
+	while ((c <= n)); do
+		list+=${list:+,}$c
+		c=$((c * 2))
+	done
+	((c / 2 == n)) || list+=,$n
+	echo "$list"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -113,6 +150,21 @@ ensure_wrk() {
 	log "wrk not found; installing Debian's wrk"
 	apt_install wrk || die "wrk is not installed (see above); install it, or set BENCH_LOAD=0"
 	command -v wrk >/dev/null || die "wrk is still not on PATH after installing it"
+}
+
+# ensure_nginx sets nginx_bin, installing Debian's nginx when it is missing (its service is not
+# started: apt_install forbids it). Debian puts nginx in /usr/sbin, often not on a user's PATH.
+nginx_bin=""
+find_nginx() {
+	nginx_bin=$(command -v nginx || true)
+	if [[ -z $nginx_bin && -x /usr/sbin/nginx ]]; then nginx_bin=/usr/sbin/nginx; fi
+	[[ -n $nginx_bin ]]
+}
+ensure_nginx() {
+	find_nginx && return 0
+	log "nginx not found; installing Debian's nginx"
+	apt_install nginx || die "nginx is not installed (see above); install it, or leave nginx out of BENCH_ROWS"
+	find_nginx || die "nginx is still not found (PATH, /usr/sbin) after installing it"
 }
 
 psql_bin=""
@@ -189,19 +241,29 @@ wait_ready() {
 	die "$name is not answering $url after 15 s; its log is above"
 }
 
-# Rows: what each wrk run sends and what it must get back. The two ceilings always run; the rows
-# of authgate are those BENCH_ROWS names. Each authgate row sends one credential; both ceilings
-# get the key row's request, so they pay the same header parsing as authgate.
-all_rows="key revoked garbage token jwt session"
+# Rows: what each wrk run sends and what it must get back. BENCH_ROWS names the rows; the word
+# nginx stands for the five targets of the nginx group (ngx_targets). Each direct row sends one
+# credential to /forward-auth; both direct ceilings get the key row's request, so they pay the
+# same header parsing as authgate. Every nginx target gets the key row's API key, but
+# ngx-garbage, which gets the garbage row's.
+all_rows="key revoked garbage token jwt session ext ext-bad nginx"
+direct_ceilings="bare ident"
+ngx_targets="ngx ngx-bare ngx-ident ngx-key ngx-garbage"
+ngx_ceilings="ngx ngx-bare ngx-ident"
 declare -A row_cred=() # row: the credential header ("Name: value")
 declare -A row_want=() # row: the status every answer must have (200 allow, 401 deny)
 declare -A row_host=() # row: X-Forwarded-Host (a session cookie counts only on its cookie domain)
 declare -A row_desc=() # row: what it is, for the table
-rows=()                # the authgate rows of this run, in the order of all_rows
-targets=()             # bare ident and the rows
+rows=()                # the direct rows of this run (authgate's, on /forward-auth), in the order of all_rows
+use_nginx=0            # 1: the nginx group runs
+use_ext=0              # 1: ext or ext-bad runs, so the OpenID provider runs and authgate trusts it
+direct=()              # the direct group's targets: bare ident and the rows; empty without rows
+targets=()             # every target of the run: direct, then the nginx group
 
 secret="" key="" ag_port="" bare_port="" ident_port="" ag_pid="" bare_pid="" ident_pid=""
+ngx_port="" ngx_pid="" op_pid="" op_issuer="" op_token_url="" op_secret=""
 ag_env=()
+profile=0 pprof_port="" # BENCH_PROFILE=1: authgate serves net/http/pprof on pprof_port
 
 # ag_cli ARGS...: the CLI binary with authgate's environment; stderr to its log.
 ag_cli() { env "${ag_env[@]}" "$out/authgate" "$@" 2>>"$out/authgate.log"; }
@@ -223,12 +285,15 @@ json_field() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" | head -n 1; }
 
 start_servers() {
 	log "building authgate and bare into $out/"
-	go build -o "$out/authgate" ./cmd/authgate
+	local tags=()
+	((profile)) && tags=(-tags pprof)
+	go build "${tags[@]}" -o "$out/authgate" ./cmd/authgate
 	go build -o "$out/bare" ./bench/bare
 	secret=$(head -c 32 /dev/urandom | base64)
 	ag_port=$(free_port 18080)
 	bare_port=$(free_port $((ag_port + 1)))
 	ident_port=$(free_port $((bare_port + 1)))
+	((profile)) && pprof_port=$(free_port $((ident_port + 50)))
 
 	# The same environment for migrate, the CLI and serve: keys are hashed under the secret. The
 	# portal (for the session row) on auth.home.localhost, in development mode: plain http. Access
@@ -236,6 +301,13 @@ start_servers() {
 	ag_env=(DATABASE_URL="$bench_url" AUTHGATE_SECRET="$secret" AUTHGATE_ADDR="127.0.0.1:$ag_port"
 		AUTHGATE_LOG_LEVEL=error AUTHGATE_ACCESS_TTL=1h
 		AUTHGATE_COOKIE_DOMAINS=home.localhost AUTHGATE_PORTAL_URLS="http://auth.home.localhost:$ag_port" AUTHGATE_PORTAL_DEV=true)
+	((profile)) && ag_env+=(AUTHGATE_PPROF_ADDR="127.0.0.1:$pprof_port")
+	# With the ext rows, the OpenID provider as an external issuer, configured as its
+	# documentation asks: an audience of its own, and a require pinning the one client.
+	if ((use_ext)); then
+		start_op
+		ag_env+=(AUTHGATE_EXTERNAL_ISSUERS="[{\"id\":\"bench\",\"issuer\":\"$op_issuer\",\"audience\":\"authgate-bench\",\"scopes\":[\"bench:read\"],\"require\":{\"client_id\":\"bench-svc\"}}]")
+	fi
 	: >"$out/authgate.log"
 	ag_cli migrate || { cat "$out/authgate.log" >&2; die "authgate migrate failed"; }
 	key=$(ag_cli keys create --name bench --scope bench:read) ||
@@ -257,7 +329,203 @@ start_servers() {
 	wait_ready bare "$bare_pid" "http://127.0.0.1:$bare_port/"
 	wait_ready ident "$ident_pid" "http://127.0.0.1:$ident_port/"
 	log "authgate pid $ag_pid on :$ag_port, bare pid $bare_pid on :$bare_port, bare -identity pid $ident_pid on :$ident_port"
+	if ((use_nginx)); then start_nginx; fi
 	make_credentials
+}
+
+# start_op starts the OpenID provider the sign-in tests run (scripts/oidc-provider.sh builds it),
+# with one service client of the client_credentials grant, bench-svc, whose access tokens are JWTs
+# for the audience authgate-bench. Sets op_issuer (what it prints once it accepts connections) and
+# op_token_url (from its discovery document). Not pinned: it serves only authgate's discovery and
+# JWKS fetch at start and a token before each ext run, never during a timed run.
+start_op() {
+	local line bin disc i
+	line=$(scripts/oidc-provider.sh ensure 8>&-) ||
+		die "could not build the OpenID provider the ext rows need (see above); fix that, or leave ext and ext-bad out of BENCH_ROWS"
+	bin=${line#oidc-provider=}
+	[[ $line == oidc-provider=* && -x $bin ]] || die "scripts/oidc-provider.sh ensure printed '$line', not oidc-provider=PATH"
+	op_secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+	(
+		umask 077
+		printf '{"addr":"127.0.0.1:0","service_clients":[{"id":"bench-svc","secret":"%s","audience":["authgate-bench"]}]}\n' \
+			"$op_secret" >"$out/oidc-provider.json"
+	)
+	: >"$out/oidc-provider.out"
+	"$bin" "$out/oidc-provider.json" </dev/null >"$out/oidc-provider.out" 2>"$out/oidc-provider.log" 8>&- &
+	op_pid=$!
+	pids+=("$op_pid")
+	for ((i = 0; i < 150; i++)); do
+		op_issuer=$(sed -n 's/^issuer //p' "$out/oidc-provider.out")
+		[[ -n $op_issuer ]] && break
+		ensure_alive oidc-provider "$op_pid"
+		sleep 0.1
+	done
+	[[ -n $op_issuer ]] || { tail -n 20 "$out/oidc-provider.log" >&2; die "the OpenID provider printed no issuer in 15 s; its log is above"; }
+	disc=$(curl -s --max-time 5 "${op_issuer}.well-known/openid-configuration") ||
+		die "the OpenID provider's discovery document ${op_issuer}.well-known/openid-configuration does not answer"
+	op_token_url=$(json_field token_endpoint <<<"$disc")
+	[[ -n $op_token_url ]] || die "no token_endpoint in the OpenID provider's discovery document: $disc"
+	log "OpenID provider pid $op_pid, issuer $op_issuer"
+}
+
+# ext_token: a fresh access token of bench-svc by the client_credentials grant (client_secret_basic)
+# into the ext row's credential, and the same token with one character of its signature changed
+# into ext-bad's. The provider's tokens live 5 minutes, less than a default run: every ext run gets
+# a new one (authgate verifies it once, then answers from its cache), and it fails unless the token
+# outlives the wrk run by 30 s.
+ext_token() {
+	local resp tok ttl sig i c
+	ensure_alive oidc-provider "$op_pid"
+	resp=$(curl -s --max-time 10 -u "bench-svc:$op_secret" -d grant_type=client_credentials "$op_token_url") ||
+		die "POST $op_token_url (client_credentials) failed"
+	tok=$(json_field access_token <<<"$resp")
+	ttl=$(sed -n 's/.*"expires_in" *: *\([0-9]*\).*/\1/p' <<<"$resp")
+	[[ $tok == *.*.* && -n $ttl ]] || die "the OpenID provider gave no access token and expires_in: $resp"
+	((ttl >= dur_s + 30)) ||
+		die "the OpenID provider's access tokens live $ttl s, not enough for a wrk run of DUR=$dur: use a DUR of at most $((ttl - 30))s, or leave ext and ext-bad out of BENCH_ROWS"
+	row_cred[ext]="Authorization: Bearer $tok"
+	sig=${tok##*.}
+	i=$((${#sig} / 2))
+	c=${sig:i:1}
+	[[ $c == A ]] && c=B || c=A
+	row_cred[ext-bad]="Authorization: Bearer ${tok%.*}.${sig:0:i}$c${sig:i+1}"
+}
+
+# shipped_block REGEX: the block of deploy/nginx/nginx.conf whose first line matches REGEX (an awk
+# regular expression), from that line to the brace that closes it, as shipped.
+shipped_block() {
+	local b
+	b=$(awk -v re="$1" '
+		$0 ~ re { on = 1 }
+		on { print; depth += gsub(/[{]/, "{") - gsub(/[}]/, "}"); if (depth == 0) exit }
+	' deploy/nginx/nginx.conf)
+	[[ -n $b ]] || die "no block matching '$1' in deploy/nginx/nginx.conf, which the nginx rows run: update start_nginx in scripts/bench.sh"
+	printf '%s\n' "$b"
+}
+
+# start_nginx starts one nginx, one worker, on CPU 0 (taskset; the worker inherits the affinity),
+# in front of bare as the app, with a config made in $out/nginx/ from what deploy/nginx/ ships: its
+# four snippets copied and included, and its map of $connection_upgrade and its @authgate_401 and
+# @authgate_403 dispatchers cut out of deploy/nginx/nginx.conf, so the bench measures what users
+# run. Upstreams as shipped (keepalive 16), no access log. One server, one location per target:
+#   /none/      no auth: authgate-upgrade.conf and proxy_pass to the app (nginx without authgate)
+#   /bare/      auth_request to bare (an ideal verifier: 200, two headers)
+#   /ident/     auth_request to bare -identity (an ideal verifier sending the 8 identity headers)
+#   /authgate/  auth_request to authgate's /auth-request?scope=bench:read
+# each protected one as the shipped protected locations are: auth_request, authgate-identity.conf,
+# authgate-deny.conf, authgate-upgrade.conf, and the X-Request-Id the shipped server block adds.
+start_nginx() {
+	local dir=$out/nginx f user="" upgrade_map deny_401 deny_403
+	ensure_nginx
+	rm -rf "$dir"
+	mkdir -p "$dir/tmp"
+	for f in authgate-subrequest.conf authgate-identity.conf authgate-deny.conf authgate-upgrade.conf; do
+		cp "deploy/nginx/$f" "$dir/$f" || die "cannot copy deploy/nginx/$f"
+	done
+	upgrade_map=$(shipped_block '^[[:space:]]*map [$]http_upgrade [$]connection_upgrade [{]')
+	deny_401=$(shipped_block '^[[:space:]]*location @authgate_401 [{]')
+	deny_403=$(shipped_block '^[[:space:]]*location @authgate_403 [{]')
+	ngx_port=$(free_port $((ident_port + 1)))
+	# nginx's master runs as root here; its worker would switch to nobody, who may not be able to
+	# reach $out. Only root may name a user (others get a warning).
+	((EUID == 0)) && user="user root;"
+	cat >"$dir/nginx.conf" <<-EOF
+		# Made by scripts/bench.sh from deploy/nginx/; see start_nginx there.
+		$user
+		worker_processes 1;
+		error_log stderr warn;
+		events {
+		    worker_connections 1024;
+		}
+		http {
+		    access_log off;
+		    client_body_temp_path tmp/body;
+		    proxy_temp_path tmp/proxy;
+		    fastcgi_temp_path tmp/fastcgi;
+		    uwsgi_temp_path tmp/uwsgi;
+		    scgi_temp_path tmp/scgi;
+
+		$upgrade_map
+
+		    upstream app {
+		        server 127.0.0.1:$bare_port;
+		        keepalive 16;
+		    }
+		    upstream verifier_bare {
+		        server 127.0.0.1:$bare_port;
+		        keepalive 16;
+		    }
+		    upstream verifier_ident {
+		        server 127.0.0.1:$ident_port;
+		        keepalive 16;
+		    }
+		    upstream authgate {
+		        server 127.0.0.1:$ag_port;
+		        keepalive 16;
+		    }
+
+		    server {
+		        listen 127.0.0.1:$ngx_port;
+		        proxy_http_version 1.1;
+
+		        location = /_authgate/bare {
+		            internal;
+		            proxy_pass http://verifier_bare/auth-request?scope=bench:read;
+		            include authgate-subrequest.conf;
+		        }
+		        location = /_authgate/ident {
+		            internal;
+		            proxy_pass http://verifier_ident/auth-request?scope=bench:read;
+		            include authgate-subrequest.conf;
+		        }
+		        location = /_authgate/authgate {
+		            internal;
+		            proxy_pass http://authgate/auth-request?scope=bench:read;
+		            include authgate-subrequest.conf;
+		        }
+
+		        location /none/ {
+		            include authgate-upgrade.conf;
+		            proxy_pass http://app;
+		        }
+		        location /bare/ {
+		            auth_request /_authgate/bare;
+		            include authgate-identity.conf;
+		            include authgate-deny.conf;
+		            include authgate-upgrade.conf;
+		            add_header X-Request-Id \$request_id always;
+		            proxy_pass http://app;
+		        }
+		        location /ident/ {
+		            auth_request /_authgate/ident;
+		            include authgate-identity.conf;
+		            include authgate-deny.conf;
+		            include authgate-upgrade.conf;
+		            add_header X-Request-Id \$request_id always;
+		            proxy_pass http://app;
+		        }
+		        location /authgate/ {
+		            auth_request /_authgate/authgate;
+		            include authgate-identity.conf;
+		            include authgate-deny.conf;
+		            include authgate-upgrade.conf;
+		            add_header X-Request-Id \$request_id always;
+		            proxy_pass http://app;
+		        }
+
+		$deny_401
+		$deny_403
+		    }
+		}
+	EOF
+	local args=(-p "$root/$dir/" -e stderr -c "$root/$dir/nginx.conf" -g "daemon off; pid $root/$dir/nginx.pid;")
+	"$nginx_bin" -t -q "${args[@]}" 2>"$out/nginx.log" 8>&- ||
+		{ cat "$out/nginx.log" >&2; die "nginx rejects the bench's configuration $dir/nginx.conf (made from deploy/nginx/): see above"; }
+	taskset -c 0 "$nginx_bin" "${args[@]}" </dev/null >>"$out/nginx.log" 2>&1 8>&- &
+	ngx_pid=$!
+	pids+=("$ngx_pid")
+	wait_ready nginx "$ngx_pid" "http://127.0.0.1:$ngx_port/none/"
+	log "nginx pid $ngx_pid (worker_processes 1) on :$ngx_port, config $dir/nginx.conf"
 }
 
 # make_credentials: one credential per row chosen, each through the path a user takes.
@@ -272,7 +540,7 @@ make_credentials() {
 		row_cred[revoked]="X-API-Key: $(cat "$out/revoked.key")"
 	fi
 	# A wrong last checksum character: the verifier drops it before any cache or lookup.
-	if want_row garbage; then
+	if want_row garbage || ((use_nginx)); then
 		local last=${key: -1}
 		[[ $last == A ]] && last=B || last=A
 		row_cred[garbage]="X-API-Key: ${key%?}$last"
@@ -327,9 +595,11 @@ servers_alive() {
 	ensure_alive authgate "$ag_pid"
 	ensure_alive bare "$bare_pid"
 	ensure_alive ident "$ident_pid"
+	if ((use_nginx)); then ensure_alive nginx "$ngx_pid"; fi
 }
 
-# The forwarded request every target gets; X-Forwarded-Host is the row's (row_host).
+# The forwarded request every direct target gets; X-Forwarded-Host is the row's (row_host). The
+# nginx targets get none: nginx makes them for its subrequest (authgate-subrequest.conf).
 fwd_headers=(
 	'X-Forwarded-Method: GET'
 	'X-Forwarded-Proto: https'
@@ -341,41 +611,69 @@ url_of() {
 	case $1 in
 	bare) echo "http://127.0.0.1:$bare_port$path" ;;
 	ident) echo "http://127.0.0.1:$ident_port$path" ;;
+	ngx) echo "http://127.0.0.1:$ngx_port/none/events" ;;
+	ngx-bare) echo "http://127.0.0.1:$ngx_port/bare/events" ;;
+	ngx-ident) echo "http://127.0.0.1:$ngx_port/ident/events" ;;
+	ngx-key | ngx-garbage) echo "http://127.0.0.1:$ngx_port/authgate/events" ;;
 	*) echo "http://127.0.0.1:$ag_port$path" ;;
 	esac
 }
 
-# req_args TARGET: sets hargs to curl's and wrk's -H arguments for TARGET's request. The
-# ceilings get the key row's request.
+# req_args TARGET: sets hargs to curl's and wrk's -H arguments for TARGET's request. The direct
+# ceilings get the key row's request; the nginx targets only a credential, the key row's or, for
+# ngx-garbage, the garbage row's.
 hargs=()
 req_args() {
 	local t=$1 h
-	[[ $t == bare || $t == ident ]] && t=key
 	hargs=()
+	case $t in
+	ngx-garbage) hargs=(-H "${row_cred[garbage]}"); return ;;
+	ngx*) hargs=(-H "${row_cred[key]}"); return ;;
+	bare | ident) t=key ;;
+	esac
 	for h in "${fwd_headers[@]}" "X-Forwarded-Host: ${row_host[$t]:-app.example}" "${row_cred[$t]:-X-API-Key: $key}"; do
 		hargs+=(-H "$h")
 	done
 }
 
-# check_rows: each row gets its status once before any timing (an allow with its identity
-# headers), so the bench never measures a path other than the one its row names.
+# check_rows: each target gets its status once before any timing, so the bench never measures a
+# path other than the one its row names. A direct allow gets its identity headers (ext: the
+# external issuer's subject); an nginx deny comes with authgate's WWW-Authenticate, so it is
+# authgate's 401 passed on by @authgate_401. Without a credential, authgate denies, directly and
+# through nginx. (Through nginx the answer is the app's: that the identity headers reached it
+# cannot be seen from here; deploy/'s tests check that.)
 check_rows() {
 	local t hdrs code want
 	for t in "${targets[@]}"; do
+		[[ $t == ext || $t == ext-bad ]] && ext_token
 		req_args "$t"
 		hdrs=$(curl -s -o /dev/null -D - --max-time 5 "${hargs[@]}" "$(url_of "$t")")
 		code=$(awk 'NR == 1 { print $2 }' <<<"$hdrs")
 		want=${row_want[$t]:-200}
 		[[ $code == "$want" ]] || die "$t answered $code, not $want, to its bench request; headers: $hdrs"
-		if [[ $want == 200 && $t != bare ]]; then
+		if [[ $want == 200 && $t != bare && $t != ngx* ]]; then
 			grep -qi '^X-Auth-Subject: ' <<<"$hdrs" || die "$t answered 200 without X-Auth-Subject; headers: $hdrs"
 		fi
+		if [[ $t == ext ]]; then
+			grep -qi '^X-Auth-Subject: ext:bench:bench-svc' <<<"$hdrs" ||
+				die "ext answered 200 without X-Auth-Subject ext:bench:bench-svc (the external issuer's token); headers: $hdrs"
+		fi
+		if [[ $t == ngx-garbage ]]; then
+			grep -qi '^WWW-Authenticate: ' <<<"$hdrs" ||
+				die "nginx answered ngx-garbage's request 401 without authgate's WWW-Authenticate: not authgate's deny; headers: $hdrs"
+		fi
 	done
-	req_args key
-	hargs=("${hargs[@]:0:${#hargs[@]}-2}") # without the credential
-	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${hargs[@]}" "$(url_of key)")
-	[[ $code == 401 ]] || die "authgate answered $code, not 401, to the bench request without a credential"
-	log "checked: every row answers as it should (${rows[*]}), and authgate denies without a credential"
+	if ((${#rows[@]})); then
+		req_args key
+		hargs=("${hargs[@]:0:${#hargs[@]}-2}") # without the credential
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${hargs[@]}" "$(url_of key)")
+		[[ $code == 401 ]] || die "authgate answered $code, not 401, to the bench request without a credential"
+	fi
+	if ((use_nginx)); then
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$(url_of ngx-key)")
+		[[ $code == 401 ]] || die "nginx answered $code, not 401, to a request to /authgate/ without a credential"
+	fi
+	log "checked: every target answers as it should (${targets[*]}), and authgate denies without a credential"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -385,6 +683,7 @@ check_rows() {
 # signal reaches the traps at once and cleanup stops wrk too.
 run_wrk() {
 	local file=$1 target=$2 conns=$3 d=$4 pid rc=0
+	[[ $target == ext || $target == ext-bad ]] && ext_token
 	req_args "$target"
 	taskset -c 1 wrk -t1 -c"$conns" -d"$d" --latency "${hargs[@]}" "$(url_of "$target")" >"$file" 2>&1 </dev/null 8>&- &
 	pid=$!
@@ -442,52 +741,101 @@ measure() {
 	fi
 	((sockerr == 0)) || log "warning: wrk saw $sockerr socket errors against $target (round $round, conns $conns); see $file"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$conns" "$target" "$rps" "$p50" "$p99" >>"$results"
-	printf '  round %d conns %3d %-8s %9.0f req/s  p50 %7.2f ms  p99 %8.2f ms\n' \
+	printf '  round %d conns %3d %-11s %9.0f req/s  p50 %7.2f ms  p99 %8.2f ms\n' \
 		"$round" "$conns" "$target" "$rps" "$p50" "$p99" >&2
+}
+
+# profile_rows: one more wrk run per target that authgate answers, untimed, with a CPU profile
+# of authgate over it (BENCH_PROFILE=1); each profile's top is printed, the profile kept.
+profile_rows() {
+	local t secs=$((dur_s > 3 ? dur_s - 2 : 1)) prof pid
+	echo "== CPU profiles of authgate, one untimed wrk run per row (conns ${conns_list%% *}, $secs s of samples)"
+	for t in "${targets[@]}"; do
+		case $t in bare | ident | ngx | ngx-bare | ngx-ident) continue ;; esac
+		prof=$out/cpu-$t.prof
+		run_wrk "$out/wrk-profile-$t.txt" "$t" "${conns_list%% *}" "$dur" &
+		pid=$!
+		sleep 1
+		curl -s --max-time $((secs + 10)) -o "$prof" "http://127.0.0.1:$pprof_port/debug/pprof/profile?seconds=$secs" ||
+			die "could not take authgate's CPU profile from :$pprof_port"
+		wait "$pid" || die "the profiled wrk run against $t failed; see $out/wrk-profile-$t.txt"
+		echo
+		echo "-- $t: $prof (go tool pprof -http :0 $out/authgate $prof)"
+		go tool pprof -top -nodecount 25 "$out/authgate" "$prof" 2>/dev/null | sed -n '4,$p'
+	done
+	echo
 }
 
 # ---------------------------------------------------------------------------------------------
 # Report.
 
-# report: per connection count, one table: each target's median req/s (min-max), p50, p99, and
-# the median over rounds of its ratio to each ceiling in the same round.
+# report: per connection count, one table per group: each target's median req/s (min-max), p50,
+# p99, and the median over rounds of its ratio to each ceiling of its group in the same round.
 report() {
 	local c t desc=""
-	echo "== load: /forward-auth, authgate rows vs two bare Echo ceilings; $rounds rounds x $dur, servers on CPU 0 (GOMAXPROCS=1), wrk -t1 on CPU 1"
+	echo "== load: authgate vs ideal ceilings; $rounds rounds x $dur, servers (and nginx's one worker) on CPU 0 (GOMAXPROCS=1), wrk -t1 on CPU 1"
 	for t in "${targets[@]}"; do desc+="$t=${row_desc[$t]}"$'\t'; done
 	for c in $conns_list; do
-		awk -v c="$c" -v order="${targets[*]}" -v desc="$desc" '
-			function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
-			function median(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-			function fms(v) { return v < 10 ? sprintf("%.2fms", v) : v < 100 ? sprintf("%.1fms", v) : sprintf("%.0fms", v) }
-			# ratio T CEIL: median (min-max) over rounds of T req/s / CEIL req/s in the same round.
-			function ratio(t, ceil,   r, a, k) {
-				k = 0
-				for (r in rs) if (by[r, ceil] > 0 && (r, t) in by) a[++k] = by[r, t] / by[r, ceil]
-				if (k == 0) return "-"
-				return sprintf("%.3f (%.2f-%.2f)", median(a, k), a[1], a[k])
-			}
-			BEGIN { nd = split(desc, d, "\t"); for (i = 1; i <= nd; i++) { j = index(d[i], "="); if (j) what[substr(d[i], 1, j - 1)] = substr(d[i], j + 1) } }
-			$2 == c { t = $3; n[t]++; rps[t, n[t]] = $4; p50[t, n[t]] = $5; p99[t, n[t]] = $6; by[$1, t] = $4; rs[$1] = 1 }
-			END {
-				printf "\nconns=%d\n", c
-				printf "%-8s %-24s %-8s %-8s %-20s %-20s %s\n", "row", "req/s median (min-max)", "p50", "p99", "ratio to bare", "ratio to ident", "what"
-				nt = split(order, ts, " ")
-				for (i = 1; i <= nt; i++) {
-					t = ts[i]
-					if (!n[t]) continue
-					for (j = 1; j <= n[t]; j++) { a[j] = rps[t, j]; b[j] = p50[t, j]; e[j] = p99[t, j] }
-					med = median(a, n[t])
-					printf "%-8s %-24s %-8s %-8s %-20s %-20s %s\n", t, sprintf("%.0f (%.0f-%.0f)", med, a[1], a[n[t]]),
-						fms(median(b, n[t])), fms(median(e, n[t])), ratio(t, "bare"), ratio(t, "ident"), what[t]
-					delete a; delete b; delete e
-				}
-			}
-		' "$results"
+		if ((${#direct[@]})); then
+			echo
+			echo "-- direct: GET /forward-auth (authgate) or the same request to a ceiling; conns=$c"
+			report_table "$c" "${direct[*]}" "$direct_ceilings" "$desc"
+		fi
+		if ((use_nginx)); then
+			echo
+			echo "-- nginx: GET /<location>/events through nginx (1 worker, access_log off) to bare as the app; conns=$c"
+			report_table "$c" "$ngx_targets" "$ngx_ceilings" "$desc"
+		fi
 	done
 	echo
-	echo "ratio to bare: of the plainest Echo handler; ratio to ident: of one that answers with the same"
-	echo "eight X-Auth-* headers, so 1 - ident/bare is what the header contract costs and the rest the implementation."
+	if ((${#direct[@]})); then
+		echo "ratio to bare: of the plainest Echo handler; ratio to ident: of one that answers with the same"
+		echo "eight X-Auth-* headers, so 1 - ident/bare is what the header contract costs and the rest the implementation."
+	fi
+	if ((use_nginx)); then
+		echo "ratio to ngx: of nginx without auth; ratio to ngx-bare: of nginx with auth_request to an ideal verifier"
+		echo "(the figure to read: ngx-key / ngx-bare is authgate's cost where users run it, target >= 0.95);"
+		echo "ngx-ident / ngx-bare is what the eight identity headers cost through nginx."
+	fi
+}
+
+# report_table CONNS TARGETS CEILINGS DESC: the table of TARGETS (space separated, in this order) at
+# CONNS connections from $results, with one ratio column per ceiling of CEILINGS; DESC is
+# "target=what<TAB>..." for the last column.
+report_table() {
+	awk -v c="$1" -v order="$2" -v ceilings="$3" -v desc="$4" '
+		function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
+		function median(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+		function fms(v) { return v < 10 ? sprintf("%.2fms", v) : v < 100 ? sprintf("%.1fms", v) : sprintf("%.0fms", v) }
+		# ratio T CEIL: median (min-max) over rounds of T req/s / CEIL req/s in the same round.
+		function ratio(t, ceil,   r, a, k) {
+			k = 0
+			for (r in rs) if (by[r, ceil] > 0 && (r, t) in by) a[++k] = by[r, t] / by[r, ceil]
+			if (k == 0) return "-"
+			return sprintf("%.3f (%.2f-%.2f)", median(a, k), a[1], a[k])
+		}
+		BEGIN {
+			nd = split(desc, d, "\t"); for (i = 1; i <= nd; i++) { j = index(d[i], "="); if (j) what[substr(d[i], 1, j - 1)] = substr(d[i], j + 1) }
+			nc = split(ceilings, cs, " ")
+		}
+		$2 == c { t = $3; n[t]++; rps[t, n[t]] = $4; p50[t, n[t]] = $5; p99[t, n[t]] = $6; by[$1, t] = $4; rs[$1] = 1 }
+		END {
+			printf "%-11s %-24s %-8s %-8s", "row", "req/s median (min-max)", "p50", "p99"
+			for (k = 1; k <= nc; k++) printf " %-20s", "ratio to " cs[k]
+			printf " %s\n", "what"
+			nt = split(order, ts, " ")
+			for (i = 1; i <= nt; i++) {
+				t = ts[i]
+				if (!n[t]) continue
+				for (j = 1; j <= n[t]; j++) { a[j] = rps[t, j]; b[j] = p50[t, j]; e[j] = p99[t, j] }
+				med = median(a, n[t])
+				printf "%-11s %-24s %-8s %-8s", t, sprintf("%.0f (%.0f-%.0f)", med, a[1], a[n[t]]), fms(median(b, n[t])), fms(median(e, n[t]))
+				for (k = 1; k <= nc; k++) printf " %-20s", ratio(t, cs[k])
+				printf " %s\n", what[t]
+				delete a; delete b; delete e
+			}
+		}
+	' "$results"
 }
 
 # rss: authgate's resident memory after the load, from /proc (VmHWM is the peak).
@@ -500,20 +848,40 @@ rss() {
 # ---------------------------------------------------------------------------------------------
 # Load run.
 
-# choose_rows: rows and targets from BENCH_ROWS, in the order of all_rows.
+# choose_rows: rows, groups and targets from BENCH_ROWS, in the order of all_rows.
 choose_rows() {
 	local r want=" ${BENCH_ROWS:-$all_rows} "
 	want=${want//,/ }
 	for r in $want; do [[ " $all_rows " == *" $r "* ]] || die "BENCH_ROWS: unknown row '$r' (rows: $all_rows)"; done
-	rows=()
-	for r in $all_rows; do [[ $want == *" $r "* ]] && rows+=("$r"); done
-	((${#rows[@]})) || die "BENCH_ROWS names no row (rows: $all_rows)"
-	targets=(bare ident "${rows[@]}")
-	row_want=([revoked]=401 [garbage]=401)
+	rows=() direct=() targets=() use_nginx=0 use_ext=0
+	for r in $all_rows; do
+		[[ $want == *" $r "* ]] || continue
+		case $r in
+		nginx) use_nginx=1 ;;
+		*) rows+=("$r") ;;
+		esac
+		[[ $r == ext || $r == ext-bad ]] && use_ext=1
+	done
+	((${#rows[@]} || use_nginx)) || die "BENCH_ROWS names no row (rows: $all_rows)"
+	if ((${#rows[@]})); then
+		# shellcheck disable=SC2206 # word lists of fixed names
+		direct=($direct_ceilings "${rows[@]}")
+	fi
+	targets=("${direct[@]}")
+	# shellcheck disable=SC2206
+	if ((use_nginx)); then targets+=($ngx_targets); fi
+	row_want=([revoked]=401 [garbage]=401 [ext-bad]=401 [ngx-garbage]=401)
 	row_desc=([bare]="ceiling: bare Echo, 200 + 2 headers" [ident]="ceiling: bare Echo, 200 + the 8 identity headers"
 		[key]="API key (cached), allow" [revoked]="revoked API key, deny 401" [garbage]="bad checksum, deny 401"
 		[token]="personal token (cached), allow" [jwt]="own JWT (login access token), allow"
-		[session]="portal session cookie (cached), allow")
+		[session]="portal session cookie (cached), allow"
+		[ext]="external issuer's JWT (OpenID provider, client_credentials), allow"
+		[ext-bad]="that JWT with a tampered signature, deny 401"
+		[ngx]="ceiling: nginx -> app, no auth"
+		[ngx-bare]="ceiling: nginx auth_request -> bare (ideal verifier), -> app"
+		[ngx-ident]="ceiling: nginx auth_request -> bare -identity (8 identity headers), -> app"
+		[ngx-key]="nginx auth_request -> authgate, API key (cached), allow, -> app"
+		[ngx-garbage]="nginx auth_request -> authgate, bad checksum, deny 401 (@authgate_401)")
 }
 
 load() {
@@ -523,6 +891,12 @@ load() {
 	[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive whole number, got '$rounds'"
 	local c
 	for c in $conns_list; do [[ $c =~ ^[1-9][0-9]*$ ]] || die "CONNS_LIST must hold positive whole numbers, got '$conns_list'"; done
+	[[ $dur =~ ^([1-9][0-9]*)([smh]?)$ ]] || die "DUR must be a whole number of seconds, minutes or hours (10s, 2m, 1h), got '$dur'"
+	case ${BASH_REMATCH[2]} in
+	m) dur_s=$((BASH_REMATCH[1] * 60)) ;;
+	h) dur_s=$((BASH_REMATCH[1] * 3600)) ;;
+	*) dur_s=${BASH_REMATCH[1]} ;;
+	esac
 	choose_rows
 
 	setup_db
@@ -553,6 +927,7 @@ load() {
 		done
 	done
 	log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	((profile)) && profile_rows
 
 	report
 	rss
@@ -566,5 +941,12 @@ mkdir -p "$out"
 exec 8>"$out/lock"
 flock -n 8 || die "another scripts/bench.sh is running (lock $out/lock)"
 
+case ${BENCH_PROFILE:-0} in
+0) ;;
+1) profile=1 ;;
+*) die "BENCH_PROFILE must be 0 or 1, got '${BENCH_PROFILE}'" ;;
+esac
+cpus=${BENCH_CPUS:-$(default_cpus)}
+[[ $cpus =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "BENCH_CPUS must be a comma-separated list of core counts (1,2,4), got '$cpus'"
 if [[ ${BENCH_MICRO:-1} != 0 ]]; then micro "$@"; fi
 if [[ ${BENCH_LOAD:-1} != 0 ]]; then load; fi

@@ -52,12 +52,16 @@ func main() {
 		return c.NoContent(http.StatusOK)
 	})
 
-	// The same server settings as authgate's, so only the handler differs.
+	// The same server settings as authgate's listeners (cmd/authgate/listen.go),
+	// so only the handler differs: net/http arms a read and a write deadline per
+	// request when ReadTimeout and WriteTimeout are set, and that costs time.
 	srv := &http.Server{
 		Addr:              *addr,
 		Handler:           e,
 		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       3 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
 	if err := srv.ListenAndServe(); err != nil {
