@@ -2,8 +2,10 @@ package verify
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -33,18 +35,39 @@ type credCache struct {
 // check a presented secret and the credential's state at the time of each
 // request.
 type entry struct {
-	kind       *storedKind
-	id         string // the key's, token's or session's id, for last-used writes (and a session's deny-list check)
-	secretMAC  []byte
-	macVersion int16
-	expiresAt  int64 // unix ns; 0: never
-	revoked    bool
-	disabled   bool // the key, or the token's or session's user, is disabled
-	principal  *Principal
-	missing    bool         // the store has no credential with this lookup id
-	expires    int64        // unix ns: when this entry stops being trusted
-	touched    atomic.Int64 // unix seconds of the last use passed to the touch queue
+	kind      *storedKind
+	id        string // the key's, token's or session's id, for last-used writes (and a session's deny-list check)
+	principal *Principal
+	expiresAt int64        // unix ns; 0: never
+	expires   int64        // unix ns: when this entry stops being trusted
+	touched   atomic.Int64 // unix seconds of the last use passed to the touch queue
+	mac       storedMAC
+	revoked   bool
+	disabled  bool // the key, or the token's or session's user, is disabled
+	missing   bool // the store has no credential with this lookup id
 }
+
+// storedMAC is a credential's stored secret MAC held in place, not behind a
+// slice of its own: 32 bytes in the entry instead of a slice header there and
+// an allocation elsewhere (about 40 bytes per cached credential).
+type storedMAC struct {
+	sum     [sha256.Size]byte
+	n       uint8 // how many bytes of sum the store gave; 0 when it gave more than fit, so nothing matches
+	version int16
+}
+
+// newStoredMAC keeps mac (of key version) in place. A MAC of another length
+// than HMAC-SHA-256's never matches a presented secret (fail closed).
+func newStoredMAC(version int16, mac []byte) storedMAC {
+	m := storedMAC{version: version}
+	if len(mac) <= len(m.sum) {
+		m.n = uint8(copy(m.sum[:], mac))
+	}
+	return m
+}
+
+// bytes is the stored MAC as the store gave it (empty when it was too long).
+func (m *storedMAC) bytes() []byte { return m.sum[:m.n] }
 
 // storedKind is a sort of credential the store holds, with the reasons it is
 // refused, built once so that a refusal costs no allocation.
@@ -102,11 +125,11 @@ func newCredCache(keys KeyStore, tokens TokenStore, sessions SessionStore, size 
 }
 
 // get returns the entry for the credential whose prefix and lookup id are
-// display, reading the store at most once at a time per display when the cache
+// display, fresh at at (the caller's clock reading), reading the store at most once at a time per display when the cache
 // has nothing fresh. Store failures are returned (the caller fails closed);
 // they are never cached.
-func (c *credCache) get(ctx context.Context, display string) (*entry, error) {
-	now := c.now().UnixNano()
+func (c *credCache) get(ctx context.Context, display string, at time.Time) (*entry, error) {
+	now := at.UnixNano()
 	if e, ok := c.lru.Get(display, func(e *entry) bool { return now < e.expires }); ok && now < e.expires {
 		return e, nil
 	}
@@ -144,7 +167,9 @@ func (c *credCache) load(ctx context.Context, display string) (*entry, error) {
 	}
 	e.kind = kind
 	if c.epoch.Load() == epoch { // nothing changed while we read: safe to keep
-		c.lru.Add(display, e)
+		// A copy: display is a slice of the presented credential, and the
+		// cache must keep neither its secret nor its bytes alive.
+		c.lru.Add(strings.Clone(display), e)
 	}
 	return e, nil
 }
@@ -154,7 +179,7 @@ func (c *credCache) loadKey(ctx context.Context, lookupID string) (*entry, error
 	if err != nil {
 		return nil, err
 	}
-	return &entry{id: r.ID, secretMAC: r.SecretMAC, macVersion: r.MACVersion,
+	return &entry{id: r.ID, mac: newStoredMAC(r.MACVersion, r.SecretMAC),
 		expiresAt: unixNano(r.ExpiresAt), revoked: !r.RevokedAt.IsZero(), disabled: !r.DisabledAt.IsZero(),
 		principal: NewPrincipal(Principal{Kind: KindAPIKey, Subject: r.Subject,
 			KeyID: r.ID, KeyName: r.Name, Scopes: r.Scopes, RateLimit: r.RateLimit})}, nil
@@ -165,7 +190,7 @@ func (c *credCache) loadToken(ctx context.Context, lookupID string) (*entry, err
 	if err != nil {
 		return nil, err
 	}
-	return &entry{id: r.ID, secretMAC: r.SecretMAC, macVersion: r.MACVersion,
+	return &entry{id: r.ID, mac: newStoredMAC(r.MACVersion, r.SecretMAC),
 		expiresAt: unixNano(r.ExpiresAt), revoked: !r.RevokedAt.IsZero(), disabled: r.UserDisabled,
 		principal: NewPrincipal(Principal{Kind: KindPersonalToken, Subject: r.UserID,
 			User: r.Username, Email: r.Email, Roles: r.Roles,

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Identity headers sent upstream on every allowed request. Each is always
@@ -66,19 +67,33 @@ type Principal struct {
 	// hosts under it only. It is never sent upstream.
 	CookieDomain string
 
-	// values are the identity headers' values in identityOrder, built once by
-	// NewPrincipal; WriteHeaders hands out one-element slices of them (a
-	// slice of an array costs no allocation), so a cached principal holds
-	// each value once.
-	values  [len(identityOrder)]string
-	built   bool   // by NewPrincipal: values, limitID and the order of Scopes and Roles hold
-	limitID string // whose requests a rate limit counts, built once by NewPrincipal
+	// The identity headers' values, built once by NewPrincipal so that
+	// WriteHeaders costs no allocation. WriteHeaders hands out one-element
+	// slices of what the principal already holds rather than copies, so a
+	// cached principal holds each value once: Subject, KeyID, KeyName, User
+	// and Email themselves, or their header-safe forms in sanitized when one
+	// of them needed a change (control bytes; rare, so usually nil);
+	// X-Auth-Kind from an array shared by every principal of the kind; and the
+	// joined scopes and roles.
+	sanitized *[5]string // header-safe Subject, KeyID, KeyName, User and Email; nil: the fields are
+	kindValue *[1]string // X-Auth-Kind's value; nil until NewPrincipal built the rest
+	joined    [2]string  // X-Auth-Scopes and X-Auth-Roles
+	limitID   string     // whose requests a rate limit counts, built once by NewPrincipal
 }
 
-// identityOrder is IdentityHeaders as an array, so WriteHeaders is a fixed
-// loop of map assignments rather than a map iteration.
+// identityOrder is IdentityHeaders as an array.
 var identityOrder = [...]string{HeaderSubject, HeaderKind, HeaderKeyID, HeaderKeyName, HeaderScopes,
 	HeaderUser, HeaderEmail, HeaderRoles}
+
+// kindValues holds X-Auth-Kind's value for each Kind, shared by every
+// principal of the kind.
+var kindValues = func() map[Kind]*[1]string {
+	m := make(map[Kind]*[1]string, len(Kinds))
+	for _, k := range Kinds {
+		m[k] = &[1]string{string(k)}
+	}
+	return m
+}()
 
 // NewPrincipal returns a copy of p, its scopes and roles sorted and
 // deduplicated, with its identity headers built once so that WriteHeaders
@@ -87,10 +102,22 @@ var identityOrder = [...]string{HeaderSubject, HeaderKind, HeaderKeyID, HeaderKe
 func NewPrincipal(p Principal) *Principal {
 	p.Scopes = sortedSet(p.Scopes)
 	p.Roles = sortedSet(p.Roles)
-	p.values = [...]string{headerSafe(p.Subject), string(p.Kind), headerSafe(p.KeyID), headerSafe(p.KeyName),
-		strings.Join(p.Scopes, " "), headerSafe(p.User), headerSafe(p.Email), strings.Join(p.Roles, " ")}
+	p.joined = [2]string{strings.Join(p.Scopes, " "), strings.Join(p.Roles, " ")}
+	fields := [5]string{p.Subject, p.KeyID, p.KeyName, p.User, p.Email}
+	safe := fields
+	for i := range safe {
+		safe[i] = headerSafe(safe[i])
+	}
+	p.sanitized = nil
+	if safe != fields {
+		p.sanitized = &safe
+	}
+	p.kindValue = kindValues[p.Kind]
+	if p.kindValue == nil { // not one of Kinds: only in tests
+		p.kindValue = &[1]string{string(p.Kind)}
+	}
+	p.limitID = ""
 	p.limitID = p.rateLimitID()
-	p.built = true
 	return &p
 }
 
@@ -101,7 +128,7 @@ func sortedSet(s []string) []string {
 }
 
 // prebuilt reports whether p came from NewPrincipal.
-func (p *Principal) prebuilt() bool { return p.built }
+func (p *Principal) prebuilt() bool { return p.kindValue != nil }
 
 // HasScope reports whether the principal holds scope s.
 func (p *Principal) HasScope(s string) bool {
@@ -143,9 +170,20 @@ func (p *Principal) WriteHeaders(h http.Header) {
 	if !p.prebuilt() {
 		p = NewPrincipal(*p)
 	}
-	for i, name := range identityOrder {
-		h[name] = p.values[i : i+1 : i+1] // capacity 1: appending to it never writes into the principal
+	subject, keyID, keyName, user, email := &p.Subject, &p.KeyID, &p.KeyName, &p.User, &p.Email
+	if s := p.sanitized; s != nil {
+		subject, keyID, keyName, user, email = &s[0], &s[1], &s[2], &s[3], &s[4]
 	}
+	// Each a slice of length and capacity 1 over a string the principal holds:
+	// appending to one never writes into the principal.
+	h[HeaderSubject] = unsafe.Slice(subject, 1)
+	h[HeaderKind] = p.kindValue[:]
+	h[HeaderKeyID] = unsafe.Slice(keyID, 1)
+	h[HeaderKeyName] = unsafe.Slice(keyName, 1)
+	h[HeaderScopes] = p.joined[0:1:1]
+	h[HeaderUser] = unsafe.Slice(user, 1)
+	h[HeaderEmail] = unsafe.Slice(email, 1)
+	h[HeaderRoles] = p.joined[1:2:2]
 }
 
 // headerSafe replaces bytes that may not appear in a header value.

@@ -48,6 +48,34 @@ func TestPrincipal_WriteHeaders(t *testing.T) {
 	}
 }
 
+// WriteHeaders hands out slices over the strings a cached principal holds (its
+// fields, or their header-safe forms): appending to one (Header.Add) must never
+// change what the next request is sent.
+func TestPrincipal_WriteHeadersAppendLeavesPrincipal(t *testing.T) {
+	camera := Principal{Kind: KindAPIKey, Subject: "key_1", KeyID: "key_1", KeyName: "camera", Scopes: []string{"events:read"}}
+	for name, base := range map[string]Principal{"Sanitized": bareAlice, "Fields": camera} {
+		t.Run(name, func(t *testing.T) {
+			p := NewPrincipal(base)
+			first := http.Header{}
+			p.WriteHeaders(first)
+			want := first.Clone()
+			for _, h := range IdentityHeaders {
+				first.Add(h, "appended")
+			}
+			again := http.Header{}
+			p.WriteHeaders(again)
+			for _, h := range IdentityHeaders {
+				if got := again[h]; !slices.Equal(got, want[h]) {
+					t.Errorf("header %s after an append to the first answer = %q; want %q", h, got, want[h])
+				}
+			}
+			if p.Subject != base.Subject || p.Email != base.Email {
+				t.Errorf("principal changed: subject %q, email %q", p.Subject, p.Email)
+			}
+		})
+	}
+}
+
 func TestPrincipal_WriteHeadersDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		skipOrFail(t, "allocation counts mean nothing under the race detector; scripts/test.sh runs the *DoesNotAllocate tests without -race")

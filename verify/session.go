@@ -81,7 +81,7 @@ func (c *credCache) loadSession(ctx context.Context, lookupID string) (*entry, e
 	if err != nil {
 		return nil, err
 	}
-	return &entry{id: r.ID, secretMAC: r.SecretMAC, macVersion: r.MACVersion,
+	return &entry{id: r.ID, mac: newStoredMAC(r.MACVersion, r.SecretMAC),
 		expiresAt: unixNano(r.ExpiresAt), revoked: !r.RevokedAt.IsZero(), disabled: r.UserDisabled,
 		principal: NewPrincipal(Principal{Kind: KindSession, Subject: r.UserID,
 			User: r.Username, Email: r.Email, Roles: r.Roles, Scopes: r.Scopes, SessionID: r.ID,

@@ -288,3 +288,23 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A stored MAC of any other length than HMAC-SHA-256's matches no secret: a
+// longer one is not cut to fit, a shorter one is not padded.
+func TestStoredMAC_OtherLengthsNeverMatch(t *testing.T) {
+	h := testHasher(t)
+	k := NewKey(PrefixAPIKey)
+	v, mac := h.Sum(k.Secret)
+	if m := newStoredMAC(v, mac); !h.Equal(m.version, k.Secret, m.bytes()) {
+		t.Fatal("the MAC of the secret does not match it")
+	}
+	for name, other := range map[string][]byte{
+		"Longer":  append(slices.Clone(mac), 0),
+		"Shorter": mac[:len(mac)-1],
+		"Empty":   nil,
+	} {
+		if m := newStoredMAC(v, other); h.Equal(m.version, k.Secret, m.bytes()) {
+			t.Errorf("%s: a stored MAC of %d bytes matches the secret", name, len(other))
+		}
+	}
+}
