@@ -110,3 +110,53 @@ func TestShapeOf(t *testing.T) {
 		})
 	}
 }
+
+// visibleASCII and jwtShaped read eight bytes at a time; they must answer as
+// the plain byte loops they replace, for every length and every byte at every
+// position.
+func TestShapeChecks_AgreeWithByteLoops(t *testing.T) {
+	refVisible := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x21 || s[i] > 0x7e {
+				return false
+			}
+		}
+		return true
+	}
+	refJWT := func(s string) bool {
+		segs := strings.Split(s, ".")
+		if len(segs) != 3 {
+			return false
+		}
+		for _, seg := range segs {
+			if seg == "" || strings.Trim(seg, base62+"-_") != "" {
+				return false
+			}
+		}
+		return true
+	}
+	check := func(s string) {
+		t.Helper()
+		if got, want := visibleASCII(s), refVisible(s); got != want {
+			t.Errorf("visibleASCII(%q) = %v; want %v", s, got, want)
+		}
+		if got, want := jwtShaped(s), refJWT(s); got != want {
+			t.Errorf("jwtShaped(%q) = %v; want %v", s, got, want)
+		}
+	}
+	for _, s := range []string{"", ".", "..", "a.b.c", "a..c", ".b.c", "a.b.", "a.b.c.d", "a.b", "eyJ.eyJ.sig-_",
+		"aaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbb.ccccccccccccccccccc"} {
+		check(s)
+	}
+	base := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c3JfYWxpY2UifQ.c2lnbmF0dXJlLV8"
+	for n := 0; n <= len(base); n++ {
+		check(base[:n])
+	}
+	for pos := 0; pos < len(base); pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte(base)
+			b[pos] = byte(c)
+			check(string(b))
+		}
+	}
+}

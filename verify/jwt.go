@@ -95,7 +95,7 @@ type ownJWT struct {
 
 type tokenEntry struct {
 	principal *Principal
-	expires   time.Time // min(exp, verified + CacheTTL)
+	expires   int64 // unix ns: min(exp, verified + CacheTTL)
 }
 
 func newJWTVerifier(o *JWTOptions, ext []ExternalIssuer, size int, ttl time.Duration, now func() time.Time) (*jwtVerifier, error) {
@@ -148,16 +148,35 @@ func newOwnJWT(o JWTOptions, now func() time.Time) (*ownJWT, error) {
 func (j *jwtVerifier) authenticate(ctx context.Context, token string) (*Principal, error) {
 	// 1. A token verified recently, and not yet expired, costs no signature check.
 	now := j.now()
-	e, ok := j.cache.Get(token, func(e *tokenEntry) bool { return now.Before(e.expires) })
-	if !ok || !now.Before(e.expires) {
-		if ok {
-			j.cache.Remove(token)
-		}
+	e := j.cached(token, now)
+	if e == nil {
 		var err error
 		if e, err = j.verify(ctx, token, now); err != nil {
 			return nil, err
 		}
 	}
+	return j.admit(e)
+}
+
+// cached returns the entry of token if it was verified and is still fresh at
+// now, else nil (dropping a stale one). Only a token that passed verify is
+// ever cached, so a hit is one whose shape, signature and claims were checked.
+func (j *jwtVerifier) cached(token string, now time.Time) *tokenEntry {
+	ns := now.UnixNano()
+	e, ok := j.cache.Get(token, func(e *tokenEntry) bool { return ns < e.expires })
+	if !ok {
+		return nil
+	}
+	if ns >= e.expires {
+		j.cache.Remove(token)
+		return nil
+	}
+	return e
+}
+
+// admit returns the principal of a verified token, unless its session has
+// ended since.
+func (j *jwtVerifier) admit(e *tokenEntry) (*Principal, error) {
 	if e.principal.Kind != KindJWT {
 		return e.principal, nil // an external issuer's: no session of ours to ask about
 	}
@@ -192,11 +211,8 @@ func (j *jwtVerifier) verify(ctx context.Context, token string, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	e := &tokenEntry{principal: p, expires: now.Add(j.ttl)}
-	if exp.Before(e.expires) {
-		e.expires = exp
-	}
-	if now.Before(e.expires) && j.epoch.Load() == epoch {
+	e := &tokenEntry{principal: p, expires: min(now.Add(j.ttl).UnixNano(), exp.UnixNano())}
+	if now.UnixNano() < e.expires && j.epoch.Load() == epoch {
 		j.cache.Add(token, e)
 	}
 	return e, nil

@@ -144,6 +144,15 @@ type credRef struct {
 
 // authenticate is Authenticate, also naming the credential.
 func (v *Verifier) authenticate(ctx context.Context, credential string) (*Principal, credRef, error) {
+	// A JWT verified before is found by its exact string, before its shape is
+	// judged again: reading hundreds of bytes for that was most of what a
+	// cached token cost. Only a token that passed every check is cached.
+	if v.jwt != nil && !prefixed(credential) && len(credential) <= MaxCredentialLen {
+		if e := v.jwt.cached(credential, v.jwt.now()); e != nil {
+			p, err := v.jwt.admit(e)
+			return p, credRef{kind: e.principal.Kind}, err
+		}
+	}
 	s, err := shapeOf(credential)
 	switch {
 	case err != nil:
@@ -185,7 +194,9 @@ func (v *Verifier) authenticateStored(ctx context.Context, kind *storedKind, cre
 	}
 	// 2. The stored credential, from the cache or, at most once per TTL, the
 	// store. Keyed by prefix and lookup id (a slice of credential: no allocation).
-	e, err := v.cache.get(ctx, credential[:prefixLen+lookupIDLen])
+	// One clock read serves the cache and the state checks below.
+	now := v.now()
+	e, err := v.cache.get(ctx, credential[:prefixLen+lookupIDLen], now)
 	if err != nil {
 		return nil, ref, err
 	}
@@ -196,11 +207,10 @@ func (v *Verifier) authenticateStored(ctx context.Context, kind *storedKind, cre
 		ref.id = e.id
 	}
 	// 3. The secret, compared in constant time against its MAC.
-	if !v.hasher.Equal(e.macVersion, key.Secret, e.secretMAC) {
+	if !v.hasher.Equal(e.mac.version, key.Secret, e.mac.bytes()) {
 		return nil, ref, kind.wrongSecret
 	}
 	// 4. Its state now, not when it was cached.
-	now := v.now()
 	if err := e.check(now); err != nil {
 		return nil, ref, err
 	}
