@@ -5,11 +5,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/authgate/authgate/issue"
+	"github.com/authgate/authgate/usage"
 	"github.com/authgate/authgate/verify"
 )
 
@@ -109,15 +112,41 @@ func BenchmarkHandler_ForwardAuthCachedMetricsRateLimited(b *testing.B) {
 	runHandler(b, e, r)
 }
 
-// BenchmarkObserve is Observe alone, from every core at once.
-func BenchmarkObserve(b *testing.B) {
+// BenchmarkObserve_Parallel is Observe alone, from every core at once, each
+// with a Decision of its own as the handler's pool gives them: run it with
+// -cpu 1,2,4,… to see whether the counters scale.
+func BenchmarkObserve_Parallel(b *testing.B) {
 	m := New()
-	d := &verify.Decision{Endpoint: verify.EndpointForwardAuth, Outcome: verify.OutcomeAllow, Kind: verify.KindAPIKey,
-		CredentialID: "key_bench", Elapsed: 800 * time.Nanosecond}
+	var slots atomic.Uint32
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
+		d := &verify.Decision{Endpoint: verify.EndpointForwardAuth, Outcome: verify.OutcomeAllow, Kind: verify.KindAPIKey,
+			CredentialID: "key_bench", Elapsed: 800 * time.Nanosecond, Slot: slots.Add(1) - 1}
 		for pb.Next() {
 			m.Observe(d)
+		}
+	})
+}
+
+// nopUsageStore is a usage.Store that keeps nothing: the counter's flushes
+// are not what the next benchmark measures.
+type nopUsageStore struct{}
+
+func (nopUsageStore) UsageAdd(context.Context, []issue.UsageCount) error { return nil }
+
+// BenchmarkHandler_ParallelOneKeyObserved is the verify hot path as the server
+// runs it, with the metrics and the usage counter observing every answer,
+// from every core at once for one busy key: the worst case for anything
+// shared between cores (run it with -cpu 1,2,4,…).
+func BenchmarkHandler_ParallelOneKeyObserved(b *testing.B) {
+	e, r := benchHandler(b, Tee(New(), usage.NewCounter(nopUsageStore{}, usage.Options{})))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		r := r.Clone(r.Context())
+		w := &nopWriter{h: http.Header{}}
+		for pb.Next() {
+			clear(w.h)
+			e.ServeHTTP(w, r)
 		}
 	})
 }

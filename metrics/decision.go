@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"runtime"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,17 +45,29 @@ func kindIndex(k verify.Kind) int {
 }
 
 // decisions counts verify decisions by endpoint, kind, outcome and reason, in
-// one flat array of atomic counters. It is its own prometheus.Collector: a
-// counter reaches the registry only at scrape time.
+// flat arrays of atomic counters, one array per stripe. It is its own
+// prometheus.Collector: a counter reaches the registry only at scrape time.
 type decisions struct {
-	desc  *prometheus.Desc
-	count [nEndpoints * nKinds * nOutcomes * nReasons]atomic.Uint64
+	desc    *prometheus.Desc
+	stripes []decisionCounts
 }
+
+type decisionCounts [nEndpoints * nKinds * nOutcomes * nReasons]atomic.Uint64
 
 func newDecisions() *decisions {
 	return &decisions{desc: prometheus.NewDesc("authgate_verify_decisions_total",
 		"Verify answers by endpoint, credential kind, outcome and the reason of a non-allow.",
-		[]string{"endpoint", "kind", "outcome", "reason"}, nil)}
+		[]string{"endpoint", "kind", "outcome", "reason"}, nil),
+		stripes: make([]decisionCounts, stripes)}
+}
+
+// count is decision slot i's count, summed over the stripes.
+func (d *decisions) count(i int) uint64 {
+	var n uint64
+	for s := range d.stripes {
+		n += d.stripes[s][i].Load()
+	}
+	return n
 }
 
 func decisionIndex(e, k, o, r int) int { return ((e*nKinds+k)*nOutcomes+o)*nReasons + r }
@@ -98,7 +111,7 @@ func (d *decisions) Collect(ch chan<- prometheus.Metric) {
 		for k, kind := range kindLabels {
 			for _, o := range verify.Outcomes {
 				for _, r := range verify.Reasons {
-					n := d.count[decisionIndex(int(e), k, int(o), int(r))].Load()
+					n := d.count(decisionIndex(int(e), k, int(o), int(r)))
 					if n == 0 && !expected(o, r) {
 						continue
 					}
@@ -135,11 +148,35 @@ func (l *rateLimited) Collect(ch chan<- prometheus.Metric) {
 
 // Observe counts one verify decision. It looks nothing up by label and
 // allocates nothing.
+// Every core answering at once adds to its own stripe, most of the time.
 func (m *Metrics) Observe(d *verify.Decision) {
 	e, k, o, r := indexes(d)
-	m.decisions.count[decisionIndex(e, k, o, r)].Add(1)
+	s := stripeOf(d)
+	m.decisions.stripes[s][decisionIndex(e, k, o, r)].Add(1)
 	if d.Outcome == verify.OutcomeRateLimited {
 		m.rateLimited.count[e*nKinds+k].Add(1)
 	}
-	m.latency.h[e*nOutcomes+o].observe(d.Elapsed)
+	m.latency.stripes[s][e*nOutcomes+o].observe(d.Elapsed)
 }
+
+// stripes is how many copies the counters every verify answer adds to have:
+// twice the cores (a power of two, at most maxStripes), so that cores
+// answering at once do not write the same cache line (one shared counter made
+// every core wait for it); a scrape sums the copies. A copy of the decision
+// counters is about 6 KiB.
+var stripes = stripeCount(2 * runtime.NumCPU())
+
+const maxStripes = 64
+
+func stripeCount(n int) int {
+	s := 1
+	for s < n && s < maxStripes {
+		s *= 2
+	}
+	return s
+}
+
+// stripeOf is d's stripe, by its Slot: the handler's Decisions stay with the
+// core that uses them and their slots are consecutive, so cores answering at
+// once add to different stripes (up to stripes cores).
+func stripeOf(d *verify.Decision) int { return int(d.Slot) & (stripes - 1) }

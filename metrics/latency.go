@@ -37,15 +37,17 @@ func (h *histogram) observe(d time.Duration) {
 }
 
 // latencies are the verify latency histograms by endpoint and outcome.
+// One set of histograms per stripe (see stripes), summed at scrape time.
 type latencies struct {
-	desc *prometheus.Desc
-	h    [nEndpoints * nOutcomes]histogram
+	desc    *prometheus.Desc
+	stripes [][nEndpoints * nOutcomes]histogram
 }
 
 func newLatencies() *latencies {
 	return &latencies{desc: prometheus.NewDesc("authgate_verify_duration_seconds",
 		"Time from a verify request reaching the handler to its answer being written, by endpoint and outcome.",
-		[]string{"endpoint", "outcome"}, nil)}
+		[]string{"endpoint", "outcome"}, nil),
+		stripes: make([][nEndpoints * nOutcomes]histogram, stripes)}
 }
 
 func (l *latencies) Describe(ch chan<- *prometheus.Desc) { ch <- l.desc }
@@ -53,15 +55,24 @@ func (l *latencies) Describe(ch chan<- *prometheus.Desc) { ch <- l.desc }
 func (l *latencies) Collect(ch chan<- prometheus.Metric) {
 	for _, e := range verify.Endpoints {
 		for _, o := range verify.Outcomes {
-			h := &l.h[int(e)*nOutcomes+int(o)]
+			slot := int(e)*nOutcomes + int(o)
+			var counts [len(latencyBuckets) + 1]uint64
+			var sum int64
+			for s := range l.stripes {
+				h := &l.stripes[s][slot]
+				for i := range counts {
+					counts[i] += h.counts[i].Load()
+				}
+				sum += h.sum.Load()
+			}
 			buckets := make(map[float64]uint64, len(latencyBuckets))
 			var n uint64
 			for i, bound := range latencyBuckets {
-				n += h.counts[i].Load()
+				n += counts[i]
 				buckets[bound.Seconds()] = n
 			}
-			n += h.counts[len(latencyBuckets)].Load()
-			ch <- prometheus.MustNewConstHistogram(l.desc, n, time.Duration(h.sum.Load()).Seconds(), buckets,
+			n += counts[len(latencyBuckets)]
+			ch <- prometheus.MustNewConstHistogram(l.desc, n, time.Duration(sum).Seconds(), buckets,
 				e.String(), o.String())
 		}
 	}

@@ -2,11 +2,13 @@ package metrics
 
 import (
 	"bufio"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,6 +113,57 @@ func TestMetrics_Observe(t *testing.T) {
 	m.Observe(&verify.Decision{Outcome: verify.OutcomeDeny, Reason: verify.ReasonInternal, Kind: verify.KindAPIKey})
 	if v := scrape(t, m.Handler())[odd]; v != 1 {
 		t.Errorf("%s = %v; want 1", odd, v)
+	}
+}
+
+// Answers from many goroutines land on several stripes; a scrape counts each
+// exactly once, in the counter and in the histogram.
+func TestMetrics_ObserveStripedSums(t *testing.T) {
+	m := New()
+	d := verify.Decision{Endpoint: verify.EndpointForwardAuth, Outcome: verify.OutcomeAllow, Kind: verify.KindAPIKey,
+		Elapsed: time.Microsecond}
+	const goroutines, each = 8, 5000
+	var wg sync.WaitGroup
+	for i := range goroutines {
+		wg.Go(func() {
+			d := d // a Decision of its own, as each core gets from the handler's pool
+			d.Slot = uint32(i)
+			for range each {
+				m.Observe(&d)
+			}
+		})
+	}
+	wg.Wait()
+	got := scrape(t, m.Handler())
+	for series, want := range map[string]float64{
+		`authgate_verify_decisions_total{endpoint="forward_auth",kind="api_key",outcome="allow",reason="none"}`: goroutines * each,
+		`authgate_verify_duration_seconds_count{endpoint="forward_auth",outcome="allow"}`:                       goroutines * each,
+		`authgate_verify_duration_seconds_bucket{endpoint="forward_auth",outcome="allow",le="1e-06"}`:           goroutines * each,
+	} {
+		if got[series] != want {
+			t.Errorf("%s = %v; want %v", series, got[series], want)
+		}
+	}
+	if sum := got[`authgate_verify_duration_seconds_sum{endpoint="forward_auth",outcome="allow"}`]; math.Abs(sum-goroutines*each*1e-6) > 1e-9 {
+		t.Errorf("latency sum = %v s; want %v s", sum, goroutines*each*1e-6)
+	}
+}
+
+func TestStripeCount(t *testing.T) {
+	for n, want := range map[int]int{0: 1, 1: 1, 2: 2, 3: 4, 16: 16, 17: 32, 64: maxStripes, 1000: maxStripes} {
+		if got := stripeCount(n); got != want {
+			t.Errorf("stripeCount(%d) = %d; want %d", n, got, want)
+		}
+	}
+	// Every slot lands in range, consecutive ones on different stripes.
+	for slot := range uint32(1000) {
+		s := stripeOf(&verify.Decision{Slot: slot})
+		if s < 0 || s >= stripes {
+			t.Fatalf("stripeOf(slot %d) = %d; want 0 <= s < %d", slot, s, stripes)
+		}
+		if next := stripeOf(&verify.Decision{Slot: slot + 1}); stripes > 1 && next == s {
+			t.Fatalf("slots %d and %d share stripe %d", slot, slot+1, s)
+		}
 	}
 }
 

@@ -118,9 +118,10 @@ micro() {
 	echo "== micro-benchmarks: go test -run '^\$' -bench . -skip 'Memory|Parallel' -benchmem -count 5 ${*:+$* }${pkgs[*]}"
 	go test -run '^$' -bench . -skip 'Memory|Parallel' -benchmem -count 5 "$@" "${pkgs[@]}"
 	echo
-	# From every core at once: the cached handler and a bare Echo handler, at each core count.
-	echo "== parallel: go test -run '^\$' -bench Parallel -cpu $cpus -count 3 ./verify/"
-	go test -run '^$' -bench Parallel -cpu "$cpus" -count 3 ./verify/
+	# From every core at once, at each core count: the cached handler over 4 096 keys and a bare
+	# Echo handler (verify), and one busy key with the metrics and usage observers (metrics).
+	echo "== parallel: go test -run '^\$' -bench Parallel -cpu $cpus -count 3 ./verify/ ./metrics/"
+	go test -run '^$' -bench Parallel -cpu "$cpus" -count 3 ./verify/ ./metrics/
 	echo
 	# The memory figures of issue 14: live heap (and RSS) per cached credential, 100 000 of each
 	# kind, and per entry of the other maps on the path, each filled to its bound.

@@ -24,7 +24,7 @@ type Store interface {
 // Options tune a Counter. Zero fields take the defaults below.
 type Options struct {
 	Interval          time.Duration // between flushes; default 10 s
-	MaxPending        int           // distinct (credential, hour, reason) counting, and as many kept from failed writes; default 100 000
+	MaxPending        int           // (credential, hour, reason) counting (one counted by several cores at once may take one per core), and as many kept from failed writes; default 100 000
 	FinalFlushTimeout time.Duration // for the flush when Run ends; default 5 s
 	Now               func() time.Time
 	Logger            *slog.Logger
@@ -102,7 +102,10 @@ func (c *Counter) Observe(d *verify.Decision) {
 		return
 	}
 	k := key{id: d.CredentialID, hour: c.opts.Now().Unix() / 3600, reason: reasonOf(d)}
-	sh := &c.shards[maphash.String(c.seed, k.id)%shards]
+	// The shard of the credential, moved on by the Decision's slot: cores
+	// answering for one busy key at once count in shards of their own (no lock
+	// or counter shared between them); Flush adds the shards' counts up.
+	sh := &c.shards[(maphash.String(c.seed, k.id)+uint64(d.Slot))%shards]
 	sh.mu.RLock()
 	if n, ok := sh.m[k]; ok {
 		n.Add(1)

@@ -123,6 +123,23 @@ func TestCounter_Observe(t *testing.T) {
 	}
 }
 
+// One key answered from many cores at once (Decisions with different slots)
+// is counted in several shards and written as one count.
+func TestCounter_ObserveAcrossSlots(t *testing.T) {
+	clk, s := newClock(t0), newMemStore()
+	c := usage.NewCounter(s, usage.Options{Now: clk.now})
+	for slot := range uint32(100) {
+		d := allow("key_a")
+		d.Slot = slot
+		c.Observe(d)
+	}
+	flush(t, c)
+	checkSums(t, s, map[string]int64{row("key_a", t0.Truncate(time.Hour), ""): 100})
+	if s.batches != 1 || len(s.got()) != 1 {
+		t.Errorf("%d batches, %d rows written; want 1 batch of 1 row", s.batches, len(s.got()))
+	}
+}
+
 func TestCounter_HourRollover(t *testing.T) {
 	clk, s := newClock(t0), newMemStore()
 	c := usage.NewCounter(s, usage.Options{Now: clk.now, MaxPending: 1})

@@ -46,8 +46,10 @@ type Handler struct {
 	limiter  *Limiter // the routes' rate limits
 	denyLog  *denyLogBudget
 	// decisions recycles the Decision each answer fills for the observer,
-	// so that observing costs no allocation.
+	// so that observing costs no allocation; slots numbers the Decisions it
+	// makes (Decision.Slot).
 	decisions sync.Pool
+	slots     atomic.Uint32
 
 	cookie bool // the verifier reads session cookies
 
@@ -76,8 +78,10 @@ func NewHandler(v *Verifier, log *slog.Logger, o HandlerOptions) *Handler {
 	if o.DenyLogRate == 0 {
 		o.DenyLogRate = DefaultDenyLogRate
 	}
-	return &Handler{limiter: o.Limiter, denyLog: &denyLogBudget{rate: int64(o.DenyLogRate)}, verifier: v, log: log, portal: o.Portal, observer: o.Observer, cookie: v != nil && v.cookie != "",
-		idPrefix: RandomString(8) + "-", decisions: sync.Pool{New: func() any { return new(Decision) }}}
+	h := &Handler{limiter: o.Limiter, denyLog: &denyLogBudget{rate: int64(o.DenyLogRate)}, verifier: v, log: log, portal: o.Portal, observer: o.Observer, cookie: v != nil && v.cookie != "",
+		idPrefix: RandomString(8) + "-"}
+	h.decisions.New = func() any { return &Decision{Slot: h.slots.Add(1) - 1} }
+	return h
 }
 
 // Register adds the verify routes to e, for every HTTP method.
@@ -94,7 +98,7 @@ func (h *Handler) serve(c echo.Context, p *convention) error {
 	}
 	start := time.Now()
 	d := h.decisions.Get().(*Decision)
-	*d = Decision{Endpoint: p.endpoint}
+	*d = Decision{Endpoint: p.endpoint, Slot: d.Slot}
 	err := h.decide(c, p, d)
 	d.Elapsed = time.Since(start)
 	h.observer.Observe(d)

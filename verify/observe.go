@@ -137,6 +137,12 @@ type Decision struct {
 	// Elapsed is the time from the request reaching the handler to the
 	// answer being written.
 	Elapsed time.Duration
+	// Slot is a number the handler gives each Decision it makes, one after
+	// another, and that stays with it across the answers it is reused for. The
+	// handler reuses Decisions per core, so cores answering at once hold
+	// different slots: an observer may pick by Slot which copy of a counter
+	// to add to (metrics does), so that cores do not write the same cache line.
+	Slot uint32
 }
 
 // Observer sees every verify answer (metrics, usage counts). Observe runs on
