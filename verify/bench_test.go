@@ -2,7 +2,9 @@ package verify
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -29,6 +31,12 @@ func (w *nopWriter) WriteHeader(int)             {}
 // browser's page load).
 func benchRequest(b *testing.B, path, cred string, opts ...HandlerOptions) (*echo.Echo, *http.Request) {
 	b.Helper()
+	return benchRequestLog(b, slog.New(slog.DiscardHandler), path, cred, opts...)
+}
+
+// benchRequestLog is benchRequest with the handler logging to log.
+func benchRequestLog(b *testing.B, log *slog.Logger, path, cred string, opts ...HandlerOptions) (*echo.Echo, *http.Request) {
+	b.Helper()
 	keys := newFixtureKeys(b, testHasher(b))
 	tokens := newJWTFixture(b, fixedClock(testNow))
 	e := echo.New()
@@ -38,7 +46,7 @@ func benchRequest(b *testing.B, path, cred string, opts ...HandlerOptions) (*ech
 		o = opts[0]
 		o.Portal = fakePortal{}
 	}
-	NewHandler(v, slog.New(slog.DiscardHandler), o).Register(e)
+	NewHandler(v, log, o).Register(e)
 	r := httptest.NewRequest(http.MethodGet, path, nil)
 	r.Header = http.Header{
 		"X-Forwarded-Method": {"GET"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"app.example"},
@@ -203,6 +211,29 @@ func BenchmarkHandler_GarbageWithRequestID(b *testing.B) {
 func BenchmarkHandler_Garbage(b *testing.B) {
 	e, r := benchRequest(b, "/auth-request", "")
 	r.Header["X-Api-Key"] = []string{"agk_0000000000000000000000000000000000000000000000zzzz"}
+	runHandler(b, e, r, http.StatusUnauthorized)
+}
+
+// BenchmarkHandler_GarbageLogged is BenchmarkHandler_GarbageWithRequestID
+// with the deny line written (JSON, at the default level, to a discarding
+// writer): what the README's promise of a line per deny costs at normal
+// rates. The deny log budget is lifted so that every deny writes its line.
+func BenchmarkHandler_GarbageLogged(b *testing.B) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	e, r := benchRequestLog(b, log, "/auth-request", "", HandlerOptions{DenyLogRate: math.MaxInt32})
+	r.Header["X-Api-Key"] = []string{"agk_0000000000000000000000000000000000000000000000zzzz"}
+	r.Header["X-Request-Id"] = []string{"5898f5c1aa9296986c551629fcb7fa1d"}
+	runHandler(b, e, r, http.StatusUnauthorized)
+}
+
+// BenchmarkHandler_GarbageFlood is the same with the default deny log
+// budget: during a flood, past the first DefaultDenyLogRate denies of a
+// second, a deny is counted for the summary line instead of written.
+func BenchmarkHandler_GarbageFlood(b *testing.B) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	e, r := benchRequestLog(b, log, "/auth-request", "")
+	r.Header["X-Api-Key"] = []string{"agk_0000000000000000000000000000000000000000000000zzzz"}
+	r.Header["X-Request-Id"] = []string{"5898f5c1aa9296986c551629fcb7fa1d"}
 	runHandler(b, e, r, http.StatusUnauthorized)
 }
 

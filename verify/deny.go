@@ -130,19 +130,28 @@ func (h *Handler) logDeny(c echo.Context, p *convention, level slog.Level, statu
 	if !full {
 		return
 	}
-	attrs := []any{"endpoint", p.name, "status", status, "reason", err.Error(), "request_id", id}
+	// Attrs, not key-value pairs: slog keeps up to five in the record itself,
+	// so the common line boxes and allocates nothing for its fields.
+	var buf [7]slog.Attr
+	attrs := append(buf[:0], slog.String("endpoint", p.name), slog.Int("status", status),
+		slog.String("reason", err.Error()), slog.String("request_id", id))
 	if page != "" {
-		attrs = append(attrs, "redirect", page)
+		attrs = append(attrs, slog.String("redirect", page))
 	}
-	var se *scopeError
-	var re *rateError
-	switch {
-	case errors.As(err, &se):
-		attrs = append(attrs, who(se.principal)...)
-	case errors.As(err, &re):
-		attrs = append(attrs, who(re.principal)...)
+	// Who was refused, for a missing scope or a rate limit: found by walking
+	// the chain (errors.As would move its target to the heap on every line).
+chain:
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch x := e.(type) {
+		case *scopeError:
+			attrs = who(attrs, x.principal)
+			break chain
+		case *rateError:
+			attrs = who(attrs, x.principal)
+			break chain
+		}
 	}
-	h.log.Log(ctx, level, "deny", attrs...)
+	h.log.LogAttrs(ctx, level, "deny", attrs...)
 }
 
 // now is the verifier's clock (the wall clock without a verifier).
@@ -153,18 +162,18 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
-// who names a principal in a log line, by what identifies its credential:
-// never the credential itself.
-func who(p *Principal) []any {
+// who appends to attrs what names a principal in a log line, by what
+// identifies its credential: never the credential itself.
+func who(attrs []slog.Attr, p *Principal) []slog.Attr {
 	switch p.Kind {
 	case KindJWT, KindSession:
-		return []any{"subject", p.Subject, "session_id", p.SessionID}
+		return append(attrs, slog.String("subject", p.Subject), slog.String("session_id", p.SessionID))
 	case KindPersonalToken:
-		return []any{"subject", p.Subject, "token_id", p.KeyID}
+		return append(attrs, slog.String("subject", p.Subject), slog.String("token_id", p.KeyID))
 	case KindExternalJWT:
-		return []any{"subject", p.Subject}
+		return append(attrs, slog.String("subject", p.Subject))
 	}
-	return []any{"key_id", p.KeyID}
+	return append(attrs, slog.String("key_id", p.KeyID))
 }
 
 func mustJSON(v any) []byte {

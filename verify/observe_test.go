@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -97,6 +98,9 @@ func (o *countingObserver) Observe(*Decision) { o.n++ }
 // TestHandler_ObserverDoesNotAllocate: telling an observer costs a cached
 // allow no allocation.
 func TestHandler_ObserverDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		skipOrFail(t, "allocation counts mean nothing under the race detector; scripts/test.sh runs the *DoesNotAllocate tests without -race")
+	}
 	keys := newFixtureKeys(t, testHasher(t))
 	obs := &countingObserver{}
 	e := echo.New()
@@ -112,4 +116,56 @@ func TestHandler_ObserverDoesNotAllocate(t *testing.T) {
 	if obs.n != 102 {
 		t.Errorf("observer told %d times; want 102", obs.n)
 	}
+}
+
+// TestHandler_DenyLineDoesNotAllocate: writing the JSON line of a deny
+// allocates nothing beyond what the same deny allocates unlogged, but the
+// text of a reason made for the request (a missing scope names it), so the
+// log at normal rates stays cheap.
+func TestHandler_DenyLineDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		skipOrFail(t, "allocation counts mean nothing under the race detector; scripts/test.sh runs the *DoesNotAllocate tests without -race")
+	}
+	keys := newFixtureKeys(t, testHasher(t))
+	var lines countingWriter
+	handler := func(log *slog.Logger) *echo.Echo {
+		e := echo.New()
+		NewHandler(newTestVerifierAll(t, keys, fixedClock(testNow), nil), log, HandlerOptions{DenyLogRate: 1 << 30}).Register(e)
+		return e
+	}
+	logged, unlogged := handler(slog.New(slog.NewJSONHandler(&lines, nil))), handler(slog.New(slog.DiscardHandler))
+	for name, c := range map[string]struct {
+		cred  string
+		extra float64 // allocations the line may add
+	}{
+		"Garbage":      {"agk_0000000000000000000000000000000000000000000000zzzz", 0},
+		"MissingScope": {keys.creds["active"], 1}, // "missing scope admin:all"
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/auth-request?scope=admin:all", nil)
+			r.Header = http.Header{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/events"}, "X-Api-Key": {c.cred},
+				"X-Request-Id": {"5898f5c1aa9296986c551629fcb7fa1d"}}
+			w := &nopWriter{h: http.Header{}}
+			allocs := func(e *echo.Echo) float64 {
+				e.ServeHTTP(w, r)
+				return testing.AllocsPerRun(100, func() { clear(w.h); e.ServeHTTP(w, r) })
+			}
+			before := lines.n
+			withLine, without := allocs(logged), allocs(unlogged)
+			if withLine != without+c.extra {
+				t.Errorf("a logged deny: %v allocs, unlogged %v; want the line to add %v", withLine, without, c.extra)
+			}
+			if lines.n-before != 102 {
+				t.Errorf("%d deny lines written; want 102, one per deny", lines.n-before)
+			}
+		})
+	}
+}
+
+// countingWriter counts the lines written to it, keeping none.
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n += bytes.Count(p, []byte("\n"))
+	return len(p), nil
 }
