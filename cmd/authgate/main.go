@@ -101,6 +101,7 @@ func serve(ctx context.Context, environ map[string]string, stderr io.Writer) err
 	for _, w := range unknownVariables(environ) {
 		log.Warn(w)
 	}
+	defer tuneGC(environ, log)()
 	m, err := Start(ctx, cfg, log, nil)
 	if err != nil {
 		return err
