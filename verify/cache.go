@@ -125,9 +125,9 @@ func newCredCache(keys KeyStore, tokens TokenStore, sessions SessionStore, size 
 }
 
 // get returns the entry for the credential whose prefix and lookup id are
-// display, fresh at at (the caller's clock reading), reading the store at most once at a time per display when the cache
-// has nothing fresh. Store failures are returned (the caller fails closed);
-// they are never cached.
+// display, as it stands at the caller's clock reading at, reading the store at
+// most once at a time per display when the cache has nothing fresh. Store
+// failures are returned (the caller fails closed); they are never cached.
 func (c *credCache) get(ctx context.Context, display string, at time.Time) (*entry, error) {
 	now := at.UnixNano()
 	if e, ok := c.lru.Get(display, func(e *entry) bool { return now < e.expires }); ok && now < e.expires {
