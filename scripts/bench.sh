@@ -718,45 +718,15 @@ parse_wrk() {
 	' "$1"
 }
 
-results="" # TSV: round conns target req/s p50_ms p99_ms cpu_us (CPU time of the target's servers per request)
-
-# server_pids TARGET: the processes that answer TARGET's requests, whose CPU time it costs: the
-# server itself, or for an nginx target nginx (master and worker), the app and the verifier.
-server_pids() {
-	local ngx=()
-	case $1 in ngx*) mapfile -t ngx < <(pgrep -P "$ngx_pid"); ngx+=("$ngx_pid") ;; esac
-	case $1 in
-	bare) echo "$bare_pid" ;;
-	ident) echo "$ident_pid" ;;
-	ngx | ngx-bare) echo "${ngx[*]} $bare_pid" ;;
-	ngx-ident) echo "${ngx[*]} $bare_pid $ident_pid" ;;
-	ngx-*) echo "${ngx[*]} $bare_pid $ag_pid" ;;
-	*) echo "$ag_pid" ;;
-	esac
-}
-
-# cpu_ticks PID...: their user and system CPU time so far, in clock ticks (/proc/PID/stat).
-cpu_ticks() {
-	local pid sum=0 f
-	for pid in "$@"; do
-		read -r -a f <"/proc/$pid/stat" || die "cannot read /proc/$pid/stat"
-		sum=$((sum + f[13] + f[14]))
-	done
-	echo "$sum"
-}
-clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+results="" # TSV: round conns target req/s p50_ms p99_ms
 
 # measure ROUND TARGET CONNS: one timed run, appended to $results.
 measure() {
 	local round=$1 target=$2 conns=$3 file rps p50 p99 non2xx sockerr total want
 	file="$out/wrk-r$round-c$conns-$target.txt"
 	servers_alive
-	local spids cpu0 cpu1 cpu_us
-	read -r -a spids < <(server_pids "$target")
-	cpu0=$(cpu_ticks "${spids[@]}")
 	run_wrk "$file" "$target" "$conns" "$dur"
 	servers_alive # a server that died mid-run leaves wrk with socket errors, not a failure
-	cpu1=$(cpu_ticks "${spids[@]}")
 	read -r rps p50 p99 non2xx sockerr total < <(parse_wrk "$file")
 	[[ $rps != 0 && $p50 != -1 && $p99 != -1 ]] || { cat "$file" >&2; die "could not read req/s and latency from wrk's output above"; }
 	want=${row_want[$target]:-200}
@@ -771,10 +741,9 @@ measure() {
 		die "$target answered $non2xx of $total requests with non-2xx in round $round (conns $conns), want every one $want: the bench would measure another path; see $file and $out/authgate.log"
 	fi
 	((sockerr == 0)) || log "warning: wrk saw $sockerr socket errors against $target (round $round, conns $conns); see $file"
-	cpu_us=$(awk -v t="$((cpu1 - cpu0))" -v hz="$clk_tck" -v n="$total" 'BEGIN { printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0) }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$conns" "$target" "$rps" "$p50" "$p99" "$cpu_us" >>"$results"
-	printf '  round %d conns %3d %-11s %9.0f req/s  p50 %7.2f ms  p99 %8.2f ms  %6.2f us CPU/request\n' \
-		"$round" "$conns" "$target" "$rps" "$p50" "$p99" "$cpu_us" >&2
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$conns" "$target" "$rps" "$p50" "$p99" >>"$results"
+	printf '  round %d conns %3d %-11s %9.0f req/s  p50 %7.2f ms  p99 %8.2f ms\n' \
+		"$round" "$conns" "$target" "$rps" "$p50" "$p99" >&2
 }
 
 # profile_rows: one more wrk run per target that authgate answers, untimed, with a CPU profile
@@ -829,9 +798,6 @@ report() {
 		echo "(the figure to read: ngx-key / ngx-bare is authgate's cost where users run it, target >= 0.95);"
 		echo "ngx-ident / ngx-bare is what the eight identity headers cost through nginx."
 	fi
-	echo "CPU/req: the CPU time (user + system, /proc) of the target's servers per request (through nginx:"
-	echo "nginx, the app and the verifier); CPU r. X: X's CPU per request over the row's, the same comparison"
-	echo "as the req/s ratio but blind to CPU time the VM's other tenants take (steal), so steadier here."
 }
 
 # report_table CONNS TARGETS CEILINGS DESC: the table of TARGETS (space separated, in this order) at
@@ -849,37 +815,25 @@ report_table() {
 			if (k == 0) return "-"
 			return sprintf("%.3f (%.2f-%.2f)", median(a, k), a[1], a[k])
 		}
-		# cpuratio T CEIL: median over rounds of the CPU per request of CEIL divided by that of T,
-		# in the same round (1: T costs its servers as much CPU per request as the ceiling).
-		function cpuratio(t, ceil,   r, a, k) {
-			k = 0
-			for (r in rs) if (cpu[r, t] > 0 && cpu[r, ceil] > 0) a[++k] = cpu[r, ceil] / cpu[r, t]
-			if (k == 0) return "-"
-			return sprintf("%.3f", median(a, k))
-		}
 		BEGIN {
 			nd = split(desc, d, "\t"); for (i = 1; i <= nd; i++) { j = index(d[i], "="); if (j) what[substr(d[i], 1, j - 1)] = substr(d[i], j + 1) }
 			nc = split(ceilings, cs, " ")
 		}
-		$2 == c { t = $3; n[t]++; rps[t, n[t]] = $4; p50[t, n[t]] = $5; p99[t, n[t]] = $6; us[t, n[t]] = $7; by[$1, t] = $4; cpu[$1, t] = $7; rs[$1] = 1 }
+		$2 == c { t = $3; n[t]++; rps[t, n[t]] = $4; p50[t, n[t]] = $5; p99[t, n[t]] = $6; by[$1, t] = $4; rs[$1] = 1 }
 		END {
 			printf "%-11s %-24s %-8s %-8s", "row", "req/s median (min-max)", "p50", "p99"
 			for (k = 1; k <= nc; k++) printf " %-20s", "ratio to " cs[k]
-			printf " %-8s", "CPU/req"
-			for (k = 1; k <= nc; k++) printf " %-13s", "CPU r. " cs[k]
 			printf " %s\n", "what"
 			nt = split(order, ts, " ")
 			for (i = 1; i <= nt; i++) {
 				t = ts[i]
 				if (!n[t]) continue
-				for (j = 1; j <= n[t]; j++) { a[j] = rps[t, j]; b[j] = p50[t, j]; e[j] = p99[t, j]; u[j] = us[t, j] }
+				for (j = 1; j <= n[t]; j++) { a[j] = rps[t, j]; b[j] = p50[t, j]; e[j] = p99[t, j] }
 				med = median(a, n[t])
 				printf "%-11s %-24s %-8s %-8s", t, sprintf("%.0f (%.0f-%.0f)", med, a[1], a[n[t]]), fms(median(b, n[t])), fms(median(e, n[t]))
 				for (k = 1; k <= nc; k++) printf " %-20s", ratio(t, cs[k])
-				printf " %-8s", sprintf("%.1fus", median(u, n[t]))
-				for (k = 1; k <= nc; k++) printf " %-13s", cpuratio(t, cs[k])
 				printf " %s\n", what[t]
-				delete a; delete b; delete e; delete u
+				delete a; delete b; delete e
 			}
 		}
 	' "$results"
