@@ -54,7 +54,13 @@ func tuneGC(environ map[string]string, log *slog.Logger) (stop func()) {
 		log.Info("garbage collector left to GOGC and GOMEMLIMIT", "gogc", environ["GOGC"], "gomemlimit", environ["GOMEMLIMIT"])
 		return func() {}
 	}
-	t := &gcTuner{headroom: gcHeadroom, sample: []metrics.Sample{
+	return startGCTuner(gcHeadroom)
+}
+
+// startGCTuner keeps headroom between collections until the returned func is
+// called, which restores Go's default.
+func startGCTuner(headroom uint64) (stop func()) {
+	t := &gcTuner{headroom: headroom, sample: []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}}
 	t.tune()
 	t.arm()
