@@ -123,10 +123,32 @@ micro() {
 	echo "== parallel: go test -run '^\$' -bench Parallel -cpu $cpus -count 3 ./verify/ ./metrics/"
 	go test -run '^$' -bench Parallel -cpu "$cpus" -count 3 ./verify/ ./metrics/
 	echo
+	locks
 	# The memory figures of issue 14: live heap (and RSS) per cached credential, 100 000 of each
 	# kind, and per entry of the other maps on the path, each filled to its bound.
 	echo "== memory: go test -run '^\$' -bench Memory -benchtime 1x ./verify/"
 	go test -run '^$' -bench Memory -benchtime 1x ./verify/
+	echo
+}
+
+# locks: what a verify waits for on another core, in a way that does not need many cores to show.
+# The parallel benchmarks of one busy key, one busy JWT and 4 096 keys run on every core with Go's
+# mutex profile on, and each prints how often a request waited for a lock that another held in
+# authgate's code (the runtime's own waits, such as the garbage collector's, are left out).
+# 0 is the goal: a lookup that waits for a lock serialises as cores are added.
+locks() {
+	local bin b n=1000000 prof
+	bin=$(mktemp -d)
+	go test -c -o "$bin/verify.test" ./verify/
+	echo "== locks: contended locks in authgate's frames per $n requests, -cpu $(nproc), mutex profile"
+	for b in ParallelOneKey ParallelOneJWT ParallelCached; do
+		prof=$bin/mutex-$b.prof
+		"$bin/verify.test" -test.run '^$' -test.bench "^BenchmarkHandler_$b\$" -test.cpu "$(nproc)" \
+			-test.benchtime "${n}x" -test.mutexprofile "$prof" -test.mutexprofilefraction 1 >/dev/null
+		printf '%-16s %s\n' "$b" "$(go tool pprof -raw -sample_index=contentions -focus='authgate/verify\.' -ignore='^runtime\.' \
+			"$bin/verify.test" "$prof" 2>/dev/null | awk '/^Samples:/{s=1;next} /^Locations/{s=0} s && $1 ~ /^[0-9]+:?$/{c+=$1} END{print c+0}')"
+	done
+	rm -rf "$bin"
 	echo
 }
 

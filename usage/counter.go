@@ -95,13 +95,18 @@ func NewCounter(store Store, opts Options) *Counter {
 }
 
 // Observe implements verify.Observer: it counts d when it names a
-// credential. It does not block on the store, and allocates only for a
-// (credential, hour, reason) new in the hour.
+// credential, in the hour of d.At (of the counter's clock when d has none).
+// It does not block on the store, and allocates only for a (credential,
+// hour, reason) new in the hour.
 func (c *Counter) Observe(d *verify.Decision) {
 	if d.CredentialID == "" {
 		return
 	}
-	k := key{id: d.CredentialID, hour: c.opts.Now().Unix() / 3600, reason: reasonOf(d)}
+	at := d.At
+	if at.IsZero() {
+		at = c.opts.Now()
+	}
+	k := key{id: d.CredentialID, hour: at.Unix() / 3600, reason: reasonOf(d)}
 	// The shard of the credential, moved on by the Decision's slot: cores
 	// answering for one busy key at once count in shards of their own (no lock
 	// or counter shared between them); Flush adds the shards' counts up.

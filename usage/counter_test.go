@@ -123,6 +123,22 @@ func TestCounter_Observe(t *testing.T) {
 	}
 }
 
+// A Decision that carries its time is counted in that hour, not in the
+// counter's: the verifier read the clock once for the request.
+func TestCounter_ObserveInTheDecisionsHour(t *testing.T) {
+	clk, s := newClock(t0), newMemStore()
+	c := usage.NewCounter(s, usage.Options{Now: clk.now})
+	d := allow("key_a")
+	d.At = t0.Add(3 * time.Hour)
+	c.Observe(d)
+	c.Observe(allow("key_a")) // no time of its own: the counter's clock
+	flush(t, c)
+	checkSums(t, s, map[string]int64{
+		row("key_a", t0.Add(3*time.Hour).Truncate(time.Hour), ""): 1,
+		row("key_a", t0.Truncate(time.Hour), ""):                  1,
+	})
+}
+
 // One key answered from many cores at once (Decisions with different slots)
 // is counted in several shards and written as one count.
 func TestCounter_ObserveAcrossSlots(t *testing.T) {

@@ -356,6 +356,42 @@ func BenchmarkHandler_ParallelCached(b *testing.B) {
 	})
 }
 
+// BenchmarkHandler_ParallelOneKey is one busy key (a camera, a kiosk)
+// verified from every core at once: every lookup finds the same cache entry,
+// so anything a read locks or writes is shared by all cores.
+func BenchmarkHandler_ParallelOneKey(b *testing.B) {
+	e, r := benchRequest(b, "/forward-auth?scope=events:read", "active")
+	runParallel(b, e, r)
+}
+
+// BenchmarkHandler_ParallelOneJWT is BenchmarkHandler_ParallelOneKey for an
+// access token: one cached JWT from every core at once.
+func BenchmarkHandler_ParallelOneJWT(b *testing.B) {
+	e, r := benchRequest(b, "/forward-auth?scope=events:read", "jwt-active")
+	runParallel(b, e, r)
+}
+
+// runParallel serves r from every core at once, each goroutine with its own
+// copy of the request, checking first that it is allowed.
+func runParallel(b *testing.B, e *echo.Echo, r *http.Request) {
+	b.Helper()
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, r) // warm the cache, and check the answer once
+	if rec.Code != http.StatusOK {
+		b.Fatalf("status = %d; want 200", rec.Code)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &nopWriter{h: http.Header{}}
+		r := r.Clone(r.Context())
+		for pb.Next() {
+			clear(w.h)
+			e.ServeHTTP(w, r)
+		}
+	})
+}
+
 // BenchmarkBareEcho_Parallel is the ceiling of BenchmarkHandler_ParallelCached:
 // an Echo handler answering 200 with no work, from every core at once.
 func BenchmarkBareEcho_Parallel(b *testing.B) {

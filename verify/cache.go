@@ -23,7 +23,7 @@ type credCache struct {
 	keys     KeyStore
 	tokens   TokenStore   // nil: personal tokens are refused before they reach the cache
 	sessions SessionStore // nil: session cookies are refused before they reach the cache
-	lru      *shardedLRU[*entry]
+	entries  *boundedCache[*entry]
 	loads    singleflight.Group
 	epoch    atomic.Uint64 // bumped by every Forget: loads that started before it are not kept
 	ttl      time.Duration
@@ -117,11 +117,11 @@ const loadTimeout = 2 * time.Second
 
 func newCredCache(keys KeyStore, tokens TokenStore, sessions SessionStore, size int, ttl, negTTL time.Duration,
 	now func() time.Time) (*credCache, error) {
-	c, err := newShardedLRU[*entry](size)
+	c, err := newBoundedCache[*entry](size)
 	if err != nil {
 		return nil, err
 	}
-	return &credCache{keys: keys, tokens: tokens, sessions: sessions, lru: c, ttl: ttl, negTTL: negTTL, now: now}, nil
+	return &credCache{keys: keys, tokens: tokens, sessions: sessions, entries: c, ttl: ttl, negTTL: negTTL, now: now}, nil
 }
 
 // get returns the entry for the credential whose prefix and lookup id are
@@ -130,7 +130,7 @@ func newCredCache(keys KeyStore, tokens TokenStore, sessions SessionStore, size 
 // failures are returned (the caller fails closed); they are never cached.
 func (c *credCache) get(ctx context.Context, display string, at time.Time) (*entry, error) {
 	now := at.UnixNano()
-	if e, ok := c.lru.Get(display, func(e *entry) bool { return now < e.expires }); ok && now < e.expires {
+	if e, ok := c.entries.Get(display, func(e *entry) bool { return now < e.expires }); ok && now < e.expires {
 		return e, nil
 	}
 	v, err, _ := c.loads.Do(display, func() (any, error) { return c.load(ctx, display) })
@@ -169,7 +169,7 @@ func (c *credCache) load(ctx context.Context, display string) (*entry, error) {
 	if c.epoch.Load() == epoch { // nothing changed while we read: safe to keep
 		// A copy: display is a slice of the presented credential, and the
 		// cache must keep neither its secret nor its bytes alive.
-		c.lru.Add(strings.Clone(display), e)
+		c.entries.Add(strings.Clone(display), e)
 	}
 	return e, nil
 }
@@ -201,9 +201,9 @@ func (c *credCache) loadToken(ctx context.Context, lookupID string) (*entry, err
 // this lookup id: announcements carry the lookup id alone.
 func (c *credCache) forget(lookupID string) {
 	c.epoch.Add(1)
-	c.lru.Remove(PrefixAPIKey + lookupID)
-	c.lru.Remove(PrefixPersonalToken + lookupID)
-	c.lru.Remove(PrefixSession + lookupID)
+	c.entries.Remove(PrefixAPIKey + lookupID)
+	c.entries.Remove(PrefixPersonalToken + lookupID)
+	c.entries.Remove(PrefixSession + lookupID)
 }
 
 // toucher returns the store method recording last use for credentials of kind k.
@@ -219,5 +219,5 @@ func (c *credCache) toucher(k *storedKind) func(context.Context, []string, time.
 
 func (c *credCache) forgetAll() {
 	c.epoch.Add(1)
-	c.lru.Purge()
+	c.entries.Purge()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Request headers the cookie and the navigation test are read from, in
@@ -38,8 +39,9 @@ func (e *cookieError) Unwrap() error { return ErrNoCredential }
 // cookie domain it was signed in for (OnCookieDomain). Returns
 // ErrNoCredential when there is none (or sessions are not enabled), a
 // *cookieError saying why when none is usable, and a store failure as it is,
-// for the caller to fail closed.
-func (v *Verifier) authenticateCookie(ctx context.Context, h http.Header, host string) (*Principal, error) {
+// for the caller to fail closed. at is the verifier's clock, read once by the
+// caller.
+func (v *Verifier) authenticateCookie(ctx context.Context, h http.Header, host string, at time.Time) (*Principal, error) {
 	if v.cookie == "" {
 		return nil, ErrNoCredential
 	}
@@ -51,7 +53,7 @@ func (v *Verifier) authenticateCookie(ctx context.Context, h http.Header, host s
 	for _, c := range vals[:n] {
 		err := errCookieNotSession
 		if strings.HasPrefix(c, PrefixSession) {
-			p, _, perr := v.authenticateStored(ctx, storedSessions, c)
+			p, _, perr := v.authenticateStored(ctx, storedSessions, c, at)
 			switch {
 			case perr != nil:
 				err = perr

@@ -135,7 +135,7 @@ func TestVerifier_AuthenticateCookie(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := v.authenticateCookie(context.Background(), tt.header, "app.example")
+			p, err := v.authenticateCookie(context.Background(), tt.header, "app.example", v.now())
 			if tt.want != "" {
 				if err != nil || p.Kind != KindSession || p.Subject != tt.want {
 					t.Fatalf("authenticateCookie = %+v, %v; want session of %s", p, err, tt.want)
@@ -179,7 +179,7 @@ func TestVerifier_AuthenticateCookieFailsClosed(t *testing.T) {
 				}
 				h.Add("Cookie", testCookie+"="+val)
 			}
-			_, err := v.authenticateCookie(context.Background(), h, "app.example")
+			_, err := v.authenticateCookie(context.Background(), h, "app.example", v.now())
 			if status, _ := Status(err); !errors.Is(err, down) || status != http.StatusInternalServerError {
 				t.Fatalf("err = %v (status %d); want the store's error, a 500", err, status)
 			}

@@ -8,8 +8,10 @@ import (
 
 // DenyList is an in-memory set of revoked sessions, each until a time after
 // which it need not be remembered: by then every access token of the session
-// has expired. It is a SessionDenyList, safe for concurrent use, and answers
-// Revoked with one map lookup under a read lock.
+// has expired. It is a SessionDenyList, safe for concurrent use. Revoked
+// takes no lock and writes nothing: every access token and session cookie
+// asks it on every use, from every core, and the sessions it holds change
+// rarely (a sync.Map, whose reads of a key are atomic loads).
 //
 // Whoever feeds it (announcements of revoked sessions, and a periodic poll for
 // those that were missed) should set until no earlier than the session's last
@@ -17,8 +19,8 @@ import (
 type DenyList struct {
 	now func() time.Time
 
-	mu    sync.RWMutex
-	until map[string]time.Time // session id → revoked until
+	until sync.Map     // session id (string) → revoked until (int64 unix ns)
+	n     atomic.Int64 // sessions in until
 
 	trusted atomic.Int64 // unix nanoseconds until which the list is known complete; 0: always
 }
@@ -30,49 +32,50 @@ func NewDenyList(now func() time.Time) *DenyList {
 	if now == nil {
 		now = time.Now
 	}
-	return &DenyList{now: now, until: map[string]time.Time{}}
+	return &DenyList{now: now}
 }
 
 // Add revokes the session with this id until the given time. Adding a session
 // already present keeps the later of the two times, so a poll repeating an
 // announcement never shortens it.
 func (d *DenyList) Add(sessionID string, until time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if cur, ok := d.until[sessionID]; !ok || until.After(cur) {
-		d.until[sessionID] = until
+	u := until.UnixNano()
+	for {
+		cur, loaded := d.until.LoadOrStore(sessionID, u)
+		if !loaded {
+			d.n.Add(1)
+			return
+		}
+		if u <= cur.(int64) || d.until.CompareAndSwap(sessionID, cur, u) {
+			return
+		}
+		// Another Add (or a Prune) changed it meanwhile: look again.
 	}
 }
 
 // Revoked reports whether the session with this id is revoked now: true from
 // Add until its time has passed.
 func (d *DenyList) Revoked(sessionID string) bool {
-	d.mu.RLock()
-	until, ok := d.until[sessionID]
-	d.mu.RUnlock()
-	return ok && d.now().Before(until)
+	until, ok := d.until.Load(sessionID)
+	return ok && d.now().UnixNano() < until.(int64)
 }
 
 // Prune forgets the sessions whose time has passed. Call it periodically; the
 // set otherwise grows with every revocation.
 func (d *DenyList) Prune() {
-	now := d.now()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for id, until := range d.until {
-		if !now.Before(until) {
-			delete(d.until, id)
+	now := d.now().UnixNano()
+	d.until.Range(func(id, until any) bool {
+		// Only the time seen: an Add that extended it meanwhile stands.
+		if now >= until.(int64) && d.until.CompareAndDelete(id, until) {
+			d.n.Add(-1)
 		}
-	}
+		return true
+	})
 }
 
 // Len returns how many sessions the list holds, including any whose time has
 // passed but that Prune has not yet dropped.
-func (d *DenyList) Len() int {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return len(d.until)
-}
+func (d *DenyList) Len() int { return int(d.n.Load()) }
 
 // TrustUntil records that the list holds every revocation made so far, and
 // may be trusted until t. Whoever feeds the list calls it after each complete

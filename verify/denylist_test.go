@@ -73,4 +73,9 @@ func TestDenyList_Concurrent(t *testing.T) {
 	if got := d.Len(); got == 0 || got >= 2000 {
 		t.Fatalf("Len after Prune = %d; want the unexpired third or so of 2000", got)
 	}
+	held := 0
+	d.until.Range(func(any, any) bool { held++; return true })
+	if got := d.Len(); got != held {
+		t.Fatalf("Len = %d, but the list holds %d: the count drifted under concurrent Add and Prune", got, held)
+	}
 }

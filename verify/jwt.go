@@ -80,10 +80,9 @@ var (
 type jwtVerifier struct {
 	own   *ownJWT                    // nil: authgate's own access tokens are refused
 	ext   map[string]*externalIssuer // by iss; nil: no external issuer
-	cache *shardedLRU[*tokenEntry]
+	cache *boundedCache[*tokenEntry]
 	epoch atomic.Uint64 // bumped by forgetAll: verifications that started before it are not kept
 	ttl   time.Duration
-	now   func() time.Time
 }
 
 // ownJWT checks the access tokens authgate issues.
@@ -99,11 +98,11 @@ type tokenEntry struct {
 }
 
 func newJWTVerifier(o *JWTOptions, ext []ExternalIssuer, size int, ttl time.Duration, now func() time.Time) (*jwtVerifier, error) {
-	c, err := newShardedLRU[*tokenEntry](size)
+	c, err := newBoundedCache[*tokenEntry](size)
 	if err != nil {
 		return nil, err
 	}
-	j := &jwtVerifier{cache: c, ttl: ttl, now: now}
+	j := &jwtVerifier{cache: c, ttl: ttl}
 	if o != nil {
 		if j.own, err = newOwnJWT(*o, now); err != nil {
 			return nil, err
@@ -144,10 +143,9 @@ func newOwnJWT(o JWTOptions, now func() time.Time) (*ownJWT, error) {
 	}, nil
 }
 
-// authenticate returns the principal behind a JWT.
-func (j *jwtVerifier) authenticate(ctx context.Context, token string) (*Principal, error) {
+// authenticate returns the principal behind a JWT at now, the verifier's clock.
+func (j *jwtVerifier) authenticate(ctx context.Context, token string, now time.Time) (*Principal, error) {
 	// 1. A token verified recently, and not yet expired, costs no signature check.
-	now := j.now()
 	e := j.cached(token, now)
 	if e == nil {
 		var err error

@@ -134,6 +134,10 @@ type Decision struct {
 	// for a wrong secret, an expired, disabled or revoked credential, a
 	// missing scope or a rate limit. "" for every other kind and reason.
 	CredentialID string
+	// At is when the request reached the handler, by the verifier's clock:
+	// the time its credential was judged at (an observer need not read the
+	// clock again).
+	At time.Time
 	// Elapsed is the time from the request reaching the handler to the
 	// answer being written.
 	Elapsed time.Duration
@@ -164,7 +168,7 @@ type CacheStats struct {
 // CacheStats returns the cache's figures now.
 func (v *Verifier) CacheStats() CacheStats {
 	var s CacheStats
-	v.cache.lru.stats(&s)
+	v.cache.entries.stats(&s)
 	if v.jwt != nil {
 		v.jwt.cache.stats(&s)
 	}

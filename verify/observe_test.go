@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -82,7 +83,10 @@ func TestHandler_Observer(t *testing.T) {
 			if got.Elapsed <= 0 {
 				t.Errorf("Elapsed = %v", got.Elapsed)
 			}
-			got.Elapsed = 0
+			if !got.At.Equal(testNow) {
+				t.Errorf("At = %v; want the verifier's clock, %v", got.At, testNow)
+			}
+			got.Elapsed, got.At = 0, time.Time{}
 			if got != tc.want {
 				t.Errorf("decision = %+v; want %+v", got, tc.want)
 			}
@@ -168,4 +172,31 @@ type countingWriter struct{ n int }
 func (w *countingWriter) Write(p []byte) (int, error) {
 	w.n += bytes.Count(p, []byte("\n"))
 	return len(p), nil
+}
+
+// With the wall clock (Options.Now nil), the handler's one clock read is the
+// time the credential is judged at and the Decision's At.
+func TestHandler_WallClockDecisionAt(t *testing.T) {
+	keys := newFixtureKeys(t, testHasher(t))
+	store := keys.store()
+	v, err := NewVerifier(store, testHasher(t), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	e := echo.New()
+	NewHandler(v, slog.New(slog.DiscardHandler), HandlerOptions{Observer: rec}).Register(e)
+	r := httptest.NewRequest(http.MethodGet, "/forward-auth", nil)
+	r.Header = http.Header{"X-Forwarded-Method": {"GET"}, "X-Forwarded-Proto": {"https"},
+		"X-Forwarded-Host": {"app.example"}, "X-Forwarded-Uri": {"/events"}, "X-Api-Key": {keys.creds["active"]}}
+	before := time.Now()
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, r)
+	after := time.Now()
+	if w.Code != http.StatusOK || len(rec.got) != 1 {
+		t.Fatalf("status %d, %d decisions; want 200 and 1", w.Code, len(rec.got))
+	}
+	if at := rec.got[0].At; at.Before(before) || at.After(after) {
+		t.Fatalf("At = %v; want the wall clock, between %v and %v", at, before, after)
+	}
 }

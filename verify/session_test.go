@@ -61,7 +61,7 @@ func TestVerifier_SessionsDisabled(t *testing.T) {
 	if _, err := v.Authenticate(context.Background(), keys.creds["session-active"]); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("err = %v; want ErrMalformed", err)
 	}
-	if _, err := v.authenticateCookie(context.Background(), http.Header{"Cookie": {testCookie + "=" + keys.creds["session-active"]}}, "app.example"); err != ErrNoCredential {
+	if _, err := v.authenticateCookie(context.Background(), http.Header{"Cookie": {testCookie + "=" + keys.creds["session-active"]}}, "app.example", v.now()); err != ErrNoCredential {
 		t.Fatalf("cookie err = %v; want ErrNoCredential", err)
 	}
 }

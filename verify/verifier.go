@@ -10,11 +10,11 @@ import (
 
 // Options configures a Verifier. Zero values take the defaults shown.
 type Options struct {
-	CacheSize        int           // entries, keys, personal tokens and sessions together (and as many JWTs); default 100 000. The cache is sharded, each shard an LRU of its share: a full cache holds about 1% fewer
-	CacheTTL         time.Duration // how long a verified key or token is trusted without the store; default 10 s
-	NegativeCacheTTL time.Duration // how long an unknown lookup id is remembered; default 5 s
-	TouchInterval    time.Duration // how often last-used times are written; default 10 s
-	Now              func() time.Time
+	CacheSize        int              // entries, keys, personal tokens and sessions together (and as many JWTs); default 100 000; the least likely to be asked for again are evicted first (W-TinyLFU)
+	CacheTTL         time.Duration    // how long a verified key or token is trusted without the store; default 10 s
+	NegativeCacheTTL time.Duration    // how long an unknown lookup id is remembered; default 5 s
+	TouchInterval    time.Duration    // how often last-used times are written; default 10 s
+	Now              func() time.Time // the clock; nil: time.Now, which also lets the handler's one clock read per request serve the verifier
 	Logger           *slog.Logger
 
 	// JWT, when set, admits authgate's JWT access tokens (cached like keys, up
@@ -57,6 +57,7 @@ type Verifier struct {
 	cookie  string          // the session cookie's name; "" when sessions are not accepted
 	hasher  *Hasher
 	now     func() time.Time
+	wall    bool // now is time.Now (Options.Now was nil): a caller's own time.Now reading may stand in for it
 	log     *slog.Logger
 	touches chan touchRef
 	every   time.Duration
@@ -91,7 +92,8 @@ func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 	if o.TouchInterval == 0 {
 		o.TouchInterval = 10 * time.Second
 	}
-	if o.Now == nil {
+	wallClock := o.Now == nil
+	if wallClock {
 		o.Now = time.Now
 	}
 	if o.Logger == nil {
@@ -108,7 +110,7 @@ func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{cache: c, static: o.StaticKeys, hasher: hasher, now: o.Now, log: o.Logger,
+	v := &Verifier{cache: c, static: o.StaticKeys, hasher: hasher, now: o.Now, wall: wallClock, log: o.Logger,
 		touches: make(chan touchRef, 1024), every: o.TouchInterval}
 	if o.Sessions != nil {
 		v.ended, v.cookie = o.Sessions.Revoked, o.Sessions.Cookie
@@ -130,7 +132,7 @@ func NewVerifier(store KeyStore, hasher *Hasher, o Options) (*Verifier, error) {
 // (ErrRevoked too for a session on SessionOptions.Revoked), and any other
 // error when the store could not be read, in which case the caller must deny.
 func (v *Verifier) Authenticate(ctx context.Context, credential string) (*Principal, error) {
-	p, _, err := v.authenticate(ctx, credential)
+	p, _, err := v.authenticate(ctx, credential, v.now())
 	return p, err
 }
 
@@ -142,13 +144,14 @@ type credRef struct {
 	id   string
 }
 
-// authenticate is Authenticate, also naming the credential.
-func (v *Verifier) authenticate(ctx context.Context, credential string) (*Principal, credRef, error) {
+// authenticate is Authenticate at the verifier's clock reading at (the
+// caller's one reading for the request), also naming the credential.
+func (v *Verifier) authenticate(ctx context.Context, credential string, at time.Time) (*Principal, credRef, error) {
 	// A JWT verified before is found by its exact string, before its shape is
 	// judged again: reading hundreds of bytes for that was most of what a
 	// cached token cost. Only a token that passed every check is cached.
 	if v.jwt != nil && !prefixed(credential) && len(credential) <= MaxCredentialLen {
-		if e := v.jwt.cached(credential, v.jwt.now()); e != nil {
+		if e := v.jwt.cached(credential, at); e != nil {
 			p, err := v.jwt.admit(e)
 			return p, credRef{kind: e.principal.Kind}, err
 		}
@@ -158,19 +161,19 @@ func (v *Verifier) authenticate(ctx context.Context, credential string) (*Princi
 	case err != nil:
 		return nil, credRef{}, err
 	case s == shapeAPIKey:
-		return v.authenticateStored(ctx, storedKeys, credential)
+		return v.authenticateStored(ctx, storedKeys, credential, at)
 	case s == shapePersonalToken && v.cache.tokens == nil:
 		return nil, credRef{}, errTokensDisabled
 	case s == shapePersonalToken:
-		return v.authenticateStored(ctx, storedTokens, credential)
+		return v.authenticateStored(ctx, storedTokens, credential, at)
 	case s == shapeSession && v.ended == nil:
 		return nil, credRef{}, errSessionsDisabled
 	case s == shapeSession:
-		return v.authenticateStored(ctx, storedSessions, credential)
+		return v.authenticateStored(ctx, storedSessions, credential, at)
 	case s == shapeJWT && v.jwt == nil:
 		return nil, credRef{}, errJWTDisabled
 	case s == shapeJWT:
-		p, err := v.jwt.authenticate(ctx, credential)
+		p, err := v.jwt.authenticate(ctx, credential, at)
 		if err != nil {
 			return nil, credRef{kind: KindJWT}, err
 		}
@@ -184,8 +187,9 @@ func (v *Verifier) authenticate(ctx context.Context, credential string) (*Princi
 
 // authenticateStored verifies an API key, a personal token or a session
 // cookie: they differ only in their prefix, the store they are read from, the
-// principal built and, for a session, the deny list.
-func (v *Verifier) authenticateStored(ctx context.Context, kind *storedKind, credential string) (*Principal, credRef, error) {
+// principal built and, for a session, the deny list. now is the verifier's
+// clock, read once by the caller.
+func (v *Verifier) authenticateStored(ctx context.Context, kind *storedKind, credential string, now time.Time) (*Principal, credRef, error) {
 	ref := credRef{kind: kind.kind}
 	// 1. Shape and checksum: garbage costs no cache or store work.
 	key, err := ParseKey(kind.prefix, credential)
@@ -194,8 +198,7 @@ func (v *Verifier) authenticateStored(ctx context.Context, kind *storedKind, cre
 	}
 	// 2. The stored credential, from the cache or, at most once per TTL, the
 	// store. Keyed by prefix and lookup id (a slice of credential: no allocation).
-	// One clock read serves the cache and the state checks below.
-	now := v.now()
+	// The caller's clock reading serves the cache and the state checks below.
 	e, err := v.cache.get(ctx, credential[:prefixLen+lookupIDLen], now)
 	if err != nil {
 		return nil, ref, err

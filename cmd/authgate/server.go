@@ -73,6 +73,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Ti
 }
 
 func (m *Main) start(ctx context.Context, now func() time.Time) error {
+	verifyClock := now // nil stays nil: the verify handler then shares its one clock read per request
 	if now == nil {
 		now = time.Now
 	}
@@ -102,7 +103,7 @@ func (m *Main) start(ctx context.Context, now func() time.Time) error {
 	}
 	vo := verify.Options{
 		CacheSize: m.cfg.CacheSize, CacheTTL: m.cfg.CacheTTL, NegativeCacheTTL: m.cfg.NegativeCacheTTL,
-		Now: now, Logger: m.log, Tokens: m.db, StaticKeys: static,
+		Now: verifyClock, Logger: m.log, Tokens: m.db, StaticKeys: static,
 		JWT: &verify.JWTOptions{Issuer: m.cfg.JWTIssuer, Audience: m.cfg.JWTAudience, Leeway: tokenLeeway,
 			Keys: m.keys, Revoked: m.deny},
 	}
