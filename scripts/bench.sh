@@ -5,6 +5,7 @@
 #      Extra arguments go to that go test: flags come before the package, and ./-style package
 #      patterns replace ./verify/ (make bench ARGS='-bench Cache -cpu 1'). Then, whatever the
 #      arguments, the parallel benchmarks at each core count of BENCH_CPUS (-bench Parallel -cpu),
+#      the contended locks on the path (a mutex profile of three of them on every core: see locks),
 #      and the memory benchmarks once (-bench Memory -benchtime 1x): live heap and RSS per cached
 #      credential, 100 000 of each kind, and per entry of the hot path's other maps.
 #   2. Load run: authgate and bench/bare, each pinned to CPU 0 with GOMAXPROCS=1, driven by wrk
