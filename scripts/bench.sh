@@ -431,7 +431,8 @@ shipped_block() {
 # in front of bare as the app, with a config made in $out/nginx/ from what deploy/nginx/ ships: its
 # four snippets copied and included, and its map of $connection_upgrade and its @authgate_401 and
 # @authgate_403 dispatchers cut out of deploy/nginx/nginx.conf, so the bench measures what users
-# run. Upstreams as shipped (keepalive 16), no access log. One server, one location per target:
+# run. Upstreams with the keepalive of its upstream authgate, no access log. One server, one
+# location per target:
 #   /none/      no auth: authgate-upgrade.conf and proxy_pass to the app (nginx without authgate)
 #   /bare/      auth_request to bare (an ideal verifier: 200, two headers)
 #   /ident/     auth_request to bare -identity (an ideal verifier sending the 8 identity headers)
@@ -439,7 +440,7 @@ shipped_block() {
 # each protected one as the shipped protected locations are: auth_request, authgate-identity.conf,
 # authgate-deny.conf, authgate-upgrade.conf, and the X-Request-Id the shipped server block adds.
 start_nginx() {
-	local dir=$out/nginx f user="" upgrade_map deny_401 deny_403
+	local dir=$out/nginx f user="" upgrade_map deny_401 deny_403 keepalive
 	ensure_nginx
 	rm -rf "$dir"
 	mkdir -p "$dir/tmp"
@@ -447,6 +448,8 @@ start_nginx() {
 		cp "deploy/nginx/$f" "$dir/$f" || die "cannot copy deploy/nginx/$f"
 	done
 	upgrade_map=$(shipped_block '^[[:space:]]*map [$]http_upgrade [$]connection_upgrade [{]')
+	keepalive=$(shipped_block '^[[:space:]]*upstream authgate [{]' | sed -n 's/^[[:space:]]*keepalive \([0-9][0-9]*\);.*/\1/p')
+	[[ -n $keepalive ]] || die "deploy/nginx/nginx.conf has no keepalive in its upstream authgate block: the bench copies it from there"
 	deny_401=$(shipped_block '^[[:space:]]*location @authgate_401 [{]')
 	deny_403=$(shipped_block '^[[:space:]]*location @authgate_403 [{]')
 	ngx_port=$(free_port $((ident_port + 1)))
@@ -473,19 +476,19 @@ start_nginx() {
 
 		    upstream app {
 		        server 127.0.0.1:$bare_port;
-		        keepalive 16;
+		        keepalive $keepalive;
 		    }
 		    upstream verifier_bare {
 		        server 127.0.0.1:$bare_port;
-		        keepalive 16;
+		        keepalive $keepalive;
 		    }
 		    upstream verifier_ident {
 		        server 127.0.0.1:$ident_port;
-		        keepalive 16;
+		        keepalive $keepalive;
 		    }
 		    upstream authgate {
 		        server 127.0.0.1:$ag_port;
-		        keepalive 16;
+		        keepalive $keepalive;
 		    }
 
 		    server {
