@@ -57,15 +57,16 @@ type denyBody struct {
 	Description string `json:"error_description"`
 }
 
-// deny answers a refused subrequest and logs why. The client learns the status
-// and a short code; the log learns the reason, never the credential.
-func (h *Handler) deny(c echo.Context, p *convention, req *Requirement, err error) error {
-	return h.answer(c, p, req, err, "")
+// deny answers a subrequest refused at at (the request's clock reading) and
+// logs why. The client learns the status and a short code; the log learns the
+// reason, never the credential.
+func (h *Handler) deny(c echo.Context, p *convention, at time.Time, req *Requirement, err error) error {
+	return h.answer(c, p, at, req, err, "")
 }
 
 // answer is deny, naming in the log the portal page a browser is sent to
 // (page), when the proxy's configuration does the redirecting.
-func (h *Handler) answer(c echo.Context, p *convention, req *Requirement, err error, page string) error {
+func (h *Handler) answer(c echo.Context, p *convention, at time.Time, req *Requirement, err error, page string) error {
 	status, code := Status(err)
 	hdr := c.Response().Header()
 	var body []byte
@@ -90,7 +91,7 @@ func (h *Handler) answer(c echo.Context, p *convention, req *Requirement, err er
 	default:
 		body = bodyServer
 	}
-	h.logDeny(c, p, logLevel(code, err), status, err, page)
+	h.logDeny(c, p, at, logLevel(code, err), status, err, page)
 	if !p.denyBody {
 		c.Response().WriteHeader(status)
 		return nil
@@ -114,16 +115,17 @@ func logLevel(code string, err error) slog.Level {
 }
 
 // logDeny writes why a request was refused, and sets the request id that ties
-// what the client is shown to that log line. page is the portal page a browser
+// what the client is shown to that log line; at is the request's clock reading,
+// which the flood budget counts by. page is the portal page a browser
 // was sent to, if any.
-func (h *Handler) logDeny(c echo.Context, p *convention, level slog.Level, status int, err error, page string) {
+func (h *Handler) logDeny(c echo.Context, p *convention, at time.Time, level slog.Level, status int, err error, page string) {
 	id, value := h.requestID(c.Request().Header)
 	c.Response().Header()[echo.HeaderXRequestID] = value // the key is canonical already: no Set, which would canonicalise
 	ctx := c.Request().Context()
 	if !h.log.Enabled(ctx, level) {
 		return
 	}
-	full, summary := h.denyLog.take(h.now(), ReasonOf(err))
+	full, summary := h.denyLog.take(at, ReasonOf(err))
 	if summary != nil {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "deny log suppressed", summary...)
 	}

@@ -53,11 +53,18 @@ func (d *DenyList) Add(sessionID string, until time.Time) {
 	}
 }
 
-// Revoked reports whether the session with this id is revoked now: true from
-// Add until its time has passed.
+// Revoked reports whether the session with this id is revoked now, by the
+// list's clock: RevokedAt(sessionID, now).
 func (d *DenyList) Revoked(sessionID string) bool {
 	until, ok := d.until.Load(sessionID)
 	return ok && d.now().UnixNano() < until.(int64)
+}
+
+// RevokedAt reports whether the session with this id is revoked at now: true
+// from Add until its time has passed.
+func (d *DenyList) RevokedAt(sessionID string, now time.Time) bool {
+	until, ok := d.until.Load(sessionID)
+	return ok && now.UnixNano() < until.(int64)
 }
 
 // Prune forgets the sessions whose time has passed. Call it periodically; the
@@ -94,8 +101,12 @@ func (d *DenyList) TrustedUntil() time.Time {
 	return time.Unix(0, n)
 }
 
-// Current reports whether the list may be trusted now (see TrustUntil).
-func (d *DenyList) Current() bool {
+// Current reports whether the list may be trusted now, by the list's clock:
+// CurrentAt(now).
+func (d *DenyList) Current() bool { return d.CurrentAt(d.now()) }
+
+// CurrentAt reports whether the list may be trusted at now (see TrustUntil).
+func (d *DenyList) CurrentAt(now time.Time) bool {
 	t := d.trusted.Load()
-	return t == 0 || d.now().UnixNano() < t
+	return t == 0 || now.UnixNano() < t
 }

@@ -131,30 +131,30 @@ func (h *Handler) decide(c echo.Context, p *convention, at time.Time, d *Decisio
 	req, err := h.requirement(r.URL.RawQuery)
 	if err != nil {
 		d.note(credRef{}, err)
-		return h.deny(c, p, nil, err)
+		return h.deny(c, p, at, nil, err)
 	}
 	// 2. What the client is reaching, its path normalised as the proxy routes it.
 	t, err := p.target(r.Header)
 	if err != nil {
 		d.note(credRef{}, err)
-		return h.deny(c, p, req, err)
+		return h.deny(c, p, at, req, err)
 	}
 	// 3. Who is asking: the credential in the headers, else the session cookie.
 	principal, ref, err := h.identify(r, req, &t, at)
 	if err != nil {
 		d.note(ref, err)
-		return h.refuse(c, p, req, &t, err)
+		return h.refuse(c, p, at, req, &t, err)
 	}
 	// 4. May they.
 	if s := req.Missing(principal); s != "" {
 		err := &scopeError{principal: principal, scope: s}
 		d.note(ref, err)
-		return h.refuse(c, p, req, &t, err)
+		return h.refuse(c, p, at, req, &t, err)
 	}
 	// 5. Not too often: the credential's own rate limit, then the route's.
 	if err := h.rateLimit(principal, req); err != nil {
 		d.note(ref, err)
-		return h.rateLimited(c, p, err)
+		return h.rateLimited(c, p, at, err)
 	}
 	// 6. Tell the upstream: every identity header, every time.
 	d.note(ref, nil)
@@ -256,7 +256,7 @@ func (e *rateError) Unwrap() error { return ErrRateLimited }
 // draft-ietf-httpapi-ratelimit-headers). /auth-request answers 403 with the
 // same headers, since nginx's auth_request passes no other refusal: the
 // shipped nginx configuration turns a 403 carrying Retry-After into a 429.
-func (h *Handler) rateLimited(c echo.Context, p *convention, e *rateError) error {
+func (h *Handler) rateLimited(c echo.Context, p *convention, at time.Time, e *rateError) error {
 	hdr := c.Response().Header()
 	retry := int64((e.verdict.RetryAfter + time.Second - 1) / time.Second)
 	hdr.Set("Retry-After", strconv.FormatInt(retry, 10))
@@ -271,7 +271,7 @@ func (h *Handler) rateLimited(c echo.Context, p *convention, e *rateError) error
 	if !p.denyBody {
 		status = http.StatusForbidden
 	}
-	h.logDeny(c, p, slog.LevelInfo, status, e, "")
+	h.logDeny(c, p, at, slog.LevelInfo, status, e, "")
 	if !p.denyBody {
 		c.Response().WriteHeader(status)
 		return nil

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,12 +244,65 @@ func TestHandler_DenyMisconfigured(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			h.deny(e.NewContext(httptest.NewRequest("GET", PathForwardAuth, nil), rec), forwardAuth, nil, tt.err)
+			h.deny(e.NewContext(httptest.NewRequest("GET", PathForwardAuth, nil), rec), forwardAuth, testNow, nil, tt.err)
 			var got denyBody
 			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != 500 ||
 				got.Error != CodeProxyMisconfigured || got.Description != tt.want {
 				t.Fatalf("got %d %s; want 500 %s %q", rec.Code, rec.Body, CodeProxyMisconfigured, tt.want)
 			}
 		})
+	}
+}
+
+// The handler reads the verifier's clock once per request, whatever it
+// decides: an allow of a cached key or JWT, a deny of a malformed key (with
+// its line written, under the flood budget) or of an unknown one. The deny
+// list is judged at that reading, never at a clock of its own. A clock read
+// costs about 0.1 µs on a VM; this keeps a second one from creeping back.
+func TestHandler_OneClockReadPerRequest(t *testing.T) {
+	var reads atomic.Int64
+	clock := func() time.Time { reads.Add(1); return testNow }
+	keys := newFixtureKeys(t, testHasher(t))
+	f := newJWTFixture(t, clock)
+	f.deny.TrustUntil(testNow.Add(time.Hour)) // as the feed does: Current must be judged
+	v := newTestVerifierJWT(t, keys.store(), clock, f.options())
+	jwt := f.token(t, nil)
+	logs := slog.New(slog.NewJSONHandler(io.Discard, nil)) // deny lines at Info are written
+	for _, observed := range []bool{false, true} {
+		var o HandlerOptions
+		if observed {
+			o.Observer = &recorder{}
+		}
+		e := echo.New()
+		NewHandler(v, logs, o).Register(e)
+		for _, tt := range []struct {
+			name, header, value string
+			want                int
+		}{
+			{"cached key", "X-Api-Key", keys.creds["active"], http.StatusOK},
+			{"cached JWT", "Authorization", "Bearer " + jwt, http.StatusOK},
+			{"malformed key", "X-Api-Key", "agk_garbage", http.StatusUnauthorized},
+			{"unknown key, cached as missing", "X-Api-Key", keys.creds["unknown"], http.StatusUnauthorized},
+		} {
+			serve := func() int {
+				r := httptest.NewRequest(http.MethodGet, PathForwardAuth, nil)
+				r.Header = http.Header{"X-Forwarded-Method": {"GET"}, "X-Forwarded-Proto": {"https"},
+					"X-Forwarded-Host": {"app.example"}, "X-Forwarded-Uri": {"/events"}, tt.header: {tt.value}}
+				w := httptest.NewRecorder()
+				e.ServeHTTP(w, r)
+				return w.Code
+			}
+			serve() // fills the caches: a miss reads the clock for the entry's expiry
+			const n = 10
+			before := reads.Load()
+			for range n {
+				if got := serve(); got != tt.want {
+					t.Fatalf("observed %t, %s: status %d; want %d", observed, tt.name, got, tt.want)
+				}
+			}
+			if got := reads.Load() - before; got != n {
+				t.Errorf("observed %t, %s: %d clock reads for %d requests; want one each", observed, tt.name, got, n)
+			}
+		}
 	}
 }

@@ -420,19 +420,19 @@ func TestJWT_StaleDenyListFailsClosed(t *testing.T) {
 // revokedOnly is a deny list that cannot tell whether it is up to date.
 type revokedOnly struct{}
 
-func (revokedOnly) Revoked(string) bool { return false }
+func (revokedOnly) RevokedAt(string, time.Time) bool { return false }
 
 // fixedDenyList is a deny list other than DenyList, revoking nothing.
 type fixedDenyList struct{ current bool }
 
-func (fixedDenyList) Revoked(string) bool { return false }
-func (l fixedDenyList) Current() bool     { return l.current }
+func (fixedDenyList) RevokedAt(string, time.Time) bool { return false }
+func (l fixedDenyList) CurrentAt(time.Time) bool       { return l.current }
 
 // The staleness check cannot be left out by accident: a list that cannot say
 // whether it is current is no SessionDenyList, and any list that can is asked.
 func TestJWT_DenyListMustSayWhetherCurrent(t *testing.T) {
 	if _, ok := any(revokedOnly{}).(SessionDenyList); ok {
-		t.Fatal("a list without Current is a SessionDenyList; want it to need Current")
+		t.Fatal("a list without CurrentAt is a SessionDenyList; want it to need CurrentAt")
 	}
 	f := newJWTFixture(t, fixedClock(testNow))
 	for _, tt := range []struct {

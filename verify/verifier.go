@@ -152,7 +152,7 @@ func (v *Verifier) authenticate(ctx context.Context, credential string, at time.
 	// cached token cost. Only a token that passed every check is cached.
 	if v.jwt != nil && !prefixed(credential) && len(credential) <= MaxCredentialLen {
 		if e := v.jwt.cached(credential, at); e != nil {
-			p, err := v.jwt.admit(e)
+			p, err := v.jwt.admit(e, at)
 			return p, credRef{kind: e.principal.Kind}, err
 		}
 	}
@@ -220,7 +220,7 @@ func (v *Verifier) authenticateStored(ctx context.Context, kind *storedKind, cre
 	// 5. A session's sign-out, announced since the entry was read. Unlike a
 	// JWT's, this check does not need the list to be Current: the entry is at
 	// most CacheTTL old, and a reload reads the revocation from the store.
-	if kind == storedSessions && v.ended.Revoked(e.id) {
+	if kind == storedSessions && v.ended.RevokedAt(e.id, now) {
 		return nil, ref, errSessionEnded
 	}
 	v.touch(e, now)
