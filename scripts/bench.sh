@@ -12,19 +12,25 @@
 #      with 1 thread on CPU 1, in alternating rounds. One wrk run per target per round. Two groups
 #      of targets (see bench/README.md), each with its own ceilings:
 #      - direct, on /forward-auth: the ceilings bare (200 with two headers) and ident (bare
-#        -identity, 200 with the eight identity headers authgate sends), then authgate's rows:
-#        key (cached API key, allow), revoked (revoked key, 401), garbage (bad checksum, 401),
-#        token (personal token, allow), jwt (access token from /v1/auth/login, allow), session
-#        (portal cookie, allow), ext (access token of an external issuer, the OpenID provider of
-#        scripts/oidc-provider.sh, allow) and ext-bad (that token with a tampered signature, 401);
+#        -identity, 200 with the eight identity headers authgate sends), both sent the key row's
+#        request; with the jwt row ident-jwt (ident sent the jwt row's request); with a deny row
+#        deny (bare -deny, 401 as authgate denies, sent the garbage row's request). Then
+#        authgate's rows: key (cached API key, allow), revoked (revoked key, 401), garbage (bad
+#        checksum, 401), token (personal token, allow), jwt (access token from /v1/auth/login,
+#        allow), session (portal cookie, allow), ext (access token of an external issuer, the
+#        OpenID provider of scripts/oidc-provider.sh, allow) and ext-bad (that token with a
+#        tampered signature, 401). Each row's contract is the ceiling that answers as it must, to
+#        a request of its size: ident, ident-jwt (jwt, ext) or deny (the denies);
 #      - nginx (BENCH_ROWS word nginx): one nginx worker on CPU 0 in front of bare as the app, with
 #        the shipped deploy/nginx/ snippets: ngx (no auth: the ceiling), ngx-bare and ngx-ident
 #        (auth_request to bare and to bare -identity: ideal verifiers), ngx-key (auth_request to
 #        authgate, cached API key, allow) and ngx-garbage (bad checksum, 401 from @authgate_401).
 #      Prints, per connection count and group, each target's median req/s (min-max), p50, p99 and
-#      the median of its per-round ratio to each ceiling of its group, and authgate's memory after
-#      the run. It prints the figures and never fails on them: the targets are read, not asserted
-#      (this shared VM moves absolute numbers ±30%).
+#      the median of its per-round ratio to each ceiling of its group (direct: bare and the row's
+#      contract); then the same for the CPU time the target's processes spent per request (see
+#      cpu_of), a steadier figure on a VM whose stolen time moves req/s; and authgate's memory
+#      after the run. It prints the figures and never fails on them: the targets are read, not
+#      asserted (this shared VM moves absolute numbers ±30%).
 #
 # Knobs (environment):
 #   BENCH_MICRO=0       skip step 1
@@ -253,12 +259,12 @@ free_port() {
 	die "no free loopback port in $1-$(($1 + 199))"
 }
 
-# wait_ready NAME PID URL: poll URL until it answers 200, failing early if the process died.
+# wait_ready NAME PID URL [STATUS]: poll URL until it answers STATUS (200), failing early if the process died.
 wait_ready() {
-	local name=$1 pid=$2 url=$3 i
+	local name=$1 pid=$2 url=$3 want=${4:-200} i
 	for ((i = 0; i < 150; i++)); do
 		kill -0 "$pid" 2>/dev/null || { tail -n 20 "$out/$name.log" >&2; die "$name exited at start; its log is above"; }
-		[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url") == 200 ]] && return 0
+		[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url") == "$want" ]] && return 0
 		sleep 0.1
 	done
 	tail -n 20 "$out/$name.log" >&2
@@ -267,24 +273,27 @@ wait_ready() {
 
 # Rows: what each wrk run sends and what it must get back. BENCH_ROWS names the rows; the word
 # nginx stands for the five targets of the nginx group (ngx_targets). Each direct row sends one
-# credential to /forward-auth; both direct ceilings get the key row's request, so they pay the
-# same header parsing as authgate. Every nginx target gets the key row's API key, but
+# credential to /forward-auth; the direct ceilings bare and ident get the key row's request, so they
+# pay the same header parsing as authgate's key rows. With the jwt row, a third ceiling, ident-jwt,
+# is ident sent the jwt row's request: a JWT is hundreds of bytes that Go's server reads before any
+# handler runs, so the rows with a long credential (jwt, ext) are read against it too. Every nginx target gets the key row's API key, but
 # ngx-garbage, which gets the garbage row's.
 all_rows="key revoked garbage token jwt session ext ext-bad nginx"
-direct_ceilings="bare ident"
+direct_ceilings="bare ident" # and ident-jwt with the jwt row, deny with a deny row (choose_rows)
 ngx_targets="ngx ngx-bare ngx-ident ngx-key ngx-garbage"
 ngx_ceilings="ngx ngx-bare ngx-ident"
 declare -A row_cred=() # row: the credential header ("Name: value")
 declare -A row_want=() # row: the status every answer must have (200 allow, 401 deny)
 declare -A row_host=() # row: X-Forwarded-Host (a session cookie counts only on its cookie domain)
 declare -A row_desc=() # row: what it is, for the table
+declare -A contract=() # direct row: the ceiling that answers as it does (its contract), same request size
 rows=()                # the direct rows of this run (authgate's, on /forward-auth), in the order of all_rows
 use_nginx=0            # 1: the nginx group runs
 use_ext=0              # 1: ext or ext-bad runs, so the OpenID provider runs and authgate trusts it
 direct=()              # the direct group's targets: bare ident and the rows; empty without rows
 targets=()             # every target of the run: direct, then the nginx group
 
-secret="" key="" ag_port="" bare_port="" ident_port="" ag_pid="" bare_pid="" ident_pid=""
+secret="" key="" ag_port="" bare_port="" ident_port="" deny_port="" ag_pid="" bare_pid="" ident_pid="" deny_pid=""
 ngx_port="" ngx_pid="" op_pid="" op_issuer="" op_token_url="" op_secret=""
 ag_env=()
 profile=0 pprof_port="" # BENCH_PROFILE=1: authgate serves net/http/pprof on pprof_port
@@ -317,7 +326,8 @@ start_servers() {
 	ag_port=$(free_port 18080)
 	bare_port=$(free_port $((ag_port + 1)))
 	ident_port=$(free_port $((bare_port + 1)))
-	((profile)) && pprof_port=$(free_port $((ident_port + 50)))
+	deny_port=$(free_port $((ident_port + 1)))
+	((profile)) && pprof_port=$(free_port $((deny_port + 50)))
 
 	# The same environment for migrate, the CLI and serve: keys are hashed under the secret. The
 	# portal (for the session row) on auth.home.localhost, in development mode: plain http. Access
@@ -349,10 +359,14 @@ start_servers() {
 	GOMAXPROCS=1 taskset -c 0 "$out/bare" -identity -addr "127.0.0.1:$ident_port" </dev/null >"$out/ident.log" 2>&1 8>&- &
 	ident_pid=$!
 	pids+=("$ident_pid")
+	GOMAXPROCS=1 taskset -c 0 "$out/bare" -deny -addr "127.0.0.1:$deny_port" </dev/null >"$out/deny.log" 2>&1 8>&- &
+	deny_pid=$!
+	pids+=("$deny_pid")
 	wait_ready authgate "$ag_pid" "http://127.0.0.1:$ag_port/healthz"
 	wait_ready bare "$bare_pid" "http://127.0.0.1:$bare_port/"
 	wait_ready ident "$ident_pid" "http://127.0.0.1:$ident_port/"
-	log "authgate pid $ag_pid on :$ag_port, bare pid $bare_pid on :$bare_port, bare -identity pid $ident_pid on :$ident_port"
+	wait_ready deny "$deny_pid" "http://127.0.0.1:$deny_port/" 401
+	log "authgate pid $ag_pid on :$ag_port, bare pid $bare_pid on :$bare_port, bare -identity pid $ident_pid on :$ident_port, bare -deny pid $deny_pid on :$deny_port"
 	if ((use_nginx)); then start_nginx; fi
 	make_credentials
 }
@@ -452,7 +466,7 @@ start_nginx() {
 	[[ -n $keepalive ]] || die "deploy/nginx/nginx.conf has no keepalive in its upstream authgate block: the bench copies it from there"
 	deny_401=$(shipped_block '^[[:space:]]*location @authgate_401 [{]')
 	deny_403=$(shipped_block '^[[:space:]]*location @authgate_403 [{]')
-	ngx_port=$(free_port $((ident_port + 1)))
+	ngx_port=$(free_port $((deny_port + 1)))
 	# nginx's master runs as root here; its worker would switch to nobody, who may not be able to
 	# reach $out. Only root may name a user (others get a warning).
 	((EUID == 0)) && user="user root;"
@@ -622,6 +636,7 @@ servers_alive() {
 	ensure_alive authgate "$ag_pid"
 	ensure_alive bare "$bare_pid"
 	ensure_alive ident "$ident_pid"
+	ensure_alive deny "$deny_pid"
 	if ((use_nginx)); then ensure_alive nginx "$ngx_pid"; fi
 }
 
@@ -637,7 +652,8 @@ fwd_headers=(
 url_of() {
 	case $1 in
 	bare) echo "http://127.0.0.1:$bare_port$path" ;;
-	ident) echo "http://127.0.0.1:$ident_port$path" ;;
+	ident | ident-jwt) echo "http://127.0.0.1:$ident_port$path" ;;
+	deny) echo "http://127.0.0.1:$deny_port$path" ;;
 	ngx) echo "http://127.0.0.1:$ngx_port/none/events" ;;
 	ngx-bare) echo "http://127.0.0.1:$ngx_port/bare/events" ;;
 	ngx-ident) echo "http://127.0.0.1:$ngx_port/ident/events" ;;
@@ -657,6 +673,8 @@ req_args() {
 	ngx-garbage) hargs=(-H "${row_cred[garbage]}"); return ;;
 	ngx*) hargs=(-H "${row_cred[key]}"); return ;;
 	bare | ident) t=key ;;
+	ident-jwt) t=jwt ;;
+	deny) t=garbage ;;
 	esac
 	for h in "${fwd_headers[@]}" "X-Forwarded-Host: ${row_host[$t]:-app.example}" "${row_cred[$t]:-X-API-Key: $key}"; do
 		hargs+=(-H "$h")
@@ -744,15 +762,49 @@ parse_wrk() {
 	' "$1"
 }
 
-results="" # TSV: round conns target req/s p50_ms p99_ms
+results="" # TSV: round conns target req/s p50_ms p99_ms cpu_us_per_request
+
+clk_tck=$(getconf CLK_TCK)
+
+# procs_of TARGET: the pids whose CPU time serves TARGET's requests: the server a direct target
+# talks to; for an nginx target nginx's worker, the app (bare) and the verifier it asks.
+procs_of() {
+	case $1 in
+	bare) echo "$bare_pid" ;;
+	ident | ident-jwt) echo "$ident_pid" ;;
+	deny) echo "$deny_pid" ;;
+	ngx | ngx-bare) echo "$(ngx_workers) $bare_pid" ;;
+	ngx-ident) echo "$(ngx_workers) $bare_pid $ident_pid" ;;
+	ngx-*) echo "$(ngx_workers) $bare_pid $ag_pid" ;;
+	*) echo "$ag_pid" ;;
+	esac
+}
+
+# ngx_workers: the pids of nginx's workers, the master's children.
+ngx_workers() { cat "/proc/$ngx_pid/task/$ngx_pid/children"; }
+
+# cpu_of PID...: the CPU time, in clock ticks, the processes have used so far (user and system,
+# every thread: fields 14 and 15 of /proc/PID/stat). Over a wrk run, divided by its requests, it
+# is the CPU a request costs: unlike req/s, it does not move with the time the VM's host steals.
+cpu_of() {
+	local pid sum=0 f
+	for pid in "$@"; do
+		f=$(cut -d' ' -f14,15 "/proc/$pid/stat") || die "cannot read /proc/$pid/stat: a server is gone"
+		sum=$((sum + ${f% *} + ${f#* }))
+	done
+	echo "$sum"
+}
 
 # measure ROUND TARGET CONNS: one timed run, appended to $results.
 measure() {
-	local round=$1 target=$2 conns=$3 file rps p50 p99 non2xx sockerr total want
+	local round=$1 target=$2 conns=$3 file rps p50 p99 non2xx sockerr total want procs cpu0 cpu1 cpu_us
 	file="$out/wrk-r$round-c$conns-$target.txt"
 	servers_alive
+	read -ra procs <<<"$(procs_of "$target")"
+	cpu0=$(cpu_of "${procs[@]}")
 	run_wrk "$file" "$target" "$conns" "$dur"
 	servers_alive # a server that died mid-run leaves wrk with socket errors, not a failure
+	cpu1=$(cpu_of "${procs[@]}")
 	read -r rps p50 p99 non2xx sockerr total < <(parse_wrk "$file")
 	[[ $rps != 0 && $p50 != -1 && $p99 != -1 ]] || { cat "$file" >&2; die "could not read req/s and latency from wrk's output above"; }
 	want=${row_want[$target]:-200}
@@ -767,9 +819,10 @@ measure() {
 		die "$target answered $non2xx of $total requests with non-2xx in round $round (conns $conns), want every one $want: the bench would measure another path; see $file and $out/authgate.log"
 	fi
 	((sockerr == 0)) || log "warning: wrk saw $sockerr socket errors against $target (round $round, conns $conns); see $file"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$conns" "$target" "$rps" "$p50" "$p99" >>"$results"
-	printf '  round %d conns %3d %-11s %9.0f req/s  p50 %7.2f ms  p99 %8.2f ms\n' \
-		"$round" "$conns" "$target" "$rps" "$p50" "$p99" >&2
+	cpu_us=$(awk -v t=$((cpu1 - cpu0)) -v hz="$clk_tck" -v n="$total" 'BEGIN { printf "%.3f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$conns" "$target" "$rps" "$p50" "$p99" "$cpu_us" >>"$results"
+	printf '  round %d conns %3d %-11s %9.0f req/s  p50 %7.2f ms  p99 %8.2f ms  %6.2f µs CPU/req\n' \
+		"$round" "$conns" "$target" "$rps" "$p50" "$p99" "$cpu_us" >&2
 }
 
 # profile_rows: one more wrk run per target that authgate answers, untimed, with a CPU profile
@@ -778,7 +831,7 @@ profile_rows() {
 	local t secs=$((dur_s > 3 ? dur_s - 2 : 1)) prof pid
 	echo "== CPU profiles of authgate, one untimed wrk run per row (conns ${conns_list%% *}, $secs s of samples)"
 	for t in "${targets[@]}"; do
-		case $t in bare | ident | ngx | ngx-bare | ngx-ident) continue ;; esac
+		case $t in bare | ident | ident-jwt | deny | ngx | ngx-bare | ngx-ident) continue ;; esac
 		prof=$out/cpu-$t.prof
 		run_wrk "$out/wrk-profile-$t.txt" "$t" "${conns_list%% *}" "$dur" &
 		pid=$!
@@ -806,7 +859,7 @@ report() {
 		if ((${#direct[@]})); then
 			echo
 			echo "-- direct: GET /forward-auth (authgate) or the same request to a ceiling; conns=$c"
-			report_table "$c" "${direct[*]}" "$direct_ceilings" "$desc"
+			report_table "$c" "${direct[*]}" bare "$desc" "$(contracts)"
 		fi
 		if ((use_nginx)); then
 			echo
@@ -816,8 +869,14 @@ report() {
 	done
 	echo
 	if ((${#direct[@]})); then
-		echo "ratio to bare: of the plainest Echo handler; ratio to ident: of one that answers with the same"
-		echo "eight X-Auth-* headers, so 1 - ident/bare is what the header contract costs and the rest the implementation."
+		echo "ratio to bare: of the plainest Echo handler. Ratio to its contract: of the ceiling that answers as the row"
+		echo "must, to a request of the same size: ident (200 and the eight X-Auth-* identity headers) for an allow, deny"
+		echo "(401, challenge, request id, JSON body) for a deny, ident-jwt (ident sent the jwt row's request) for a JWT."
+		echo "A ceiling's own ratio to bare is what that contract costs any server; a row's ratio to its contract is what"
+		echo "authgate's implementation costs on top of it."
+
+		echo "CPU ratio: the ceiling's CPU time per request over the row's, in the same round (user and system time of"
+		echo "the serving processes, every thread): the req/s ratio on a core the VM's host steals nothing from."
 	fi
 	if ((use_nginx)); then
 		echo "ratio to ngx: of nginx without auth; ratio to ngx-bare: of nginx with auth_request to an ideal verifier"
@@ -826,11 +885,21 @@ report() {
 	fi
 }
 
-# report_table CONNS TARGETS CEILINGS DESC: the table of TARGETS (space separated, in this order) at
-# CONNS connections from $results, with one ratio column per ceiling of CEILINGS; DESC is
-# "target=what<TAB>..." for the last column.
+# contracts: "row=ceiling ..." of the direct rows of this run.
+contracts() {
+	local r list=""
+	for r in "${rows[@]}"; do list+="$r=${contract[$r]} "; done
+	echo "$list"
+}
+
+# report_table CONNS TARGETS CEILINGS DESC [CONTRACTS]: the table of TARGETS (space separated, in this order) at
+# CONNS connections from $results, with one ratio column per ceiling of CEILINGS, then a second
+# table of the CPU time per request and its ratios (a ceiling's CPU per request over the target's,
+# in the same round: what req/s would be on a core nobody steals from); DESC is
+# "target=what<TAB>..." for the first table's last column. CONTRACTS ("row=ceiling ...") adds to
+# both tables a column of each row's ratio to the ceiling named for it.
 report_table() {
-	awk -v c="$1" -v order="$2" -v ceilings="$3" -v desc="$4" '
+	awk -v c="$1" -v order="$2" -v ceilings="$3" -v desc="$4" -v contracts="${5:-}" '
 		function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
 		function median(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 		function fms(v) { return v < 10 ? sprintf("%.2fms", v) : v < 100 ? sprintf("%.1fms", v) : sprintf("%.0fms", v) }
@@ -841,14 +910,30 @@ report_table() {
 			if (k == 0) return "-"
 			return sprintf("%.3f (%.2f-%.2f)", median(a, k), a[1], a[k])
 		}
+		# cratio T CEIL: median (min-max) over rounds of CEIL CPU/req / T CPU/req in the same round.
+		function cratio(t, ceil,   r, a, k) {
+			k = 0
+			for (r in rs) if (cby[r, ceil] > 0 && cby[r, t] > 0) a[++k] = cby[r, ceil] / cby[r, t]
+			if (k == 0) return "-"
+			return sprintf("%.3f (%.2f-%.2f)", median(a, k), a[1], a[k])
+		}
 		BEGIN {
 			nd = split(desc, d, "\t"); for (i = 1; i <= nd; i++) { j = index(d[i], "="); if (j) what[substr(d[i], 1, j - 1)] = substr(d[i], j + 1) }
 			nc = split(ceilings, cs, " ")
+			ncon = split(contracts, cl, " "); for (i = 1; i <= ncon; i++) { j = index(cl[i], "="); con[substr(cl[i], 1, j - 1)] = substr(cl[i], j + 1) }
 		}
-		$2 == c { t = $3; n[t]++; rps[t, n[t]] = $4; p50[t, n[t]] = $5; p99[t, n[t]] = $6; by[$1, t] = $4; rs[$1] = 1 }
+		# contract_col F T: the column of the ratio of T (F: ratio or cratio) to its contract ceiling, if any.
+		function contract_col(f, t,   v) {
+			if (!ncon) return ""
+			if (!(t in con)) return sprintf(" %-30s", "-")
+			v = f == "ratio" ? ratio(t, con[t]) : cratio(t, con[t])
+			return sprintf(" %-30s", v " " con[t])
+		}
+		$2 == c { t = $3; n[t]++; rps[t, n[t]] = $4; p50[t, n[t]] = $5; p99[t, n[t]] = $6; cpu[t, n[t]] = $7; by[$1, t] = $4; cby[$1, t] = $7; rs[$1] = 1 }
 		END {
 			printf "%-11s %-24s %-8s %-8s", "row", "req/s median (min-max)", "p50", "p99"
 			for (k = 1; k <= nc; k++) printf " %-20s", "ratio to " cs[k]
+			if (ncon) printf " %-30s", "ratio to its contract"
 			printf " %s\n", "what"
 			nt = split(order, ts, " ")
 			for (i = 1; i <= nt; i++) {
@@ -858,8 +943,24 @@ report_table() {
 				med = median(a, n[t])
 				printf "%-11s %-24s %-8s %-8s", t, sprintf("%.0f (%.0f-%.0f)", med, a[1], a[n[t]]), fms(median(b, n[t])), fms(median(e, n[t]))
 				for (k = 1; k <= nc; k++) printf " %-20s", ratio(t, cs[k])
+				printf "%s", contract_col("ratio", t)
 				printf " %s\n", what[t]
 				delete a; delete b; delete e
+			}
+			printf "\n%-11s %-24s", "row", "µs CPU/req median (min-max)"
+			for (k = 1; k <= nc; k++) printf " %-20s", "CPU ratio to " cs[k]
+			if (ncon) printf " %-30s", "CPU ratio to its contract"
+			printf "\n"
+			for (i = 1; i <= nt; i++) {
+				t = ts[i]
+				if (!n[t]) continue
+				for (j = 1; j <= n[t]; j++) a[j] = cpu[t, j]
+				med = median(a, n[t])
+				printf "%-11s %-24s", t, sprintf("%.2f (%.2f-%.2f)", med, a[1], a[n[t]])
+				for (k = 1; k <= nc; k++) printf " %-20s", cratio(t, cs[k])
+				printf "%s", contract_col("cratio", t)
+				printf "\n"
+				delete a
 			}
 		}
 	' "$results"
@@ -891,14 +992,25 @@ choose_rows() {
 	done
 	((${#rows[@]} || use_nginx)) || die "BENCH_ROWS names no row (rows: $all_rows)"
 	if ((${#rows[@]})); then
+		direct_ceilings="bare ident"
+		if [[ " ${rows[*]} " == *" jwt "* ]]; then direct_ceilings+=" ident-jwt"; fi
+		if [[ " ${rows[*]} " == *" revoked "* || " ${rows[*]} " == *" garbage "* || " ${rows[*]} " == *" ext-bad "* ]]; then
+			direct_ceilings+=" deny"
+		fi
 		# shellcheck disable=SC2206 # word lists of fixed names
 		direct=($direct_ceilings "${rows[@]}")
 	fi
 	targets=("${direct[@]}")
 	# shellcheck disable=SC2206
 	if ((use_nginx)); then targets+=($ngx_targets); fi
-	row_want=([revoked]=401 [garbage]=401 [ext-bad]=401 [ngx-garbage]=401)
+	local jwt_ceiling=ident
+	if [[ $direct_ceilings == *ident-jwt* ]]; then jwt_ceiling=ident-jwt; fi
+	contract=([key]=ident [token]=ident [session]=ident [jwt]=$jwt_ceiling [ext]=$jwt_ceiling
+		[revoked]=deny [garbage]=deny [ext-bad]=deny)
+	row_want=([deny]=401 [revoked]=401 [garbage]=401 [ext-bad]=401 [ngx-garbage]=401)
 	row_desc=([bare]="ceiling: bare Echo, 200 + 2 headers" [ident]="ceiling: bare Echo, 200 + the 8 identity headers"
+		[ident-jwt]="ceiling: ident, sent the jwt row's request"
+		[deny]="ceiling: bare Echo, 401 as authgate denies (challenge, request id, JSON body)"
 		[key]="API key (cached), allow" [revoked]="revoked API key, deny 401" [garbage]="bad checksum, deny 401"
 		[token]="personal token (cached), allow" [jwt]="own JWT (login access token), allow"
 		[session]="portal session cookie (cached), allow"

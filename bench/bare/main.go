@@ -3,17 +3,20 @@
 // measured against it, so the ratio shows what the verifier itself costs on
 // top of Go's HTTP stack and Echo's router.
 //
-// It has two modes, one binary:
+// It has three modes, one binary:
 //
 //   - plain (the default): two small headers. The ceiling of any Echo handler.
 //   - identity (-identity, or BARE_IDENTITY=1): the eight X-Auth-* identity
 //     headers authgate sends on an allow, with realistic values. The ratio to
 //     this ceiling is what authgate's implementation costs; the gap between the
 //     two ceilings is what the header contract itself costs.
+//   - deny (-deny): what authgate answers /forward-auth for an invalid
+//     credential: 401 with its WWW-Authenticate challenge, a new X-Request-Id
+//     made as authgate makes one, and its JSON body. The ceiling of a deny.
 //
 // Usage:
 //
-//	bare -addr 127.0.0.1:18081 [-identity]   (or BARE_ADDR=… BARE_IDENTITY=1 bare)
+//	bare -addr 127.0.0.1:18081 [-identity | -deny]   (or BARE_ADDR=… BARE_IDENTITY=1 bare)
 package main
 
 import (
@@ -21,6 +24,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -34,23 +39,24 @@ func main() {
 	addr := flag.String("addr", def, "host:port to listen on (default from BARE_ADDR)")
 	identity := flag.Bool("identity", os.Getenv("BARE_IDENTITY") == "1",
 		"answer with authgate's eight identity headers (default from BARE_IDENTITY=1)")
+	deny := flag.Bool("deny", false, "answer as authgate denies an invalid credential: 401, challenge, request id, JSON body")
 	flag.Parse()
+	if *identity && *deny {
+		fmt.Fprintln(os.Stderr, "bare: -identity and -deny are two modes; choose one")
+		os.Exit(2)
+	}
 
-	headers := plain
-	if *identity {
-		headers = full
+	handler := allowHandler(plain)
+	switch {
+	case *identity:
+		handler = allowHandler(full)
+	case *deny:
+		handler = denyHandler()
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Every path and method, so the bench can send authgate's exact request here.
-	e.Any("/*", func(c echo.Context) error {
-		h := c.Response().Header()
-		// Canonical keys assigned directly, as authgate writes its identity headers.
-		for _, kv := range headers {
-			h[kv.name] = kv.value
-		}
-		return c.NoContent(http.StatusOK)
-	})
+	e.Any("/*", handler)
 
 	// The same server settings as authgate's listeners (cmd/authgate/listen.go),
 	// so only the handler differs: net/http arms a read and a write deadline per
@@ -67,6 +73,39 @@ func main() {
 	if err := srv.ListenAndServe(); err != nil {
 		fmt.Fprintln(os.Stderr, "bare:", err)
 		os.Exit(1)
+	}
+}
+
+// What authgate answers an invalid credential on /forward-auth (verify/deny.go).
+var (
+	challenge = []string{`Bearer realm="authgate", error="invalid_token"`}
+	denyBody  = []byte(`{"error":"invalid_token","error_description":"the credential is malformed, unknown, expired, disabled or revoked"}`)
+)
+
+// allowHandler answers 200 with headers.
+func allowHandler(headers []header) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		// Canonical keys assigned directly, as authgate writes its identity headers.
+		for _, kv := range headers {
+			h[kv.name] = kv.value
+		}
+		return c.NoContent(http.StatusOK)
+	}
+}
+
+// denyHandler answers as authgate denies an invalid credential.
+func denyHandler() echo.HandlerFunc {
+	var seq atomic.Uint64
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h["Www-Authenticate"] = challenge
+		// A new id per answer, as authgate makes one when the proxy sent none
+		// (verify/requestid.go): a prefix and a counter.
+		var buf [32]byte
+		id := string(strconv.AppendUint(append(buf[:0], "bench123-"...), seq.Add(1), 36))
+		h[echo.HeaderXRequestID] = []string{id}
+		return c.JSONBlob(http.StatusUnauthorized, denyBody)
 	}
 }
 
