@@ -89,6 +89,18 @@ func (r Reason) String() string {
 
 // ReasonOf classifies a verification error (nil: ReasonNone).
 func ReasonOf(err error) Reason {
+	if err == nil { // every allow asks
+		return ReasonNone
+	}
+	if f, ok := factsOf(err); ok {
+		return f.reason
+	}
+	return reasonOf(err)
+}
+
+// reasonOf is ReasonOf for any error: one errors.Is per sentinel, in the
+// order that decides between them.
+func reasonOf(err error) Reason {
 	switch {
 	case err == nil:
 		return ReasonNone
