@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"runtime"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -151,7 +150,7 @@ func (l *rateLimited) Collect(ch chan<- prometheus.Metric) {
 // Every core answering at once adds to its own stripe, most of the time.
 func (m *Metrics) Observe(d *verify.Decision) {
 	e, k, o, r := indexes(d)
-	s := stripeOf(d)
+	s := d.Stripe()
 	m.decisions.stripes[s][decisionIndex(e, k, o, r)].Add(1)
 	if d.Outcome == verify.OutcomeRateLimited {
 		m.rateLimited.count[e*nKinds+k].Add(1)
@@ -159,24 +158,8 @@ func (m *Metrics) Observe(d *verify.Decision) {
 	m.latency.stripes[s][e*nOutcomes+o].observe(d.Elapsed)
 }
 
-// stripes is how many copies the counters every verify answer adds to have:
-// twice the cores (a power of two, at most maxStripes), so that cores
-// answering at once do not write the same cache line (one shared counter made
-// every core wait for it); a scrape sums the copies. A copy of the decision
-// counters is about 6 KiB.
-var stripes = stripeCount(2 * runtime.NumCPU())
-
-const maxStripes = 64
-
-func stripeCount(n int) int {
-	s := 1
-	for s < n && s < maxStripes {
-		s *= 2
-	}
-	return s
-}
-
-// stripeOf is d's stripe, by its Slot: the handler's Decisions stay with the
-// core that uses them and their slots are consecutive, so cores answering at
-// once add to different stripes (up to stripes cores).
-func stripeOf(d *verify.Decision) int { return int(d.Slot) & (stripes - 1) }
+// stripes is how many copies the counters every verify answer adds to have
+// (verify.Stripes), so that cores answering at once do not write the same
+// cache line; a scrape sums the copies. A copy of the decision counters is
+// about 6 KiB.
+var stripes = verify.Stripes

@@ -149,24 +149,6 @@ func TestMetrics_ObserveStripedSums(t *testing.T) {
 	}
 }
 
-func TestStripeCount(t *testing.T) {
-	for n, want := range map[int]int{0: 1, 1: 1, 2: 2, 3: 4, 16: 16, 17: 32, 64: maxStripes, 1000: maxStripes} {
-		if got := stripeCount(n); got != want {
-			t.Errorf("stripeCount(%d) = %d; want %d", n, got, want)
-		}
-	}
-	// Every slot lands in range, consecutive ones on different stripes.
-	for slot := range uint32(1000) {
-		s := stripeOf(&verify.Decision{Slot: slot})
-		if s < 0 || s >= stripes {
-			t.Fatalf("stripeOf(slot %d) = %d; want 0 <= s < %d", slot, s, stripes)
-		}
-		if next := stripeOf(&verify.Decision{Slot: slot + 1}); stripes > 1 && next == s {
-			t.Fatalf("slots %d and %d share stripe %d", slot, slot+1, s)
-		}
-	}
-}
-
 // TestMetrics_LabelValuesBounded observes every combination of the
 // enumerations, and values outside them, and checks that each label takes
 // exactly the enumeration's values: never an id, a path or a stray number.

@@ -371,14 +371,26 @@ func BenchmarkHandler_ParallelOneJWT(b *testing.B) {
 	runParallel(b, e, r)
 }
 
+// BenchmarkHandler_ParallelGarbageFlood is BenchmarkHandler_GarbageFlood from
+// every core at once, without the proxy's request id (Traefik and Caddy send
+// none): a flood of junk keys, each refused on its checksum, given a request
+// id and counted against the deny log's budget.
+func BenchmarkHandler_ParallelGarbageFlood(b *testing.B) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	e, r := benchRequestLog(b, log, "/forward-auth", "")
+	r.Header["X-Api-Key"] = []string{"agk_0000000000000000000000000000000000000000000000zzzz"}
+	runParallel(b, e, r, http.StatusUnauthorized)
+}
+
 // runParallel serves r from every core at once, each goroutine with its own
-// copy of the request, checking first that it is allowed.
-func runParallel(b *testing.B, e *echo.Echo, r *http.Request) {
+// copy of the request, checking first that it is answered with want (200 when
+// not given).
+func runParallel(b *testing.B, e *echo.Echo, r *http.Request, want ...int) {
 	b.Helper()
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, r) // warm the cache, and check the answer once
-	if rec.Code != http.StatusOK {
-		b.Fatalf("status = %d; want 200", rec.Code)
+	if w := append(want, http.StatusOK)[0]; rec.Code != w {
+		b.Fatalf("status = %d; want %d", rec.Code, w)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -37,6 +37,17 @@ var (
 
 var connectionClose = []string{"close"}
 
+// contentTypeJSON is a deny body's Content-Type as an http.Header holds it,
+// built once: Echo's JSONBlob sets one only when none is set, with Set,
+// which allocates.
+var contentTypeJSON = []string{echo.MIMEApplicationJSON}
+
+// writeDeny answers status with a JSON deny body, allocating nothing.
+func writeDeny(c echo.Context, status int, body []byte) error {
+	c.Response().Header()[echo.HeaderContentType] = contentTypeJSON
+	return c.JSONBlob(status, body)
+}
+
 const (
 	challengeMissing = `Bearer realm="authgate"`
 	challengeInvalid = `Bearer realm="authgate", error="invalid_token"`
@@ -57,16 +68,16 @@ type denyBody struct {
 	Description string `json:"error_description"`
 }
 
-// deny answers a subrequest refused at at (the request's clock reading) and
-// logs why. The client learns the status and a short code; the log learns the
-// reason, never the credential.
-func (h *Handler) deny(c echo.Context, p *convention, at time.Time, req *Requirement, err error) error {
-	return h.answer(c, p, at, req, err, "")
+// deny answers a subrequest refused with err, as d (which has noted err)
+// says, and logs why. The client learns the status and a short code; the log
+// learns the reason, never the credential.
+func (h *Handler) deny(c echo.Context, p *convention, d *Decision, req *Requirement, err error) error {
+	return h.answer(c, p, d, req, err, "")
 }
 
 // answer is deny, naming in the log the portal page a browser is sent to
 // (page), when the proxy's configuration does the redirecting.
-func (h *Handler) answer(c echo.Context, p *convention, at time.Time, req *Requirement, err error, page string) error {
+func (h *Handler) answer(c echo.Context, p *convention, d *Decision, req *Requirement, err error, page string) error {
 	status, code := Status(err)
 	hdr := c.Response().Header()
 	var body []byte
@@ -91,12 +102,12 @@ func (h *Handler) answer(c echo.Context, p *convention, at time.Time, req *Requi
 	default:
 		body = bodyServer
 	}
-	h.logDeny(c, p, at, logLevel(code, err), status, err, page)
+	h.logDeny(c, p, d, logLevel(code, err), status, err, page)
 	if !p.denyBody {
 		c.Response().WriteHeader(status)
 		return nil
 	}
-	return c.JSONBlob(status, body)
+	return writeDeny(c, status, body)
 }
 
 // logLevel is how loud a deny is: a request without a credential is routine,
@@ -115,17 +126,17 @@ func logLevel(code string, err error) slog.Level {
 }
 
 // logDeny writes why a request was refused, and sets the request id that ties
-// what the client is shown to that log line; at is the request's clock reading,
-// which the flood budget counts by. page is the portal page a browser
-// was sent to, if any.
-func (h *Handler) logDeny(c echo.Context, p *convention, at time.Time, level slog.Level, status int, err error, page string) {
-	id, value := h.requestID(c.Request().Header)
+// what the client is shown to that log line. d is the request's Decision,
+// which has noted err: the flood budget counts by its time, reason and stripe.
+// page is the portal page a browser was sent to, if any.
+func (h *Handler) logDeny(c echo.Context, p *convention, d *Decision, level slog.Level, status int, err error, page string) {
+	id, value := h.requestID(c.Request().Header, d.Stripe())
 	c.Response().Header()[echo.HeaderXRequestID] = value // the key is canonical already: no Set, which would canonicalise
 	ctx := c.Request().Context()
 	if !h.log.Enabled(ctx, level) {
 		return
 	}
-	full, summary := h.denyLog.take(at, ReasonOf(err))
+	full, summary := h.denyLog.take(d.At, d.Reason, d.Stripe())
 	if summary != nil {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "deny log suppressed", summary...)
 	}

@@ -16,19 +16,32 @@ const DefaultDenyLogRate = 100
 // shown leads to its reason); past that, denies are only counted, by reason,
 // and the first deny of a later second writes one summary line of what was
 // left out. Every deny stays counted in the metrics. Safe for concurrent use;
-// it never allocates except to write a summary.
+// it never allocates except to write a summary. During a flood, once the
+// second's lines are spent, a deny writes only its own stripe's count: cores
+// refusing garbage at once do not wait for one another's cache lines.
 type denyLogBudget struct {
-	rate       int64        // lines a second; negative: no bound
-	second     atomic.Int64 // the unix second being counted
-	lines      atomic.Int64 // full lines in that second
-	suppressed [len(reasonNames)]atomic.Int64
-	since      atomic.Int64 // the unix second the suppressed counts began
+	rate       int64              // lines a second; negative: no bound
+	second     atomic.Int64       // the unix second being counted
+	lines      atomic.Int64       // full lines in that second (counted up to rate+1)
+	suppressed []suppressedCounts // per stripe (see Stripes)
+	since      atomic.Int64       // the unix second the suppressed counts began
 }
 
-// take reports whether a deny for reason at now gets its full line, and
-// returns the attributes of a summary line to write first when a flood's
-// second has passed (nil otherwise).
-func (b *denyLogBudget) take(now time.Time, reason Reason) (full bool, summary []slog.Attr) {
+// suppressedCounts is one stripe's count of the denies left out of the log,
+// by reason, padded to whole pairs of cache lines.
+type suppressedCounts struct {
+	n [len(reasonNames)]atomic.Int64
+	_ [128 - len(reasonNames)*8%128]byte
+}
+
+func newDenyLogBudget(rate int64) *denyLogBudget {
+	return &denyLogBudget{rate: rate, suppressed: make([]suppressedCounts, Stripes)}
+}
+
+// take reports whether a deny for reason at now, on stripe, gets its full
+// line, and returns the attributes of a summary line to write first when a
+// flood's second has passed (nil otherwise).
+func (b *denyLogBudget) take(now time.Time, reason Reason, stripe int) (full bool, summary []slog.Attr) {
 	if b.rate < 0 {
 		return true, nil
 	}
@@ -37,13 +50,15 @@ func (b *denyLogBudget) take(now time.Time, reason Reason) (full bool, summary [
 		b.lines.Store(0)
 		summary = b.summary(sec)
 	}
-	if b.lines.Add(1) <= b.rate {
+	// Past the budget, the count stops moving: reading a line nobody writes
+	// costs a core nothing, adding to one every core adds to costs them all.
+	if b.lines.Load() <= b.rate && b.lines.Add(1) <= b.rate {
 		return true, summary
 	}
 	if b.since.Load() == 0 {
 		b.since.CompareAndSwap(0, sec)
 	}
-	b.suppressed[reason].Add(1)
+	b.suppressed[stripe].n[reason].Add(1)
 	return false, summary
 }
 
@@ -52,8 +67,12 @@ func (b *denyLogBudget) take(now time.Time, reason Reason) (full bool, summary [
 func (b *denyLogBudget) summary(now int64) []slog.Attr {
 	var attrs []slog.Attr
 	var total int64
-	for r := range b.suppressed {
-		if n := b.suppressed[r].Swap(0); n > 0 {
+	for r := range reasonNames {
+		var n int64
+		for s := range b.suppressed {
+			n += b.suppressed[s].n[r].Swap(0)
+		}
+		if n > 0 {
 			attrs = append(attrs, slog.Int64(reasonNames[r], n))
 			total += n
 		}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,9 +75,60 @@ func TestHandler_DenyLogBounded(t *testing.T) {
 }
 
 func TestDenyLogBudget_TakeDoesNotAllocate(t *testing.T) {
-	b := &denyLogBudget{rate: 1}
-	b.take(testNow, ReasonMalformed)
-	if n := testing.AllocsPerRun(100, func() { b.take(testNow, ReasonMalformed) }); n != 0 {
+	b := newDenyLogBudget(1)
+	b.take(testNow, ReasonMalformed, 0)
+	if n := testing.AllocsPerRun(100, func() { b.take(testNow, ReasonMalformed, Stripes-1) }); n != 0 {
 		t.Errorf("take over the budget: %v allocs; want 0", n)
+	}
+}
+
+// Denies suppressed on every stripe, from many goroutines at once, all reach
+// the next second's summary, by reason; the full lines never exceed the rate.
+func TestDenyLogBudget_SummarySumsTheStripes(t *testing.T) {
+	const rate, goroutines, each = 3, 8, 500
+	b := newDenyLogBudget(rate)
+	var full atomic.Int64
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				reason := ReasonMalformed
+				if i%5 == 0 {
+					reason = ReasonRevoked
+				}
+				if ok, sum := b.take(testNow, reason, (g+i)%Stripes); ok {
+					full.Add(1)
+				} else if sum != nil {
+					t.Errorf("a summary within the second: %v", sum)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if full.Load() != rate {
+		t.Fatalf("%d full lines in one second; want the rate, %d", full.Load(), rate)
+	}
+	ok, sum := b.take(testNow.Add(time.Second), ReasonMalformed, 0)
+	if !ok || sum == nil {
+		t.Fatalf("the next second's first deny: full %t, summary %v; want a full line after a summary", ok, sum)
+	}
+	got := map[string]int64{}
+	for _, a := range sum {
+		if a.Key == "by_reason" {
+			for _, r := range a.Value.Group() {
+				got[r.Key] = r.Value.Int64()
+			}
+			continue
+		}
+		got[a.Key] = a.Value.Int64()
+	}
+	revoked := int64(goroutines * each / 5)
+	want := map[string]int64{"suppressed": goroutines*each - rate, "seconds": 1, "limit_per_second": rate,
+		"revoked": revoked, "malformed": goroutines*each - rate - revoked}
+	// The rate's full lines went to whichever reasons came first: only the
+	// total and the sum of both are exact.
+	if got["suppressed"] != want["suppressed"] || got["revoked"]+got["malformed"] != want["suppressed"] ||
+		got["revoked"] > revoked || got["revoked"] < revoked-rate || got["limit_per_second"] != rate {
+		t.Errorf("summary = %v; want about %v", got, want)
 	}
 }

@@ -56,8 +56,8 @@ type Handler struct {
 	reqs  sync.Map     // raw verify-URL query → *Requirement, parsed once
 	nreqs atomic.Int32 // stores counted against maxRequirements; stops there, never wraps
 
-	idPrefix string        // random per handler, so ids differ across instances
-	idSeq    atomic.Uint64 // numbers the ids this handler makes
+	idPrefix string          // random per handler, so ids differ across instances
+	idSeqs   []paddedCounter // per stripe: numbers the ids made under it
 }
 
 // maxRequirements bounds the parsed-requirement cache. A deployment has as many
@@ -78,8 +78,8 @@ func NewHandler(v *Verifier, log *slog.Logger, o HandlerOptions) *Handler {
 	if o.DenyLogRate == 0 {
 		o.DenyLogRate = DefaultDenyLogRate
 	}
-	h := &Handler{limiter: o.Limiter, denyLog: &denyLogBudget{rate: int64(o.DenyLogRate)}, verifier: v, log: log, portal: o.Portal, observer: o.Observer, cookie: v != nil && v.cookie != "",
-		idPrefix: RandomString(8) + "-"}
+	h := &Handler{limiter: o.Limiter, denyLog: newDenyLogBudget(int64(o.DenyLogRate)), verifier: v, log: log, portal: o.Portal, observer: o.Observer, cookie: v != nil && v.cookie != "",
+		idPrefix: RandomString(8) + "-", idSeqs: make([]paddedCounter, Stripes)}
 	h.decisions.New = func() any { return &Decision{Slot: h.slots.Add(1) - 1} }
 	return h
 }
@@ -91,15 +91,19 @@ func (h *Handler) Register(e *echo.Echo) {
 }
 
 // serve answers one subrequest and, when there is an observer, tells it
-// what was decided.
+// what was decided. Every answer fills a Decision from the handler's pool:
+// its slot is also the stripe of what a deny writes (see Stripes).
 func (h *Handler) serve(c echo.Context, p *convention) error {
+	d := h.decisions.Get().(*Decision)
 	if h.observer == nil {
-		return h.decide(c, p, h.now(), nil)
+		*d = Decision{Endpoint: p.endpoint, Slot: d.Slot, At: h.now()}
+		err := h.decide(c, p, d)
+		h.decisions.Put(d)
+		return err
 	}
 	start := time.Now()
-	d := h.decisions.Get().(*Decision)
 	*d = Decision{Endpoint: p.endpoint, Slot: d.Slot, At: h.clock(start)}
-	err := h.decide(c, p, d.At, d)
+	err := h.decide(c, p, d)
 	d.Elapsed = time.Since(start)
 	h.observer.Observe(d)
 	h.decisions.Put(d)
@@ -116,10 +120,10 @@ func (h *Handler) clock(start time.Time) time.Time {
 	return h.verifier.now()
 }
 
-// decide answers one subrequest at the verifier's time at, noting in d (when
-// not nil) what it decided. It is the whole hot path, and never reads or waits
+// decide answers one subrequest at the verifier's time d.At, noting in d what
+// it decided. It is the whole hot path, and never reads or waits
 // for the request body.
-func (h *Handler) decide(c echo.Context, p *convention, at time.Time, d *Decision) error {
+func (h *Handler) decide(c echo.Context, p *convention, d *Decision) error {
 	r := c.Request()
 	// 0. Never wait for a body. A proxy may announce one it does not send (nginx
 	// without proxy_set_header Content-Length ""); Go's server would read it
@@ -131,30 +135,30 @@ func (h *Handler) decide(c echo.Context, p *convention, at time.Time, d *Decisio
 	req, err := h.requirement(r.URL.RawQuery)
 	if err != nil {
 		d.note(credRef{}, err)
-		return h.deny(c, p, at, nil, err)
+		return h.deny(c, p, d, nil, err)
 	}
 	// 2. What the client is reaching, its path normalised as the proxy routes it.
 	t, err := p.target(r.Header)
 	if err != nil {
 		d.note(credRef{}, err)
-		return h.deny(c, p, at, req, err)
+		return h.deny(c, p, d, req, err)
 	}
 	// 3. Who is asking: the credential in the headers, else the session cookie.
-	principal, ref, err := h.identify(r, req, &t, at)
+	principal, ref, err := h.identify(r, req, &t, d.At)
 	if err != nil {
 		d.note(ref, err)
-		return h.refuse(c, p, at, req, &t, err)
+		return h.refuse(c, p, d, req, &t, err)
 	}
 	// 4. May they.
 	if s := req.Missing(principal); s != "" {
 		err := &scopeError{principal: principal, scope: s}
 		d.note(ref, err)
-		return h.refuse(c, p, at, req, &t, err)
+		return h.refuse(c, p, d, req, &t, err)
 	}
 	// 5. Not too often: the credential's own rate limit, then the route's.
 	if err := h.rateLimit(principal, req); err != nil {
 		d.note(ref, err)
-		return h.rateLimited(c, p, at, err)
+		return h.rateLimited(c, p, d, err)
 	}
 	// 6. Tell the upstream: every identity header, every time.
 	d.note(ref, nil)
@@ -163,11 +167,8 @@ func (h *Handler) decide(c echo.Context, p *convention, at time.Time, d *Decisio
 	return nil
 }
 
-// note records in d (when not nil) the credential and what err decided.
+// note records in d the credential and what err decided.
 func (d *Decision) note(ref credRef, err error) {
-	if d == nil {
-		return
-	}
 	d.Kind, d.CredentialID, d.Reason = ref.kind, ref.id, ReasonOf(err)
 	switch d.Reason {
 	case ReasonNone:
@@ -256,7 +257,7 @@ func (e *rateError) Unwrap() error { return ErrRateLimited }
 // draft-ietf-httpapi-ratelimit-headers). /auth-request answers 403 with the
 // same headers, since nginx's auth_request passes no other refusal: the
 // shipped nginx configuration turns a 403 carrying Retry-After into a 429.
-func (h *Handler) rateLimited(c echo.Context, p *convention, at time.Time, e *rateError) error {
+func (h *Handler) rateLimited(c echo.Context, p *convention, d *Decision, e *rateError) error {
 	hdr := c.Response().Header()
 	retry := int64((e.verdict.RetryAfter + time.Second - 1) / time.Second)
 	hdr.Set("Retry-After", strconv.FormatInt(retry, 10))
@@ -271,12 +272,12 @@ func (h *Handler) rateLimited(c echo.Context, p *convention, at time.Time, e *ra
 	if !p.denyBody {
 		status = http.StatusForbidden
 	}
-	h.logDeny(c, p, at, slog.LevelInfo, status, e, "")
+	h.logDeny(c, p, d, slog.LevelInfo, status, e, "")
 	if !p.denyBody {
 		c.Response().WriteHeader(status)
 		return nil
 	}
-	return c.JSONBlob(status, mustJSON(denyBody{CodeRateLimited, "over " + whose + " rate limit of " +
+	return writeDeny(c, status, mustJSON(denyBody{CodeRateLimited, "over " + whose + " rate limit of " +
 		strconv.Itoa(e.rule.Requests) + " requests per " + e.rule.Window.String() + "; retry after " +
 		strconv.FormatInt(retry, 10) + " s"}))
 }

@@ -244,7 +244,9 @@ func TestHandler_DenyMisconfigured(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			h.deny(e.NewContext(httptest.NewRequest("GET", PathForwardAuth, nil), rec), forwardAuth, testNow, nil, tt.err)
+			d := &Decision{At: testNow}
+			d.note(credRef{}, tt.err)
+			h.deny(e.NewContext(httptest.NewRequest("GET", PathForwardAuth, nil), rec), forwardAuth, d, nil, tt.err)
 			var got denyBody
 			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != 500 ||
 				got.Error != CodeProxyMisconfigured || got.Description != tt.want {

@@ -200,3 +200,21 @@ func TestHandler_WallClockDecisionAt(t *testing.T) {
 		t.Fatalf("At = %v; want the wall clock, between %v and %v", at, before, after)
 	}
 }
+
+func TestStripeCount(t *testing.T) {
+	for n, want := range map[int]int{0: 1, 1: 1, 2: 2, 3: 4, 16: 16, 17: 32, 64: maxStripes, 1000: maxStripes} {
+		if got := stripeCount(n); got != want {
+			t.Errorf("stripeCount(%d) = %d; want %d", n, got, want)
+		}
+	}
+	// Every slot lands in range, consecutive ones on different stripes.
+	for slot := range uint32(1000) {
+		s := (&Decision{Slot: slot}).Stripe()
+		if s < 0 || s >= Stripes {
+			t.Fatalf("Stripe of slot %d = %d; want 0 <= s < %d", slot, s, Stripes)
+		}
+		if next := (&Decision{Slot: slot + 1}).Stripe(); Stripes > 1 && next == s {
+			t.Fatalf("slots %d and %d share stripe %d", slot, slot+1, s)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package verify
 import (
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -45,19 +44,19 @@ const (
 
 // refuse answers a request that may not pass. A browser the portal can help
 // is sent there, the way its proxy redirects; anyone else gets deny's answer.
-func (h *Handler) refuse(c echo.Context, p *convention, at time.Time, req *Requirement, t *Target, err error) error {
+func (h *Handler) refuse(c echo.Context, p *convention, d *Decision, req *Requirement, t *Target, err error) error {
 	loc, page := h.browserPage(c.Request().Header, req, t, err)
 	switch {
 	case loc == "":
-		return h.deny(c, p, at, req, err)
+		return h.deny(c, p, d, req, err)
 	case p.redirect == nil: // nginx: the 401 or 403 carries Location, and error_page follows it
 		c.Response().Header().Set(echo.HeaderLocation, loc)
-		return h.answer(c, p, at, req, err, page)
+		return h.answer(c, p, d, req, err, page)
 	}
 	status := p.redirect(t.Method)
 	_, code := Status(err)
 	c.Response().Header().Set(echo.HeaderLocation, loc)
-	h.logDeny(c, p, at, logLevel(code, err), status, err, page)
+	h.logDeny(c, p, d, logLevel(code, err), status, err, page)
 	c.Response().WriteHeader(status)
 	return nil
 }

@@ -22,15 +22,19 @@ func ValidRequestID(id string) bool {
 // requestID returns the id the proxy gave the request (nginx: proxy_set_header
 // X-Request-Id $request_id), or a new one when it gave none or an invalid one,
 // and the header value that carries it back. New ids are a per-handler random
-// prefix and a counter: unique, and cheap on a deny path that a flood of
-// garbage credentials can drive. The proxy's own value is handed back as it
-// came (the request's header slice, never written to): no allocation.
-func (h *Handler) requestID(hdr http.Header) (string, []string) {
+// prefix, the request's stripe and that stripe's counter: unique, and cheap on
+// a deny path that a flood of garbage credentials can drive, from every core
+// at once (each counts on a stripe of its own). The proxy's own value is
+// handed back as it came (the request's header slice, never written to): no
+// allocation.
+func (h *Handler) requestID(hdr http.Header, stripe int) (string, []string) {
 	if vals := hdr[echo.HeaderXRequestID]; len(vals) == 1 && ValidRequestID(vals[0]) {
 		return vals[0], vals[:1:1]
 	}
-	var buf [32]byte
-	id := string(strconv.AppendUint(append(buf[:0], h.idPrefix...), h.idSeq.Add(1), 36))
+	var buf [40]byte
+	b := strconv.AppendUint(append(buf[:0], h.idPrefix...), uint64(stripe), 36)
+	b = strconv.AppendUint(append(b, '-'), h.idSeqs[stripe].n.Add(1), 36)
+	id := string(b)
 	return id, []string{id}
 }
 
