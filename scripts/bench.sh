@@ -28,7 +28,7 @@
 #      Prints, per connection count and group, each target's median req/s (min-max), p50, p99 and
 #      the median of its per-round ratio to each ceiling of its group (direct: bare and the row's
 #      contract); then the same for the CPU time the target's processes spent per request (see
-#      cpu_of), a steadier figure on a VM whose stolen time moves req/s; and authgate's memory
+#      cpu_of), which time stolen by a VM's host does not move; and authgate's memory
 #      after the run. It prints the figures and never fails on them: the targets are read, not
 #      asserted (this shared VM moves absolute numbers ±30%).
 #
