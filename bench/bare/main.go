@@ -101,9 +101,9 @@ func denyHandler() echo.HandlerFunc {
 		h := c.Response().Header()
 		h["Www-Authenticate"] = challenge
 		// A new id per answer, as authgate makes one when the proxy sent none
-		// (verify/requestid.go): a prefix and a counter.
-		var buf [32]byte
-		id := string(strconv.AppendUint(append(buf[:0], "bench123-"...), seq.Add(1), 36))
+		// (verify/requestid.go): a prefix, a stripe and a counter.
+		var buf [40]byte
+		id := string(strconv.AppendUint(append(buf[:0], "bench123-0-"...), seq.Add(1), 36))
 		h[echo.HeaderXRequestID] = []string{id}
 		return c.JSONBlob(http.StatusUnauthorized, denyBody)
 	}
