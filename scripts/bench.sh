@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench: how fast authgate answers /forward-auth, next to two bare Echo handlers (ceilings).
+# make bench: how fast authgate answers /forward-auth, next to bare Echo handlers (ceilings).
 #
 #   1. Micro-benchmarks: go test -run '^$' -bench . -benchmem -count 5 ./verify/
 #      Extra arguments go to that go test: flags come before the package, and ./-style package
@@ -276,8 +276,9 @@ wait_ready() {
 # credential to /forward-auth; the direct ceilings bare and ident get the key row's request, so they
 # pay the same header parsing as authgate's key rows. With the jwt row, a third ceiling, ident-jwt,
 # is ident sent the jwt row's request: a JWT is hundreds of bytes that Go's server reads before any
-# handler runs, so the rows with a long credential (jwt, ext) are read against it too. Every nginx target gets the key row's API key, but
-# ngx-garbage, which gets the garbage row's.
+# handler runs, so the rows with a long credential (jwt, ext) are read against it. With a deny row,
+# deny (bare -deny) gets the garbage row's request. Every nginx target gets the key row's API key,
+# but ngx-garbage, which gets the garbage row's.
 all_rows="key revoked garbage token jwt session ext ext-bad nginx"
 direct_ceilings="bare ident" # and ident-jwt with the jwt row, deny with a deny row (choose_rows)
 ngx_targets="ngx ngx-bare ngx-ident ngx-key ngx-garbage"
