@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,8 +54,12 @@ type Handler struct {
 
 	cookie bool // the verifier reads session cookies
 
-	reqs  sync.Map     // raw verify-URL query → *Requirement, parsed once
-	nreqs atomic.Int32 // stores counted against maxRequirements; stops there, never wraps
+	// reqs maps a raw verify-URL query to its Requirement, parsed once. Every
+	// request reads it; it is replaced whole, never written, when a query is
+	// added (as rare as a new verify URL in the proxy's configuration), so a
+	// lookup is a plain map read. reqsMu serialises the replacements.
+	reqs   atomic.Pointer[map[string]*Requirement]
+	reqsMu sync.Mutex
 
 	idPrefix string          // random per handler, so ids differ across instances
 	idSeqs   []paddedCounter // per stripe: numbers the ids made under it
@@ -204,19 +209,38 @@ func (h *Handler) identify(r *http.Request, req *Requirement, t *Target, at time
 }
 
 func (h *Handler) requirement(rawQuery string) (*Requirement, error) {
-	if v, ok := h.reqs.Load(rawQuery); ok {
-		return v.(*Requirement), nil
+	reqs := h.reqs.Load()
+	if reqs != nil {
+		if req, ok := (*reqs)[rawQuery]; ok {
+			return req, nil
+		}
 	}
 	req, err := ParseRequirement(rawQuery)
 	if err != nil {
 		return nil, err
 	}
-	// Load first: once the bound is reached the counter stops moving, so it
-	// can never wrap round to a value below the bound.
-	if h.nreqs.Load() < maxRequirements && h.nreqs.Add(1) <= maxRequirements {
-		h.reqs.Store(rawQuery, req)
+	if reqs == nil || len(*reqs) < maxRequirements { // past the bound, no lock: parsed per request
+		h.remember(rawQuery, req)
 	}
 	return req, nil
+}
+
+// remember adds req, parsed from rawQuery, to the requirements every request
+// reads, unless maxRequirements are held: a new map with it replaces the old.
+func (h *Handler) remember(rawQuery string, req *Requirement) {
+	h.reqsMu.Lock()
+	defer h.reqsMu.Unlock()
+	old := map[string]*Requirement{}
+	if p := h.reqs.Load(); p != nil {
+		old = *p
+	}
+	if _, ok := old[rawQuery]; ok || len(old) >= maxRequirements {
+		return
+	}
+	m := make(map[string]*Requirement, len(old)+1)
+	maps.Copy(m, old)
+	m[strings.Clone(rawQuery)] = req // not the request's memory
+	h.reqs.Store(&m)
 }
 
 // rateLimit takes one request of p from its own rate limit and the route's,

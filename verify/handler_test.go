@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -199,33 +198,32 @@ func TestHandler_DenyCarriesARequestID(t *testing.T) {
 	}
 }
 
-// The parsed-requirement cache stays bounded however many distinct verify
-// URLs are seen, even after its counter would have wrapped.
+// The parsed-requirement cache keeps each query once, up to maxRequirements;
+// past that a new query is parsed and answered but not kept.
 func TestHandler_RequirementCacheBound(t *testing.T) {
-	const query = "scope=events:read"
-	for _, tt := range []struct {
-		name   string
-		before int32 // the counter before a miss
-		kept   bool
-	}{
-		{"Empty", 0, true},
-		{"LastSlot", maxRequirements - 1, true},
-		{"Full", maxRequirements, false},
-		{"AfterTwoToThe31Misses", math.MaxInt32, false},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			h := NewHandler(nil, slog.New(slog.DiscardHandler), HandlerOptions{})
-			h.nreqs.Store(tt.before)
-			if _, err := h.requirement(query); err != nil {
-				t.Fatal(err)
-			}
-			if _, kept := h.reqs.Load(query); kept != tt.kept {
-				t.Fatalf("with the counter at %d: kept = %t; want %t", tt.before, kept, tt.kept)
-			}
-			if got := h.nreqs.Load(); got < tt.before {
-				t.Fatalf("counter went from %d to %d; want it never to wrap", tt.before, got)
-			}
-		})
+	h := NewHandler(nil, slog.New(slog.DiscardHandler), HandlerOptions{})
+	kept := func(q string) bool {
+		t.Helper()
+		if _, err := h.requirement(q); err != nil {
+			t.Fatal(err)
+		}
+		_, ok := (*h.reqs.Load())[q]
+		return ok
+	}
+	for i := range maxRequirements {
+		q := "scope=events:read&scope=cameras:" + strconv.Itoa(i)
+		if !kept(q) || !kept(q) {
+			t.Fatalf("query %d of %d not kept", i+1, maxRequirements)
+		}
+	}
+	if n := len(*h.reqs.Load()); n != maxRequirements {
+		t.Fatalf("%d queries kept after %d distinct ones, each seen twice; want %d", n, maxRequirements, maxRequirements)
+	}
+	if kept("scope=events:write") {
+		t.Fatalf("a query past the bound of %d was kept", maxRequirements)
+	}
+	if req, err := h.requirement("scope=events:write"); err != nil || req == nil {
+		t.Fatalf("a query past the bound: %v, %v; want it parsed", req, err)
 	}
 }
 
