@@ -55,10 +55,7 @@ func (d *DenyList) Add(sessionID string, until time.Time) {
 
 // Revoked reports whether the session with this id is revoked now, by the
 // list's clock: RevokedAt(sessionID, now).
-func (d *DenyList) Revoked(sessionID string) bool {
-	until, ok := d.until.Load(sessionID)
-	return ok && d.now().UnixNano() < until.(int64)
-}
+func (d *DenyList) Revoked(sessionID string) bool { return d.RevokedAt(sessionID, d.now()) }
 
 // RevokedAt reports whether the session with this id is revoked at now: true
 // from Add until its time has passed.
