@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -165,14 +164,6 @@ chain:
 		}
 	}
 	h.log.LogAttrs(ctx, level, "deny", attrs...)
-}
-
-// now is the verifier's clock (the wall clock without a verifier).
-func (h *Handler) now() time.Time {
-	if h.verifier != nil {
-		return h.verifier.now()
-	}
-	return time.Now()
 }
 
 // who appends to attrs what names a principal in a log line, by what
