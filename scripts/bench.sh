@@ -29,7 +29,8 @@
 #      Prints, per connection count and group, each target's median req/s (min-max), p50, p99 and
 #      the median of its per-round ratio to each ceiling of its group (direct: bare and the row's
 #      contract); then the same for the CPU time the target's processes spent per request (see
-#      cpu_of), which time stolen by a VM's host does not move; and authgate's memory
+#      cpu_of), which time stolen by a VM's host does not move; for the nginx rows, that CPU split
+#      between nginx's worker, the app and the verifier (report_roles); and authgate's memory
 #      after the run. It prints the figures and never fails on them: the targets are read, not
 #      asserted (this shared VM moves absolute numbers ±30%).
 #
@@ -786,6 +787,17 @@ procs_of() {
 	esac
 }
 
+# roles_of TARGET: for an nginx row, its processes by role, "nginx|app|verifier" (each part the
+# pids, space separated). ngx has no verifier; in ngx-bare the app answers the subrequests too, so
+# its verifier part is empty and its app part counts both.
+roles_of() {
+	case $1 in
+	ngx | ngx-bare) echo "$(ngx_workers)|$bare_pid|" ;;
+	ngx-ident) echo "$(ngx_workers)|$bare_pid|$ident_pid" ;;
+	*) echo "$(ngx_workers)|$bare_pid|$ag_pid" ;;
+	esac
+}
+
 # ngx_workers: the pids of nginx's workers, the master's children.
 ngx_workers() { cat "/proc/$ngx_pid/task/$ngx_pid/children"; }
 
@@ -801,16 +813,29 @@ cpu_of() {
 	echo "$sum"
 }
 
-# measure ROUND TARGET CONNS: one timed run, appended to $results.
+# us_per_request TICKS REQUESTS: CPU ticks over a run as µs per request.
+us_per_request() {
+	awk -v t="$1" -v hz="$clk_tck" -v n="$2" 'BEGIN { printf "%.3f", (n > 0 ? t * 1e6 / hz / n : 0) }'
+}
+
+# measure ROUND TARGET CONNS: one timed run, appended to $results (tab separated: round, conns,
+# target, req/s, p50, p99, µs CPU per request; for an nginx row that CPU split as nginx, app and
+# verifier, else - - -).
 measure() {
 	local round=$1 target=$2 conns=$3 file rps p50 p99 non2xx sockerr total want procs cpu0 cpu1 cpu_us
+	local roles=() role0=() role1=() i
 	file="$out/wrk-r$round-c$conns-$target.txt"
 	servers_alive
 	read -ra procs <<<"$(procs_of "$target")"
+	[[ $target == ngx* ]] && IFS='|' read -ra roles <<<"$(roles_of "$target")|"
+	# shellcheck disable=SC2086 # each role is a list of pids
+	for i in "${!roles[@]}"; do role0[i]=$(cpu_of ${roles[i]}); done
 	cpu0=$(cpu_of "${procs[@]}")
 	run_wrk "$file" "$target" "$conns" "$dur"
 	servers_alive # a server that died mid-run leaves wrk with socket errors, not a failure
 	cpu1=$(cpu_of "${procs[@]}")
+	# shellcheck disable=SC2086
+	for i in "${!roles[@]}"; do role1[i]=$(cpu_of ${roles[i]}); done
 	read -r rps p50 p99 non2xx sockerr total < <(parse_wrk "$file")
 	[[ $rps != 0 && $p50 != -1 && $p99 != -1 ]] || { cat "$file" >&2; die "could not read req/s and latency from wrk's output above"; }
 	want=${row_want[$target]:-200}
@@ -825,8 +850,15 @@ measure() {
 		die "$target answered $non2xx of $total requests with non-2xx in round $round (conns $conns), want every one $want: the bench would measure another path; see $file and $out/authgate.log"
 	fi
 	((sockerr == 0)) || log "warning: wrk saw $sockerr socket errors against $target (round $round, conns $conns); see $file"
-	cpu_us=$(awk -v t=$((cpu1 - cpu0)) -v hz="$clk_tck" -v n="$total" 'BEGIN { printf "%.3f", (n > 0 ? t * 1e6 / hz / n : 0) }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$conns" "$target" "$rps" "$p50" "$p99" "$cpu_us" >>"$results"
+	cpu_us=$(us_per_request $((cpu1 - cpu0)) "$total")
+	# For an nginx row, the same split by role: nginx, app, verifier ("-": none of its own).
+	local split=()
+	for i in "${!roles[@]}"; do
+		if [[ -n ${roles[i]// /} ]]; then split+=("$(us_per_request $((role1[i] - role0[i])) "$total")"); else split+=(-); fi
+	done
+	((${#split[@]})) || split=(- - -)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$conns" "$target" "$rps" "$p50" "$p99" "$cpu_us" \
+		"${split[@]}" >>"$results"
 	printf '  round %d conns %3d %-11s %9.0f req/s  p50 %7.2f ms  p99 %8.2f ms  %6.2f µs CPU/req\n' \
 		"$round" "$conns" "$target" "$rps" "$p50" "$p99" "$cpu_us" >&2
 }
@@ -871,6 +903,7 @@ report() {
 			echo
 			echo "-- nginx: GET /<location>/events through nginx (1 worker, access_log off) to bare as the app; conns=$c"
 			report_table "$c" "$ngx_targets" "$ngx_ceilings" "$desc"
+			report_roles "$c" "$ngx_targets"
 		fi
 	done
 	echo
@@ -887,7 +920,9 @@ report() {
 	if ((use_nginx)); then
 		echo "ratio to ngx: of nginx without auth; ratio to ngx-bare: of nginx with auth_request to an ideal verifier"
 		echo "(the figure to read: ngx-key / ngx-bare is authgate's cost where users run it, target >= 0.95);"
-		echo "ngx-ident / ngx-bare is what the eight identity headers cost through nginx."
+		echo "ngx-ident / ngx-bare is what the eight identity headers cost through nginx. By process: where each nginx"
+		echo "row's CPU goes; ngx-key's verifier column against ngx-ident's is authgate's own cost, and nginx's and"
+		echo "the app's columns against ngx-bare's what the identity headers cost them."
 	fi
 }
 
@@ -967,6 +1002,31 @@ report_table() {
 				printf "%s", contract_col("cratio", t)
 				printf "\n"
 				delete a
+			}
+		}
+	' "$results"
+}
+
+# report_roles CONNS TARGETS: for the nginx rows of TARGETS at CONNS connections, the median over
+# rounds of the CPU µs per request of nginx's worker, of the app and of the verifier.
+report_roles() {
+	awk -v c="$1" -v order="$2" '
+		function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
+		function median(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+		# col T F: the median of field F of T'"'"'s rounds, "-" if it has none.
+		function col(t, f,   j, k, a) {
+			k = 0
+			for (j = 1; j <= n[t]; j++) if (v[t, j, f] != "-") a[++k] = v[t, j, f]
+			return k ? sprintf("%.2f", median(a, k)) : "-"
+		}
+		$2 == c && NF >= 10 && $8 != "-" { t = $3; n[t]++; for (f = 8; f <= 10; f++) v[t, n[t], f] = $f }
+		END {
+			printf "\n%-11s %-10s %-10s %-10s  %s\n", "row", "nginx", "app", "verifier", "µs CPU/req by process (median)"
+			nt = split(order, ts, " ")
+			for (i = 1; i <= nt; i++) {
+				t = ts[i]
+				if (!n[t]) continue
+				printf "%-11s %-10s %-10s %-10s%s\n", t, col(t, 8), col(t, 9), col(t, 10), t == "ngx-bare" ? "  (the app answers the subrequests too)" : ""
 			}
 		}
 	' "$results"
