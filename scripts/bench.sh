@@ -6,8 +6,8 @@
 #      patterns replace ./verify/ (make bench ARGS='-bench Cache -cpu 1'). Then, whatever the
 #      arguments, the parallel benchmarks at each core count of BENCH_CPUS (-bench Parallel -cpu),
 #      with each one's speed-up as a share of bare Echo's (bench/speedup; the issue's target is
-#      0.80 at 16 cores), the contended locks on the path (a mutex profile of three of them on every core: see locks),
-#      and the memory benchmarks once (-bench Memory -benchtime 1x): live heap and RSS per cached
+#      0.80 at 16 cores), the contended locks on the path (a mutex profile of three of them on
+#      every core: see locks), and the memory benchmarks once (-bench Memory -benchtime 1x): live heap and RSS per cached
 #      credential, 100 000 of each kind, and per entry of the hot path's other maps.
 #   2. Load run: authgate and bench/bare, each pinned to CPU 0 with GOMAXPROCS=1, driven by wrk
 #      with 1 thread on CPU 1, in alternating rounds. One wrk run per target per round. Two groups
@@ -933,6 +933,12 @@ contracts() {
 	echo "$list"
 }
 
+# awk_median: the awk functions the tables take their medians with: sort a[1..n] in place, and
+# the median of a[1..n].
+awk_median='
+		function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
+		function median(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }'
+
 # report_table CONNS TARGETS CEILINGS DESC [CONTRACTS]: the table of TARGETS (space separated, in this order) at
 # CONNS connections from $results, with one ratio column per ceiling of CEILINGS, then a second
 # table of the CPU time per request and its ratios (a ceiling's CPU per request over the target's,
@@ -940,9 +946,7 @@ contracts() {
 # "target=what<TAB>..." for the first table's last column. CONTRACTS ("row=ceiling ...") adds to
 # both tables a column of each row's ratio to the ceiling named for it.
 report_table() {
-	awk -v c="$1" -v order="$2" -v ceilings="$3" -v desc="$4" -v contracts="${5:-}" '
-		function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
-		function median(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+	awk -v c="$1" -v order="$2" -v ceilings="$3" -v desc="$4" -v contracts="${5:-}" "$awk_median"'
 		function fms(v) { return v < 10 ? sprintf("%.2fms", v) : v < 100 ? sprintf("%.1fms", v) : sprintf("%.0fms", v) }
 		# ratio T CEIL: median (min-max) over rounds of T req/s / CEIL req/s in the same round.
 		function ratio(t, ceil,   r, a, k) {
@@ -1010,9 +1014,7 @@ report_table() {
 # report_roles CONNS TARGETS: for the nginx rows of TARGETS at CONNS connections, the median over
 # rounds of the CPU µs per request of nginx's worker, of the app and of the verifier.
 report_roles() {
-	awk -v c="$1" -v order="$2" '
-		function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
-		function median(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+	awk -v c="$1" -v order="$2" "$awk_median"'
 		# col T F: the median of field F of T'"'"'s rounds, "-" if it has none.
 		function col(t, f,   j, k, a) {
 			k = 0

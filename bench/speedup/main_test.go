@@ -65,14 +65,21 @@ func TestParse_NoResult(t *testing.T) {
 	}
 }
 
-func TestReport_SharesOfTheBaseline(t *testing.T) {
+// reportOf returns report's output for sample against baseline, its table's
+// padding folded to single spaces.
+func reportOf(t *testing.T, baseline string) string {
+	t.Helper()
 	results, err := parse(strings.NewReader(sample))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	report(&b, results, "BareEcho_Parallel", 0.8)
-	out := strings.Join(strings.Fields(b.String()), " ") // the table's padding aside
+	report(&b, results, baseline, 0.8)
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+func TestReport_SharesOfTheBaseline(t *testing.T) {
+	out := reportOf(t, "BareEcho_Parallel")
 	for _, want := range []string{
 		"-cpu 1 -cpu 2 -cpu 4",
 		"Handler_ParallelCached 1000 ns 550 ns 1.82× (0.91) 400 ns 2.50× (0.62)", // 2.5× of bare's 4×
@@ -87,13 +94,7 @@ func TestReport_SharesOfTheBaseline(t *testing.T) {
 }
 
 func TestReport_WithoutTheBaseline(t *testing.T) {
-	results, err := parse(strings.NewReader(sample))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	report(&b, results, "NoSuch", 0.8)
-	out := b.String()
+	out := reportOf(t, "NoSuch")
 	if strings.Contains(out, "(0.") || strings.Contains(out, "(1.") {
 		t.Errorf("report shows shares without a baseline:\n%s", out)
 	}
