@@ -39,6 +39,14 @@
 #   BENCH_CPUS=1,2,4    the -cpu list of step 1's parallel benchmarks; default 1, 2, 4, … up to
 #                       this machine's cores (on a 16-core machine: 1,2,4,8,16)
 #   BENCH_LOAD=0        skip step 2
+#   BENCH_MODE=together each direct row runs at the same time as its two ceilings (bare and its
+#                       contract), three servers sharing CPU 0, each with its own wrk; and each nginx
+#                       row beside a ceiling running on a second nginx stack (an nginx and an app of
+#                       its own): ngx-key beside each ceiling, ngx-garbage beside ngx, and the
+#                       ceilings beside each other. Only the CPU time per request is compared: a
+#                       change in the machine's speed moves both sides of a ratio at the same moment,
+#                       where in the default (alternate: one target at a time) it moves one round of
+#                       one side. On a shared VM these are the figures to quote
 #   BENCH_PROFILE=1     after the timed rounds, one more (untimed) wrk run per authgate row with a
 #                       CPU profile of authgate (built with -tags pprof, which serves net/http/pprof
 #                       on a loopback port; release builds have no such listener): the profiles go
@@ -289,6 +297,9 @@ all_rows="key revoked garbage token jwt session ext ext-bad nginx"
 direct_ceilings="bare ident" # and ident-jwt with the jwt row, deny with a deny row (choose_rows)
 ngx_targets="ngx ngx-bare ngx-ident ngx-key ngx-garbage"
 ngx_ceilings="ngx ngx-bare ngx-ident"
+# With BENCH_MODE=together the nginx targets run in pairs, the first on stack 1 and the second on
+# stack 2: authgate's rows next to the ceilings, and the ceilings next to each other.
+ngx_pairs="ngx+ngx-key ngx-bare+ngx-key ngx-ident+ngx-key ngx+ngx-garbage ngx-bare+ngx-ident ngx+ngx-bare"
 declare -A row_cred=() # row: the credential header ("Name: value")
 declare -A row_want=() # row: the status every answer must have (200 allow, 401 deny)
 declare -A row_host=() # row: X-Forwarded-Host (a session cookie counts only on its cookie domain)
@@ -301,9 +312,15 @@ direct=()              # the direct group's targets: bare ident and the rows; em
 targets=()             # every target of the run: direct, then the nginx group
 
 secret="" key="" ag_port="" bare_port="" ident_port="" deny_port="" ag_pid="" bare_pid="" ident_pid="" deny_pid=""
-ngx_port="" ngx_pid="" op_pid="" op_issuer="" op_token_url="" op_secret=""
+op_pid="" op_issuer="" op_token_url="" op_secret=""
+# The nginx stacks, by number: 1, and with BENCH_MODE=together 2, a copy with an nginx and an app
+# of its own, so that two nginx rows can run at once. Each nginx target runs on stack 1 unless
+# on_stack names another for the current set.
+ngx_ports=() ngx_pids=() app_ports=() app_pids=()
+declare -A on_stack=()
 ag_env=()
 profile=0 pprof_port="" # BENCH_PROFILE=1: authgate serves net/http/pprof on pprof_port
+mode=alternate           # BENCH_MODE: how the direct rows' wrk runs are laid out (load)
 
 # ag_cli ARGS...: the CLI binary with authgate's environment; stderr to its log.
 ag_cli() { env "${ag_env[@]}" "$out/authgate" "$@" 2>>"$out/authgate.log"; }
@@ -461,8 +478,24 @@ shipped_block() {
 # each protected one as the shipped protected locations are: auth_request, authgate-identity.conf,
 # authgate-deny.conf, authgate-upgrade.conf, and the X-Request-Id the shipped server block adds.
 start_nginx() {
-	local dir=$out/nginx f user="" upgrade_map deny_401 deny_403 keepalive
+	local port pid
 	ensure_nginx
+	start_ngx_stack 1 "$bare_port" "$bare_pid"
+	if [[ $mode == together ]]; then
+		port=$(free_port $((ngx_ports[1] + 1)))
+		GOMAXPROCS=1 taskset -c 0 "$out/bare" -addr "127.0.0.1:$port" </dev/null >"$out/app2.log" 2>&1 8>&- &
+		pid=$!
+		pids+=("$pid")
+		wait_ready app2 "$pid" "http://127.0.0.1:$port/"
+		start_ngx_stack 2 "$port" "$pid"
+	fi
+}
+
+# start_ngx_stack N APP_PORT APP_PID: nginx stack N (see start_nginx) in front of the app on
+# APP_PORT; sets ngx_ports[N], ngx_pids[N], app_ports[N] and app_pids[N].
+start_ngx_stack() {
+	local n=$1 dir=$out/nginx$1 f user="" upgrade_map deny_401 deny_403 keepalive ngx_port
+	app_ports[n]=$2 app_pids[n]=$3
 	rm -rf "$dir"
 	mkdir -p "$dir/tmp"
 	for f in authgate-subrequest.conf authgate-identity.conf authgate-deny.conf authgate-upgrade.conf; do
@@ -473,7 +506,7 @@ start_nginx() {
 	[[ -n $keepalive ]] || die "deploy/nginx/nginx.conf has no keepalive in its upstream authgate block: the bench copies it from there"
 	deny_401=$(shipped_block '^[[:space:]]*location @authgate_401 [{]')
 	deny_403=$(shipped_block '^[[:space:]]*location @authgate_403 [{]')
-	ngx_port=$(free_port $((deny_port + 1)))
+	ngx_port=$(free_port $((deny_port + n)))
 	# nginx's master runs as root here; its worker would switch to nobody, who may not be able to
 	# reach $out. Only root may name a user (others get a warning).
 	((EUID == 0)) && user="user root;"
@@ -496,11 +529,11 @@ start_nginx() {
 		$upgrade_map
 
 		    upstream app {
-		        server 127.0.0.1:$bare_port;
+		        server 127.0.0.1:${app_ports[n]};
 		        keepalive $keepalive;
 		    }
 		    upstream verifier_bare {
-		        server 127.0.0.1:$bare_port;
+		        server 127.0.0.1:${app_ports[n]};
 		        keepalive $keepalive;
 		    }
 		    upstream verifier_ident {
@@ -567,13 +600,14 @@ start_nginx() {
 		}
 	EOF
 	local args=(-p "$root/$dir/" -e stderr -c "$root/$dir/nginx.conf" -g "daemon off; pid $root/$dir/nginx.pid;")
-	"$nginx_bin" -t -q "${args[@]}" 2>"$out/nginx.log" 8>&- ||
-		{ cat "$out/nginx.log" >&2; die "nginx rejects the bench's configuration $dir/nginx.conf (made from deploy/nginx/): see above"; }
-	taskset -c 0 "$nginx_bin" "${args[@]}" </dev/null >>"$out/nginx.log" 2>&1 8>&- &
-	ngx_pid=$!
-	pids+=("$ngx_pid")
-	wait_ready nginx "$ngx_pid" "http://127.0.0.1:$ngx_port/none/"
-	log "nginx pid $ngx_pid (worker_processes 1) on :$ngx_port, config $dir/nginx.conf"
+	"$nginx_bin" -t -q "${args[@]}" 2>"$out/nginx$n.log" 8>&- ||
+		{ cat "$out/nginx$n.log" >&2; die "nginx rejects the bench's configuration $dir/nginx.conf (made from deploy/nginx/): see above"; }
+	taskset -c 0 "$nginx_bin" "${args[@]}" </dev/null >>"$out/nginx$n.log" 2>&1 8>&- &
+	ngx_pids[n]=$!
+	ngx_ports[n]=$ngx_port
+	pids+=("$!")
+	wait_ready "nginx$n" "${ngx_pids[n]}" "http://127.0.0.1:$ngx_port/none/"
+	log "nginx $n: pid ${ngx_pids[n]} (worker_processes 1) on :$ngx_port, app pid ${app_pids[n]} on :${app_ports[n]}, config $dir/nginx.conf"
 }
 
 # make_credentials: one credential per row chosen, each through the path a user takes.
@@ -644,7 +678,11 @@ servers_alive() {
 	ensure_alive bare "$bare_pid"
 	ensure_alive ident "$ident_pid"
 	ensure_alive deny "$deny_pid"
-	if ((use_nginx)); then ensure_alive nginx "$ngx_pid"; fi
+	local n
+	for n in "${!ngx_pids[@]}"; do
+		ensure_alive "nginx$n" "${ngx_pids[n]}"
+		((n == 1)) || ensure_alive "app$n" "${app_pids[n]}"
+	done
 }
 
 # The forwarded request every direct target gets; X-Forwarded-Host is the row's (row_host). The
@@ -661,10 +699,10 @@ url_of() {
 	bare) echo "http://127.0.0.1:$bare_port$path" ;;
 	ident | ident-jwt) echo "http://127.0.0.1:$ident_port$path" ;;
 	deny) echo "http://127.0.0.1:$deny_port$path" ;;
-	ngx) echo "http://127.0.0.1:$ngx_port/none/events" ;;
-	ngx-bare) echo "http://127.0.0.1:$ngx_port/bare/events" ;;
-	ngx-ident) echo "http://127.0.0.1:$ngx_port/ident/events" ;;
-	ngx-key | ngx-garbage) echo "http://127.0.0.1:$ngx_port/authgate/events" ;;
+	ngx) echo "http://127.0.0.1:${ngx_ports[$(stack_of "$1")]}/none/events" ;;
+	ngx-bare) echo "http://127.0.0.1:${ngx_ports[$(stack_of "$1")]}/bare/events" ;;
+	ngx-ident) echo "http://127.0.0.1:${ngx_ports[$(stack_of "$1")]}/ident/events" ;;
+	ngx-key | ngx-garbage) echo "http://127.0.0.1:${ngx_ports[$(stack_of "$1")]}/authgate/events" ;;
 	*) echo "http://127.0.0.1:$ag_port$path" ;;
 	esac
 }
@@ -734,13 +772,26 @@ check_rows() {
 # run_wrk FILE TARGET CONNS DUR: one wrk run, output to FILE. In the background plus wait, so a
 # signal reaches the traps at once and cleanup stops wrk too.
 run_wrk() {
-	local file=$1 target=$2 conns=$3 d=$4 pid rc=0
+	start_wrk "$@"
+	wait_wrk "$1" "$2"
+}
+
+# start_wrk FILE TARGET CONNS DUR: starts one wrk run in the background, output to FILE; its pid
+# goes to wrk_pid[TARGET].
+declare -A wrk_pid=()
+start_wrk() {
+	local file=$1 target=$2 conns=$3 d=$4
 	[[ $target == ext || $target == ext-bad ]] && ext_token
 	req_args "$target"
 	taskset -c 1 wrk -t1 -c"$conns" -d"$d" --latency "${hargs[@]}" "$(url_of "$target")" >"$file" 2>&1 </dev/null 8>&- &
-	pid=$!
-	pids+=("$pid")
-	wait "$pid" || rc=$?
+	wrk_pid[$target]=$!
+	pids+=("$!")
+}
+
+# wait_wrk FILE TARGET: waits for TARGET's wrk run (start_wrk), and fails if wrk did.
+wait_wrk() {
+	local file=$1 target=$2 rc=0
+	wait "${wrk_pid[$target]}" || rc=$?
 	if ((rc != 0)); then
 		cat "$file" >&2
 		servers_alive
@@ -776,13 +827,12 @@ clk_tck=$(getconf CLK_TCK)
 # procs_of TARGET: the pids whose CPU time serves TARGET's requests: the server a direct target
 # talks to; for an nginx target nginx's worker, the app (bare) and the verifier it asks.
 procs_of() {
+	local roles
 	case $1 in
 	bare) echo "$bare_pid" ;;
 	ident | ident-jwt) echo "$ident_pid" ;;
 	deny) echo "$deny_pid" ;;
-	ngx | ngx-bare) echo "$(ngx_workers) $bare_pid" ;;
-	ngx-ident) echo "$(ngx_workers) $bare_pid $ident_pid" ;;
-	ngx-*) echo "$(ngx_workers) $bare_pid $ag_pid" ;;
+	ngx*) roles=$(roles_of "$1") && echo "${roles//|/ }" ;;
 	*) echo "$ag_pid" ;;
 	esac
 }
@@ -791,15 +841,21 @@ procs_of() {
 # pids, space separated). ngx has no verifier; in ngx-bare the app answers the subrequests too, so
 # its verifier part is empty and its app part counts both.
 roles_of() {
+	local n
+	n=$(stack_of "$1")
 	case $1 in
-	ngx | ngx-bare) echo "$(ngx_workers)|$bare_pid|" ;;
-	ngx-ident) echo "$(ngx_workers)|$bare_pid|$ident_pid" ;;
-	*) echo "$(ngx_workers)|$bare_pid|$ag_pid" ;;
+	ngx | ngx-bare) echo "$(ngx_workers "$n")|${app_pids[n]}|" ;;
+	ngx-ident) echo "$(ngx_workers "$n")|${app_pids[n]}|$ident_pid" ;;
+	*) echo "$(ngx_workers "$n")|${app_pids[n]}|$ag_pid" ;;
 	esac
 }
 
-# ngx_workers: the pids of nginx's workers, the master's children.
-ngx_workers() { cat "/proc/$ngx_pid/task/$ngx_pid/children"; }
+# stack_of TARGET: the nginx stack an nginx target runs on in the current set (1 but in sets
+# that say otherwise).
+stack_of() { echo "${on_stack[$1]:-1}"; }
+
+# ngx_workers N: the pids of nginx stack N's workers, its master's children.
+ngx_workers() { cat "/proc/${ngx_pids[$1]}/task/${ngx_pids[$1]}/children"; }
 
 # cpu_of PID...: the CPU time, in clock ticks, the processes have used so far (user and system,
 # every thread: fields 14 and 15 of /proc/PID/stat). Over a wrk run, divided by its requests, it
@@ -822,20 +878,48 @@ us_per_request() {
 # target, req/s, p50, p99, µs CPU per request; for an nginx row that CPU split as nginx, app and
 # verifier, else - - -).
 measure() {
-	local round=$1 target=$2 conns=$3 file rps p50 p99 non2xx sockerr total want procs cpu0 cpu1 cpu_us
-	local roles=() role0=() role1=() i
-	file="$out/wrk-r$round-c$conns-$target.txt"
+	measure_start "$@"
+	measure_finish "$@"
+}
+
+# measure_together ROUND CONNS TARGETS...: one timed run of every target at once, each its own
+# wrk; their processes must be distinct (each one's CPU time is read whole). ROUND names the set
+# in $results, so each target's ratios are taken against the ceilings run beside it.
+measure_together() {
+	local round=$1 conns=$2 t
+	shift 2
+	for t in "$@"; do measure_start "$round" "$t" "$conns"; done
+	for t in "$@"; do measure_finish "$round" "$t" "$conns"; done
+}
+
+# measure_start ROUND TARGET CONNS: reads the CPU time of TARGET's processes (and, for an nginx
+# row, of each of its roles) and starts its wrk run (measure_finish ends it).
+declare -A cpu_start=() role_start=()
+measure_start() {
+	local target=$2 conns=$3 procs=() roles=() i
 	servers_alive
 	read -ra procs <<<"$(procs_of "$target")"
 	[[ $target == ngx* ]] && IFS='|' read -ra roles <<<"$(roles_of "$target")|"
 	# shellcheck disable=SC2086 # each role is a list of pids
-	for i in "${!roles[@]}"; do role0[i]=$(cpu_of ${roles[i]}); done
-	cpu0=$(cpu_of "${procs[@]}")
-	run_wrk "$file" "$target" "$conns" "$dur"
+	for i in "${!roles[@]}"; do role_start[$target, $i]=$(cpu_of ${roles[i]}); done
+	cpu_start[$target]=$(cpu_of "${procs[@]}")
+	start_wrk "$(wrk_file "$@")" "$target" "$conns" "$dur"
+}
+
+# wrk_file ROUND TARGET CONNS: where a timed wrk run's output goes.
+wrk_file() { echo "$out/wrk-r$1-c$3-$2.txt"; }
+
+# measure_finish ROUND TARGET CONNS: waits for TARGET's wrk run, checks every answer was the
+# row's, and appends the run to $results.
+measure_finish() {
+	local round=$1 target=$2 conns=$3 file rps p50 p99 non2xx sockerr total want procs=() cpu1 cpu_us
+	local roles=() i
+	file=$(wrk_file "$@")
+	wait_wrk "$file" "$target"
 	servers_alive # a server that died mid-run leaves wrk with socket errors, not a failure
+	read -ra procs <<<"$(procs_of "$target")"
+	[[ $target == ngx* ]] && IFS='|' read -ra roles <<<"$(roles_of "$target")|"
 	cpu1=$(cpu_of "${procs[@]}")
-	# shellcheck disable=SC2086
-	for i in "${!roles[@]}"; do role1[i]=$(cpu_of ${roles[i]}); done
 	read -r rps p50 p99 non2xx sockerr total < <(parse_wrk "$file")
 	[[ $rps != 0 && $p50 != -1 && $p99 != -1 ]] || { cat "$file" >&2; die "could not read req/s and latency from wrk's output above"; }
 	want=${row_want[$target]:-200}
@@ -850,16 +934,21 @@ measure() {
 		die "$target answered $non2xx of $total requests with non-2xx in round $round (conns $conns), want every one $want: the bench would measure another path; see $file and $out/authgate.log"
 	fi
 	((sockerr == 0)) || log "warning: wrk saw $sockerr socket errors against $target (round $round, conns $conns); see $file"
-	cpu_us=$(us_per_request $((cpu1 - cpu0)) "$total")
+	cpu_us=$(us_per_request $((cpu1 - cpu_start[$target])) "$total")
 	# For an nginx row, the same split by role: nginx, app, verifier ("-": none of its own).
 	local split=()
 	for i in "${!roles[@]}"; do
-		if [[ -n ${roles[i]// /} ]]; then split+=("$(us_per_request $((role1[i] - role0[i])) "$total")"); else split+=(-); fi
+		# shellcheck disable=SC2086
+		if [[ -n ${roles[i]// /} ]]; then
+			split+=("$(us_per_request $(($(cpu_of ${roles[i]}) - role_start[$target, $i])) "$total")")
+		else
+			split+=(-)
+		fi
 	done
 	((${#split[@]})) || split=(- - -)
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$conns" "$target" "$rps" "$p50" "$p99" "$cpu_us" \
 		"${split[@]}" >>"$results"
-	printf '  round %d conns %3d %-11s %9.0f req/s  p50 %7.2f ms  p99 %8.2f ms  %6.2f µs CPU/req\n' \
+	printf '  round %-9s conns %3d %-11s %9.0f req/s  p50 %7.2f ms  p99 %8.2f ms  %6.2f µs CPU/req\n' \
 		"$round" "$conns" "$target" "$rps" "$p50" "$p99" "$cpu_us" >&2
 }
 
@@ -892,6 +981,11 @@ profile_rows() {
 report() {
 	local c t desc=""
 	echo "== load: authgate vs ideal ceilings; $rounds rounds x $dur, servers (and nginx's one worker) on CPU 0 (GOMAXPROCS=1), wrk -t1 on CPU 1"
+	if [[ $mode == together ]]; then
+		echo "   BENCH_MODE=together: each direct row ran at the same time as bare and its contract, and each nginx row"
+		echo "   beside a ceiling on a second nginx stack, all sharing CPU 0: req/s are the scheduler's share of that core,"
+		echo "   so the ratios are of CPU time per request only, which the machine's drift in speed moves for both alike"
+	fi
 	for t in "${targets[@]}"; do desc+="$t=${row_desc[$t]}"$'\t'; done
 	for c in $conns_list; do
 		if ((${#direct[@]})); then
@@ -946,19 +1040,21 @@ awk_median='
 # "target=what<TAB>..." for the first table's last column. CONTRACTS ("row=ceiling ...") adds to
 # both tables a column of each row's ratio to the ceiling named for it.
 report_table() {
-	awk -v c="$1" -v order="$2" -v ceilings="$3" -v desc="$4" -v contracts="${5:-}" "$awk_median"'
+	local shares=0 # 1: the targets of a set shared CPU 0, so their req/s are no ratio of speed
+	[[ $mode == together ]] && shares=1
+	awk -v c="$1" -v order="$2" -v ceilings="$3" -v desc="$4" -v contracts="${5:-}" -v shares="$shares" "$awk_median"'
 		function fms(v) { return v < 10 ? sprintf("%.2fms", v) : v < 100 ? sprintf("%.1fms", v) : sprintf("%.0fms", v) }
 		# ratio T CEIL: median (min-max) over rounds of T req/s / CEIL req/s in the same round.
 		function ratio(t, ceil,   r, a, k) {
 			k = 0
-			for (r in rs) if (by[r, ceil] > 0 && (r, t) in by) a[++k] = by[r, t] / by[r, ceil]
+			for (r in rs) if ((r, ceil) in by && (r, t) in by && by[r, ceil] > 0) a[++k] = by[r, t] / by[r, ceil]
 			if (k == 0) return "-"
 			return sprintf("%.3f (%.2f-%.2f)", median(a, k), a[1], a[k])
 		}
 		# cratio T CEIL: median (min-max) over rounds of CEIL CPU/req / T CPU/req in the same round.
 		function cratio(t, ceil,   r, a, k) {
 			k = 0
-			for (r in rs) if (cby[r, ceil] > 0 && cby[r, t] > 0) a[++k] = cby[r, ceil] / cby[r, t]
+			for (r in rs) if ((r, ceil) in cby && (r, t) in cby && cby[r, ceil] > 0 && cby[r, t] > 0) a[++k] = cby[r, ceil] / cby[r, t]
 			if (k == 0) return "-"
 			return sprintf("%.3f (%.2f-%.2f)", median(a, k), a[1], a[k])
 		}
@@ -977,8 +1073,8 @@ report_table() {
 		$2 == c { t = $3; n[t]++; rps[t, n[t]] = $4; p50[t, n[t]] = $5; p99[t, n[t]] = $6; cpu[t, n[t]] = $7; by[$1, t] = $4; cby[$1, t] = $7; rs[$1] = 1 }
 		END {
 			printf "%-11s %-24s %-8s %-8s", "row", "req/s median (min-max)", "p50", "p99"
-			for (k = 1; k <= nc; k++) printf " %-20s", "ratio to " cs[k]
-			if (ncon) printf " %-30s", "ratio to its contract"
+			for (k = 1; !shares && k <= nc; k++) printf " %-20s", "ratio to " cs[k]
+			if (ncon && !shares) printf " %-30s", "ratio to its contract"
 			printf " %s\n", "what"
 			nt = split(order, ts, " ")
 			for (i = 1; i <= nt; i++) {
@@ -987,8 +1083,8 @@ report_table() {
 				for (j = 1; j <= n[t]; j++) { a[j] = rps[t, j]; b[j] = p50[t, j]; e[j] = p99[t, j] }
 				med = median(a, n[t])
 				printf "%-11s %-24s %-8s %-8s", t, sprintf("%.0f (%.0f-%.0f)", med, a[1], a[n[t]]), fms(median(b, n[t])), fms(median(e, n[t]))
-				for (k = 1; k <= nc; k++) printf " %-20s", ratio(t, cs[k])
-				printf "%s", contract_col("ratio", t)
+				for (k = 1; !shares && k <= nc; k++) printf " %-20s", ratio(t, cs[k])
+				if (!shares) printf "%s", contract_col("ratio", t)
 				printf " %s\n", what[t]
 				delete a; delete b; delete e
 			}
@@ -1091,6 +1187,18 @@ choose_rows() {
 		[ngx-garbage]="nginx auth_request -> authgate, bad checksum, deny 401 (@authgate_401)")
 }
 
+# in_order ROUND NAME...: the names, one per line, reversed in even rounds, so that a drift in
+# the machine's speed over a round hits every side alike.
+in_order() {
+	local r=$1 i
+	shift
+	if ((r % 2)); then
+		printf '%s\n' "$@"
+	else
+		for ((i = $#; i >= 1; i--)); do printf '%s\n' "${!i}"; done
+	fi
+}
+
 load() {
 	ensure_wrk
 	command -v taskset >/dev/null || die "taskset not found: install util-linux"
@@ -1117,20 +1225,29 @@ load() {
 	local t
 	for t in "${targets[@]}"; do run_wrk "$out/wrk-warmup-$t.txt" "$t" "${conns_list%% *}" "$warmup"; done
 
-	local r order i n=${#targets[@]}
+	local r pairs=() pair
+	# shellcheck disable=SC2206 # a word list of fixed names
+	((use_nginx)) && pairs=($ngx_pairs)
 	for ((r = 1; r <= rounds; r++)); do
-		# Alternate the order each round, so a drift in the machine's load hits every side alike.
-		order=()
-		if ((r % 2)); then
-			order=("${targets[@]}")
-		else
-			for ((i = n - 1; i >= 0; i--)); do order+=("${targets[i]}"); done
-		fi
 		for c in $conns_list; do
-			for t in "${order[@]}"; do
-				measure "$r" "$t" "$c"
-				sleep 1 # let closed connections and the other side's GC settle
-			done
+			if [[ $mode == together ]]; then
+				# Each direct row at once with its two ceilings, then the nginx pairs.
+				for t in $(in_order "$r" ${rows[@]+"${rows[@]}"}); do
+					measure_together "$r.$t" "$c" bare "${contract[$t]}" "$t"
+					sleep 1 # let closed connections and the other side's GC settle
+				done
+				for pair in $(in_order "$r" ${pairs[@]+"${pairs[@]}"}); do
+					on_stack=([${pair#*+}]=2)
+					measure_together "$r.$pair" "$c" "${pair%+*}" "${pair#*+}"
+					on_stack=()
+					sleep 1
+				done
+			else
+				for t in $(in_order "$r" "${targets[@]}"); do
+					measure "$r" "$t" "$c"
+					sleep 1
+				done
+			fi
 		done
 	done
 	log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -1153,6 +1270,8 @@ case ${BENCH_PROFILE:-0} in
 1) profile=1 ;;
 *) die "BENCH_PROFILE must be 0 or 1, got '${BENCH_PROFILE}'" ;;
 esac
+mode=${BENCH_MODE:-alternate}
+[[ $mode == alternate || $mode == together ]] || die "BENCH_MODE must be alternate or together, got '$mode'"
 cpus=${BENCH_CPUS:-$(default_cpus)}
 [[ $cpus =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "BENCH_CPUS must be a comma-separated list of core counts (1,2,4), got '$cpus'"
 if [[ ${BENCH_MICRO:-1} != 0 ]]; then micro "$@"; fi
