@@ -320,7 +320,7 @@ ngx_ports=() ngx_pids=() app_ports=() app_pids=()
 declare -A on_stack=()
 ag_env=()
 profile=0 pprof_port="" # BENCH_PROFILE=1: authgate serves net/http/pprof on pprof_port
-mode=alternate           # BENCH_MODE: how the direct rows' wrk runs are laid out (load)
+mode=alternate           # BENCH_MODE: alternate (one target at a time) or together (load)
 
 # ag_cli ARGS...: the CLI binary with authgate's environment; stderr to its log.
 ag_cli() { env "${ag_env[@]}" "$out/authgate" "$@" 2>>"$out/authgate.log"; }
@@ -762,6 +762,16 @@ check_rows() {
 	if ((use_nginx)); then
 		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$(url_of ngx-key)")
 		[[ $code == 401 ]] || die "nginx answered $code, not 401, to a request to /authgate/ without a credential"
+	fi
+	if ((use_nginx)) && [[ $mode == together ]]; then # the second stack answers as the first
+		for t in $ngx_targets; do
+			on_stack=([$t]=2)
+			req_args "$t"
+			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${hargs[@]}" "$(url_of "$t")")
+			on_stack=()
+			want=${row_want[$t]:-200}
+			[[ $code == "$want" ]] || die "$t on nginx stack 2 answered $code, not $want, to its bench request"
+		done
 	fi
 	log "checked: every target answers as it should (${targets[*]}), and authgate denies without a credential"
 }
@@ -1224,6 +1234,13 @@ load() {
 	# Warm-up: fills authgate's caches and gets the servers' goroutines and buffers going.
 	local t
 	for t in "${targets[@]}"; do run_wrk "$out/wrk-warmup-$t.txt" "$t" "${conns_list%% *}" "$warmup"; done
+	if ((use_nginx)) && [[ $mode == together ]]; then
+		for t in $ngx_targets; do
+			on_stack=([$t]=2)
+			run_wrk "$out/wrk-warmup2-$t.txt" "$t" "${conns_list%% *}" "$warmup"
+			on_stack=()
+		done
+	fi
 
 	local r pairs=() pair
 	# shellcheck disable=SC2206 # a word list of fixed names
