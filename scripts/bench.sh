@@ -465,8 +465,9 @@ shipped_block() {
 	printf '%s\n' "$b"
 }
 
-# start_nginx starts one nginx, one worker, on CPU 0 (taskset; the worker inherits the affinity),
-# in front of bare as the app, with a config made in $out/nginx/ from what deploy/nginx/ ships: its
+# start_nginx starts nginx stack 1, and with BENCH_MODE=together stack 2 in front of a second
+# bare as its app. Each (start_ngx_stack) is one nginx, one worker, on CPU 0 (taskset; the worker
+# inherits the affinity), with a config made in $out/nginxN/ from what deploy/nginx/ ships: its
 # four snippets copied and included, and its map of $connection_upgrade and its @authgate_401 and
 # @authgate_403 dispatchers cut out of deploy/nginx/nginx.conf, so the bench measures what users
 # run. Upstreams with the keepalive of its upstream authgate, no access log. One server, one
